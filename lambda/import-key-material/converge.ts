@@ -1,0 +1,37 @@
+/** The parts of DescribeKey's KeyMetadata that decide whether an import is needed. */
+export interface KeyView {
+  readonly KeyState?: string;
+  readonly Origin?: string;
+  readonly ExpirationModel?: string;
+  readonly ValidTo?: Date;
+  readonly CurrentKeyMaterialId?: string;
+}
+
+export type ImportDecision =
+  | { readonly action: 'import' }
+  | { readonly action: 'none'; readonly reason: string }
+  | { readonly action: 'fail'; readonly reason: string };
+
+/**
+ * Decides whether the key already holds this material with the wanted expiry.
+ * Anything uncertain leads to an import: importing the same material again is
+ * always accepted by KMS, so it converges.
+ */
+export function decideImport(key: KeyView, knownMaterialId: string | undefined, validTo: Date | undefined): ImportDecision {
+  if (key.Origin !== undefined && key.Origin !== 'EXTERNAL') {
+    return { action: 'fail', reason: `the key's Origin is ${key.Origin}, not EXTERNAL, so it cannot take imported material` };
+  }
+  if (key.KeyState === 'PendingDeletion' || key.KeyState === 'PendingReplicaDeletion') {
+    return {
+      action: 'fail',
+      reason: `the key is ${key.KeyState}. Cancel the deletion with \`aws kms cancel-key-deletion\` or deploy a new lab`,
+    };
+  }
+  if (key.KeyState !== 'Enabled' || !knownMaterialId || key.CurrentKeyMaterialId !== knownMaterialId) {
+    return { action: 'import' };
+  }
+  const wantedModel = validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+  if (key.ExpirationModel !== wantedModel) return { action: 'import' };
+  if (validTo && key.ValidTo?.getTime() !== validTo.getTime()) return { action: 'import' };
+  return { action: 'none', reason: 'the key already holds this material with the requested expiry' };
+}

@@ -1,0 +1,78 @@
+import type { WrappingAlgorithm, WrappingKeySpec } from './wrap';
+
+/** KMS accepts ValidTo at most 365 days after the request. */
+export const MAX_VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
+
+export type ImportProperties = {
+  readonly keyArn: string;
+  readonly wrappingAlgorithm: WrappingAlgorithm;
+  readonly wrappingKeySpec: WrappingKeySpec;
+  /** Undefined: KEY_MATERIAL_DOES_NOT_EXPIRE. */
+  readonly validTo?: Date;
+  readonly pendingWindowDays: number;
+  readonly deleteMaterialOnDelete: boolean;
+} & (
+  | { readonly materialSource: 'generate'; readonly escrowSecretArn: string }
+  | { readonly materialSource: 'secret'; readonly materialSecretName: string }
+);
+
+export class PropertyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PropertyError';
+  }
+}
+
+function required(props: Record<string, unknown>, name: string): string {
+  const v = props[name];
+  if (typeof v !== 'string' || v === '') throw new PropertyError(`Resource property ${name} is missing.`);
+  return v;
+}
+
+function oneOf<T extends string>(props: Record<string, unknown>, name: string, allowed: readonly T[]): T {
+  const v = required(props, name);
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new PropertyError(`Resource property ${name} is ${JSON.stringify(v)}; accepted: ${allowed.join(', ')}.`);
+  }
+  return v as T;
+}
+
+/**
+ * Reads and checks the properties CloudFormation sent (all strings). The
+ * expiry is checked again here because a template can be deployed long after
+ * it was synthesized.
+ */
+export function parseImportProperties(
+  props: Record<string, unknown>,
+  now: Date,
+  options: { checkExpiry: boolean } = { checkExpiry: true },
+): ImportProperties {
+  const keyArn = required(props, 'KeyArn');
+  const wrappingAlgorithm = oneOf(props, 'WrappingAlgorithm', ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const);
+  const wrappingKeySpec = oneOf(props, 'WrappingKeySpec', ['RSA_2048', 'RSA_3072', 'RSA_4096'] as const);
+  const model = oneOf(props, 'ExpirationModel', ['KEY_MATERIAL_DOES_NOT_EXPIRE', 'KEY_MATERIAL_EXPIRES'] as const);
+  let validTo: Date | undefined;
+  if (model === 'KEY_MATERIAL_EXPIRES') {
+    const raw = required(props, 'ValidTo');
+    validTo = new Date(raw);
+    if (Number.isNaN(validTo.getTime())) throw new PropertyError(`ValidTo ${JSON.stringify(raw)} is not a date.`);
+    if (options.checkExpiry && validTo.getTime() <= now.getTime()) {
+      throw new PropertyError(
+        `ValidTo ${raw} has passed. Set materialExpiresOn to a later date (at most 365 days ahead) or to "never", then deploy again.`,
+      );
+    }
+    if (options.checkExpiry && validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
+      throw new PropertyError(`ValidTo ${raw} is more than 365 days ahead, which KMS refuses. Set an earlier materialExpiresOn.`);
+    }
+  }
+  const pendingWindowDays = Number(required(props, 'PendingWindowDays'));
+  if (!Number.isInteger(pendingWindowDays) || pendingWindowDays < 7 || pendingWindowDays > 30) {
+    throw new PropertyError(`PendingWindowDays must be a whole number from 7 to 30.`);
+  }
+  const deleteMaterialOnDelete = (props.DeleteMaterialOnDelete ?? 'false') === 'true';
+  const common = { keyArn, wrappingAlgorithm, wrappingKeySpec, validTo, pendingWindowDays, deleteMaterialOnDelete };
+  const source = oneOf(props, 'MaterialSource', ['generate', 'secret'] as const);
+  return source === 'generate'
+    ? { ...common, materialSource: 'generate', escrowSecretArn: required(props, 'EscrowSecretArn') }
+    : { ...common, materialSource: 'secret', materialSecretName: required(props, 'MaterialSecretName') };
+}

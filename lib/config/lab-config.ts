@@ -1,0 +1,151 @@
+import {
+  MaterialExpiry,
+  MaterialSource,
+  partitionOf,
+  SettingError,
+  SETTINGS,
+  SettingKey,
+  WrappingAlgorithm,
+  WrappingKeySpec,
+} from './settings';
+
+/** The validated lab settings. Built only by {@link readLabConfig}. */
+export interface LabConfig {
+  readonly primaryRegion: string;
+  readonly secondaryRegion: string;
+  /** Undefined: the stacks are account-agnostic and deploy to the credentials' account. */
+  readonly account?: string;
+  readonly prefix: string;
+  readonly owner: string;
+  readonly keyAdminArns: readonly string[];
+  readonly keyUserArns: readonly string[];
+  readonly rotationPeriodDays: number;
+  readonly pendingWindowDays: number;
+  readonly wrappingAlgorithm: WrappingAlgorithm;
+  readonly wrappingKeySpec: WrappingKeySpec;
+  readonly materialExpiry: MaterialExpiry;
+  readonly materialSource: MaterialSource;
+  readonly materialSecretName?: string;
+  readonly materialSecretKeyArn?: string;
+  readonly deleteImportedMaterialOnDestroy: boolean;
+}
+
+/** Every invalid setting at once, so one `cdk synth` shows all there is to fix. */
+export class LabConfigError extends Error {
+  constructor(readonly problems: readonly SettingError[]) {
+    super(
+      `KMS Key Lab settings are invalid (set them in cdk.json "context" or with -c key=value):\n` +
+        problems.map((p) => `  - ${p.message}`).join('\n'),
+    );
+    this.name = 'LabConfigError';
+  }
+}
+
+/** Anything that answers context look-ups: a construct node, or a plain map in tests. */
+export interface ContextSource {
+  tryGetContext(key: string): unknown;
+}
+
+export interface ReadOptions {
+  /** The instant that material expiry is checked against. */
+  readonly now?: Date;
+}
+
+export function readLabConfig(context: ContextSource, options: ReadOptions = {}): LabConfig {
+  const now = options.now ?? new Date();
+  const problems: SettingError[] = [];
+  const values: Partial<Record<SettingKey, unknown>> = {};
+
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const setting = SETTINGS[key];
+    const raw = context.tryGetContext(key);
+    try {
+      values[key] = setting.parse(raw === undefined ? setting.defaultValue : raw, now);
+    } catch (e) {
+      if (!(e instanceof SettingError)) throw e;
+      problems.push(e);
+    }
+  }
+  if (problems.length === 0) problems.push(...crossChecks(values as LabConfigValues));
+  if (problems.length > 0) throw new LabConfigError(problems);
+
+  const v = values as LabConfigValues;
+  return {
+    primaryRegion: v.primaryRegion,
+    secondaryRegion: v.secondaryRegion,
+    account: v.account,
+    prefix: v.prefix,
+    owner: v.owner,
+    keyAdminArns: v.keyAdminArns,
+    keyUserArns: v.keyUserArns,
+    rotationPeriodDays: v.rotationPeriodDays,
+    pendingWindowDays: v.pendingWindowDays,
+    wrappingAlgorithm: v.wrappingAlgorithm,
+    wrappingKeySpec: v.wrappingKeySpec,
+    materialExpiry: v.materialExpiresOn,
+    materialSource: v.materialSource,
+    materialSecretName: v.materialSecretName,
+    materialSecretKeyArn: v.materialSecretKeyArn,
+    deleteImportedMaterialOnDestroy: v.deleteImportedMaterialOnDestroy,
+  };
+}
+
+type LabConfigValues = { [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]['parse']> };
+
+/** Rules that span more than one setting. */
+function crossChecks(v: LabConfigValues): SettingError[] {
+  const problems: SettingError[] = [];
+  if (v.primaryRegion === v.secondaryRegion) {
+    problems.push(
+      new SettingError('secondaryRegion', v.secondaryRegion, 'a Region other than primaryRegion', 'equal to primaryRegion'),
+    );
+  } else if (partitionOf(v.primaryRegion) !== partitionOf(v.secondaryRegion)) {
+    problems.push(
+      new SettingError(
+        'secondaryRegion',
+        v.secondaryRegion,
+        `a Region in the same partition as primaryRegion (${partitionOf(v.primaryRegion)})`,
+        'multi-Region keys cannot replicate across partitions',
+      ),
+    );
+  }
+  const partition = partitionOf(v.primaryRegion);
+  for (const key of ['keyAdminArns', 'keyUserArns'] as const) {
+    for (const arn of v[key]) {
+      if (arn.split(':')[1] !== partition) {
+        problems.push(new SettingError(key, arn, `ARNs in the ${partition} partition of ${v.primaryRegion}`));
+      }
+    }
+  }
+  const both = v.keyAdminArns.filter((arn) => v.keyUserArns.includes(arn));
+  if (both.length > 0) {
+    problems.push(
+      new SettingError(
+        'keyUserArns',
+        both,
+        'principals that are not also in keyAdminArns',
+        'administrators are denied cryptographic use of the keys, so a principal cannot be both',
+      ),
+    );
+  }
+  if (v.materialSource === 'secret' && !v.materialSecretName) {
+    problems.push(
+      new SettingError('materialSecretName', v.materialSecretName ?? null, 'a secret name when materialSource is "secret"', 'missing'),
+    );
+  }
+  if (v.materialSource === 'generate' && (v.materialSecretName || v.materialSecretKeyArn)) {
+    problems.push(
+      new SettingError(
+        v.materialSecretName ? 'materialSecretName' : 'materialSecretKeyArn',
+        v.materialSecretName ?? v.materialSecretKeyArn,
+        'unset while materialSource is "generate" (set materialSource to "secret" to bring your own material)',
+      ),
+    );
+  }
+  if (v.materialSecretKeyArn && v.materialSecretKeyArn.split(':')[3] !== v.primaryRegion) {
+    problems.push(
+      new SettingError('materialSecretKeyArn', v.materialSecretKeyArn, `a KMS key ARN in primaryRegion (${v.primaryRegion})`),
+    );
+  }
+  return problems;
+}

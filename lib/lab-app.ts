@@ -1,0 +1,51 @@
+import { Annotations, App, Tags } from 'aws-cdk-lib';
+import { LabConfig } from './config/lab-config';
+import { PrimaryRegionStack } from './stacks/primary-region-stack';
+import { SecondaryRegionStack } from './stacks/secondary-region-stack';
+
+export interface Lab {
+  readonly primary: PrimaryRegionStack;
+  readonly secondary: SecondaryRegionStack;
+}
+
+/** Tag keys that teardown automation and cost reports filter on. */
+export const LAB_TAG = 'kms-key-lab:lab';
+export const OWNER_TAG = 'kms-key-lab:owner';
+
+/** The whole lab: one stack per Region, the secondary reading the primary's multi-Region key ARN. */
+export function buildLab(app: App, config: LabConfig): Lab {
+  const env = (region: string) => ({ account: config.account, region });
+  const primary = new PrimaryRegionStack(app, `${config.prefix}-primary`, {
+    env: env(config.primaryRegion),
+    description: `KMS Key Lab (${config.prefix}), primary Region: single-Region, multi-Region primary and imported-material keys`,
+    crossRegionReferences: true,
+    config,
+  });
+  const secondary = new SecondaryRegionStack(app, `${config.prefix}-secondary`, {
+    env: env(config.secondaryRegion),
+    description: `KMS Key Lab (${config.prefix}), secondary Region: single-Region key and multi-Region replica`,
+    crossRegionReferences: true,
+    config,
+    multiRegionPrimaryKeyArn: primary.multiRegionKey.key.keyArn,
+  });
+
+  for (const stack of [primary, secondary]) {
+    Tags.of(stack).add(LAB_TAG, config.prefix);
+    Tags.of(stack).add(OWNER_TAG, config.owner);
+    if (!config.account) {
+      Annotations.of(stack).addWarningV2(
+        'kms-key-lab:account-unset',
+        'No "account" setting: the account is left unresolved (aws://unknown-account), so the stack deploys to the ' +
+          'account of your credentials. Set -c account=123456789012 to pin it.',
+      );
+    }
+    if (config.keyAdminArns.length === 0 || config.keyUserArns.length === 0) {
+      Annotations.of(stack).addWarningV2(
+        'kms-key-lab:principals-unset',
+        'keyAdminArns or keyUserArns is empty: the key policies grant only the account root (through IAM). ' +
+          'Set both to see administrators and users separated.',
+      );
+    }
+  }
+  return { primary, secondary };
+}

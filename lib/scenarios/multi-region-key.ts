@@ -1,0 +1,76 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { labKeyPolicy, MULTI_REGION_ADMIN_ACTIONS } from '../policies/key-policy';
+
+export interface MultiRegionKeyProps {
+  readonly aliasName: string;
+  readonly adminArns: readonly string[];
+  readonly userArns: readonly string[];
+  readonly pendingWindowDays: number;
+}
+
+export interface MultiRegionPrimaryKeyProps extends MultiRegionKeyProps {
+  readonly rotationPeriodDays: number;
+}
+
+/**
+ * Scenario (b), primary Region: a multi-Region primary key (`mrk-` id) with
+ * KMS-generated material and automatic rotation. Rotation reaches the replicas,
+ * so ciphertext from either Region decrypts in the other.
+ *
+ * @see https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-overview.html
+ */
+export class MultiRegionPrimaryKey extends Construct {
+  readonly key: kms.Key;
+  readonly alias: kms.Alias;
+
+  constructor(scope: Construct, id: string, props: MultiRegionPrimaryKeyProps) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'Key', {
+      description: `KMS Key Lab scenario (b): multi-Region primary key (${props.aliasName})`,
+      multiRegion: true,
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(props.rotationPeriodDays),
+      pendingWindow: Duration.days(props.pendingWindowDays),
+      removalPolicy: RemovalPolicy.DESTROY,
+      policy: labKeyPolicy({
+        adminArns: props.adminArns,
+        userArns: props.userArns,
+        extraAdminActions: MULTI_REGION_ADMIN_ACTIONS,
+      }),
+    });
+    this.alias = new kms.Alias(this, 'Alias', { aliasName: props.aliasName, targetKey: this.key });
+  }
+}
+
+export interface MultiRegionReplicaKeyProps extends MultiRegionKeyProps {
+  /** ARN of the primary key, from the primary Region's stack. */
+  readonly primaryKeyArn: string;
+}
+
+/**
+ * Scenario (b), secondary Region: the replica of the multi-Region primary.
+ * Same key id and material as the primary; its own key policy and alias.
+ */
+export class MultiRegionReplicaKey extends Construct {
+  readonly replica: kms.CfnReplicaKey;
+  readonly alias: kms.CfnAlias;
+
+  constructor(scope: Construct, id: string, props: MultiRegionReplicaKeyProps) {
+    super(scope, id);
+    this.replica = new kms.CfnReplicaKey(this, 'Replica', {
+      primaryKeyArn: props.primaryKeyArn,
+      description: `KMS Key Lab scenario (b): multi-Region replica key (${props.aliasName})`,
+      enabled: true,
+      pendingWindowInDays: props.pendingWindowDays,
+      keyPolicy: labKeyPolicy({
+        adminArns: props.adminArns,
+        userArns: props.userArns,
+        extraAdminActions: ['kms:UpdatePrimaryRegion'],
+      }),
+    });
+    this.replica.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.alias = new kms.CfnAlias(this, 'Alias', { aliasName: props.aliasName, targetKeyId: this.replica.attrKeyId });
+  }
+}

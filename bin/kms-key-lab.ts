@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { LabConfigError, readLabConfig } from '../lib/config/lab-config';
 import { buildLab } from '../lib/lab-app';
 
@@ -12,3 +13,5 @@ try {
   console.error(error.message);
   process.exit(1);
 }
+// Every synth is checked: an unacknowledged AwsSolutions finding fails it.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

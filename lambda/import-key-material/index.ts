@@ -234,9 +234,14 @@ async function releaseUnusedEscrow(props: ImportProperties): Promise<void> {
   if (props.materialSource !== 'generate') return;
   try {
     const key = await kms.send(new DescribeKeyCommand({ KeyId: props.keyArn }));
-    if (key.KeyMetadata?.KeyState === 'Enabled' || key.KeyMetadata?.KeyState === 'Disabled') return;
-  } catch {
-    // The key is gone or unreadable: nothing could have been imported into it.
+    // Only a key still waiting for its first import proves the escrow is unused.
+    if (key.KeyMetadata?.KeyState !== 'PendingImport') return;
+  } catch (error) {
+    // A key that does not exist holds nothing; any other failure proves nothing, so the escrow stays.
+    if (!isNamed('NotFoundException')(error)) {
+      log('kept the escrow secret: could not tell whether the key holds its material', { error: errorName(error) });
+      return;
+    }
   }
   try {
     await secrets.send(

@@ -1,0 +1,136 @@
+import { LabConfigError, readLabConfig } from '../../lib/config/lab-config';
+import { SETTINGS } from '../../lib/config/settings';
+import { ADMIN, CDK_JSON_CONTEXT, NOW, USER } from '../helpers/lab';
+
+const read = (settings: Record<string, unknown>) =>
+  readLabConfig({ tryGetContext: (key) => settings[key] }, { now: NOW });
+
+/** The error for one bad setting, or a failure if the settings were accepted. */
+function problem(settings: Record<string, unknown>): string {
+  try {
+    read(settings);
+  } catch (e) {
+    expect(e).toBeInstanceOf(LabConfigError);
+    return (e as Error).message;
+  }
+  throw new Error(`settings were accepted: ${JSON.stringify(settings)}`);
+}
+
+describe('defaults', () => {
+  test('cdk.json carries every setting default the code applies', () => {
+    for (const setting of Object.values(SETTINGS)) {
+      expect(CDK_JSON_CONTEXT[setting.key]).toEqual(setting.defaultValue);
+    }
+  });
+
+  test('with no settings the lab spans Singapore and Sydney with safe defaults', () => {
+    const config = read({});
+    expect(config).toMatchObject({
+      primaryRegion: 'ap-southeast-1',
+      secondaryRegion: 'ap-southeast-2',
+      account: undefined,
+      prefix: 'kms-key-lab',
+      rotationPeriodDays: 365,
+      pendingWindowDays: 7,
+      wrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+      wrappingKeySpec: 'RSA_4096',
+      materialExpiry: { model: 'KEY_MATERIAL_DOES_NOT_EXPIRE' },
+      materialSource: 'generate',
+      deleteImportedMaterialOnDestroy: false,
+    });
+  });
+});
+
+describe('values given with -c arrive as strings and are parsed', () => {
+  test('numbers, booleans and lists', () => {
+    const config = read({
+      rotationPeriodDays: '180',
+      pendingWindowDays: '30',
+      deleteImportedMaterialOnDestroy: 'true',
+      keyAdminArns: ADMIN,
+      keyUserArns: `["${USER}"]`,
+      account: '123456789012',
+    });
+    expect(config.rotationPeriodDays).toBe(180);
+    expect(config.pendingWindowDays).toBe(30);
+    expect(config.deleteImportedMaterialOnDestroy).toBe(true);
+    expect(config.keyAdminArns).toEqual([ADMIN]);
+    expect(config.keyUserArns).toEqual([USER]);
+    expect(config.account).toBe('123456789012');
+  });
+
+  test('a comma-separated list of principals', () => {
+    const other = 'arn:aws:iam::222222222222:user/alice';
+    expect(read({ keyUserArns: `${USER}, ${other}` }).keyUserArns).toEqual([USER, other]);
+  });
+
+  test('an expiry date becomes an absolute ValidTo at midnight UTC', () => {
+    expect(read({ materialExpiresOn: '2027-06-30' }).materialExpiry).toEqual({
+      model: 'KEY_MATERIAL_EXPIRES',
+      validTo: '2027-06-30T00:00:00Z',
+    });
+  });
+});
+
+describe('invalid settings name the setting, the value and what is accepted', () => {
+  test.each([
+    ['rotation period below 90 days', { rotationPeriodDays: 89 }, 'rotationPeriodDays', '89', 'from 90 to 2560'],
+    ['rotation period above 2560 days', { rotationPeriodDays: '2561' }, 'rotationPeriodDays', '2561', 'from 90 to 2560'],
+    ['rotation period that is not a number', { rotationPeriodDays: 'yearly' }, 'rotationPeriodDays', 'yearly', 'from 90 to 2560'],
+    ['pending window below 7 days', { pendingWindowDays: 6 }, 'pendingWindowDays', '6', 'from 7 to 30'],
+    ['pending window above 30 days', { pendingWindowDays: 31 }, 'pendingWindowDays', '31', 'from 7 to 30'],
+    ['primary Region equal to the secondary', { secondaryRegion: 'ap-southeast-1' }, 'secondaryRegion', 'ap-southeast-1', 'a Region other than primaryRegion'],
+    ['a primary Region that is not a Region', { primaryRegion: 'singapore' }, 'primaryRegion', 'singapore', 'an AWS Region code'],
+    ['a secondary Region that is not a Region', { secondaryRegion: 'ap-southeast' }, 'secondaryRegion', 'ap-southeast', 'an AWS Region code'],
+    ['Regions in different partitions', { secondaryRegion: 'cn-north-1' }, 'secondaryRegion', 'cn-north-1', 'same partition'],
+    ['a malformed account id', { account: '12345' }, 'account', '12345', 'a 12-digit account id'],
+    ['a malformed administrator ARN', { keyAdminArns: ['arn:aws:iam::123:role/Admin'] }, 'keyAdminArns', 'arn:aws:iam::123:role/Admin', 'IAM role, user or account-root ARNs'],
+    ['a user ARN that is not an IAM ARN', { keyUserArns: ['arn:aws:s3:::bucket'] }, 'keyUserArns', 'arn:aws:s3:::bucket', 'IAM role, user or account-root ARNs'],
+    ['an IAM group as a principal', { keyUserArns: ['arn:aws:iam::111111111111:group/Devs'] }, 'keyUserArns', 'group/Devs', 'cannot be a principal'],
+    ['an unknown wrapping algorithm', { wrappingAlgorithm: 'RSAES_PKCS1_V1_5' }, 'wrappingAlgorithm', 'RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256'],
+    ['an unknown wrapping key spec', { wrappingKeySpec: 'RSA_1024' }, 'wrappingKeySpec', 'RSA_1024', 'RSA_2048, RSA_3072, RSA_4096'],
+    ['a material expiry date in the past', { materialExpiresOn: '2026-11-01' }, 'materialExpiresOn', '2026-11-01', 'in the past'],
+    ['a material expiry today, already begun', { materialExpiresOn: '2026-11-23' }, 'materialExpiresOn', '2026-11-23', 'in the past'],
+    ['a material expiry more than 365 days ahead', { materialExpiresOn: '2027-11-24' }, 'materialExpiresOn', '2027-11-24', 'more than 365 days ahead'],
+    ['a material expiry that is not a date', { materialExpiresOn: '90 days' }, 'materialExpiresOn', '90 days', '"never", or a UTC date'],
+    ['an unknown material source', { materialSource: 'hsm' }, 'materialSource', 'hsm', 'generate, secret'],
+    ['bring-your-own material without a secret', { materialSource: 'secret' }, 'materialSecretName', 'null', 'a secret name'],
+    ['a prefix with spaces', { prefix: 'my lab' }, 'prefix', 'my lab', 'letters, digits or hyphens'],
+    ['the reserved prefix aws', { prefix: 'aws' }, 'prefix', 'aws', 'not "aws"'],
+    ['a non-boolean deletion switch', { deleteImportedMaterialOnDestroy: 'yes' }, 'deleteImportedMaterialOnDestroy', 'yes', 'true or false'],
+  ])('%s', (_name, settings, key, value, accepted) => {
+    const message = problem(settings);
+    expect(message).toContain(`"${key}"`);
+    expect(message).toContain(value);
+    expect(message).toContain(accepted);
+  });
+
+  test('a principal cannot be both administrator and user', () => {
+    const message = problem({ keyAdminArns: [ADMIN], keyUserArns: [ADMIN, USER] });
+    expect(message).toContain('"keyUserArns"');
+    expect(message).toContain(ADMIN);
+    expect(message).toContain('not also in keyAdminArns');
+  });
+
+  test('every bad setting is reported at once', () => {
+    const e = (() => {
+      try {
+        read({ rotationPeriodDays: 1, pendingWindowDays: 1, wrappingKeySpec: 'RSA_1' });
+      } catch (err) {
+        return err as LabConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(e.problems.map((p) => p.key)).toEqual(['rotationPeriodDays', 'pendingWindowDays', 'wrappingKeySpec']);
+  });
+
+  test('a customer managed key for the secret must be in the primary Region', () => {
+    const message = problem({
+      materialSource: 'secret',
+      materialSecretName: 'lab/material',
+      materialSecretKeyArn: 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
+    expect(message).toContain('"materialSecretKeyArn"');
+    expect(message).toContain('primaryRegion (ap-southeast-1)');
+  });
+});

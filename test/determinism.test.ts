@@ -1,0 +1,51 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { synthLab } from './helpers/lab';
+
+/** Synthesizes with real esbuild bundling into a fresh folder and returns each template's bytes. */
+function synthTemplates(): { dir: string; templates: Record<string, string> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-key-lab-synth-'));
+  const { app } = synthLab({}, { bundle: true, outdir: dir });
+  app.synth();
+  const templates: Record<string, string> = {};
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.template.json'))) {
+    templates[file] = fs.readFileSync(path.join(dir, file), 'utf8');
+  }
+  return { dir, templates };
+}
+
+describe('deterministic synth', () => {
+  const first = synthTemplates();
+  const second = synthTemplates();
+  afterAll(() => {
+    for (const dir of [first.dir, second.dir]) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the same settings give byte-identical templates, bundled assets included', () => {
+    expect(Object.keys(first.templates).sort()).toEqual(['kms-key-lab-primary.template.json', 'kms-key-lab-secondary.template.json']);
+    expect(second.templates).toEqual(first.templates);
+  });
+
+  test('templates hold no machine paths, user names or timestamps', () => {
+    for (const text of Object.values(first.templates)) {
+      expect(text).not.toContain(process.cwd());
+      expect(text).not.toContain(first.dir);
+      expect(text).not.toContain(os.homedir());
+      expect(text).not.toMatch(/20\d\d-\d\d-\d\dT\d\d:\d\d/);
+    }
+  });
+
+  test('each handler is really bundled, with the SDK left to the runtime', () => {
+    const assets = fs.readdirSync(first.dir).filter((f) => f.startsWith('asset.'));
+    const handlers = assets
+      .map((a) => path.join(first.dir, a, 'index.js'))
+      .filter((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').includes('onEvent'));
+    expect(handlers.length).toBeGreaterThanOrEqual(2);
+    for (const file of handlers) {
+      const code = fs.readFileSync(file, 'utf8');
+      expect(code).toContain('require("@aws-sdk/client-kms")');
+      expect(fs.statSync(file).size).toBeLessThan(50_000);
+    }
+  });
+});

@@ -1,0 +1,133 @@
+import { decideImport } from '../../../lambda/import-key-material/converge';
+import { decodeEscrowRecord, encodeEscrowRecord } from '../../../lambda/import-key-material/escrow-record';
+import { decodeSecretMaterial, materialSpellings, redactMaterial } from '../../../lambda/import-key-material/material';
+import { parseImportProperties } from '../../../lambda/import-key-material/properties';
+import { explain, IMPORT_REMEDIES } from '../../../lambda/import-key-material/remedies';
+
+const material = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 53 + 7) % 256));
+
+describe('decodeSecretMaterial', () => {
+  test.each([
+    ['SecretBinary', { SecretBinary: new Uint8Array(material) }],
+    ['hex SecretString', { SecretString: material.toString('hex') }],
+    ['base64 SecretString', { SecretString: material.toString('base64') }],
+    ['base64 SecretString with a trailing newline', { SecretString: `${material.toString('base64')}\n` }],
+  ])('reads 32 bytes from a %s', (_name, value) => {
+    expect(decodeSecretMaterial('s', value).equals(material)).toBe(true);
+  });
+
+  test.each([
+    ['too short', { SecretBinary: new Uint8Array(16) }, 'holds 16 bytes'],
+    ['too long in base64', { SecretString: Buffer.alloc(48, 1).toString('base64') }, 'holds 48 bytes'],
+    ['neither hex nor base64', { SecretString: 'not key material!' }, 'holds a SecretString that is neither hex nor base64'],
+    ['empty', {}, 'has no value'],
+  ])('explains a secret that is %s, without quoting it', (_name, value: { SecretBinary?: Uint8Array; SecretString?: string }, expected) => {
+    let message = '';
+    try {
+      decodeSecretMaterial('lab/material', value);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`Secret lab/material ${expected}`);
+    expect(message).toContain('Store 32 bytes as SecretBinary');
+    if (value.SecretString) expect(message).not.toContain(value.SecretString);
+  });
+});
+
+describe('redactMaterial', () => {
+  test.each(materialSpellings(material).map((s) => [s.slice(0, 12), s]))('removes the %s... spelling', (_p, spelling) => {
+    expect(redactMaterial(`before ${spelling} after`, material)).toBe('before [REDACTED] after');
+  });
+});
+
+describe('escrow record', () => {
+  test('round-trips key, material and material id', () => {
+    const record = { keyArn: 'arn:aws:kms:ap-southeast-1:1:key/k', material, keyMaterialId: 'id-1' };
+    expect(decodeEscrowRecord(encodeEscrowRecord(record))).toEqual(record);
+  });
+
+  test.each([
+    ['a generated placeholder', 'Xy7#pQ9!placeholder'],
+    ['JSON of another shape', '{"username":"a","password":"b"}'],
+    ['nothing', undefined],
+  ])('reads %s as no record', (_name, value) => {
+    expect(decodeEscrowRecord(value)).toBeUndefined();
+  });
+});
+
+describe('decideImport', () => {
+  const validTo = new Date('2027-01-01T00:00:00Z');
+  const enabled = { KeyState: 'Enabled', Origin: 'EXTERNAL', ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE', CurrentKeyMaterialId: 'm1' };
+
+  test('imports into a key waiting for its material', () => {
+    expect(decideImport({ KeyState: 'PendingImport', Origin: 'EXTERNAL' }, undefined, undefined)).toEqual({ action: 'import' });
+  });
+  test('does nothing when the key holds this material with this expiry', () => {
+    expect(decideImport(enabled, 'm1', undefined).action).toBe('none');
+    expect(decideImport({ ...enabled, ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo }, 'm1', validTo).action).toBe('none');
+  });
+  test('re-imports when the expiry differs', () => {
+    expect(decideImport(enabled, 'm1', validTo).action).toBe('import');
+    expect(decideImport({ ...enabled, ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: new Date(0) }, 'm1', validTo).action).toBe('import');
+  });
+  test('re-imports when it cannot tell which material the key holds', () => {
+    expect(decideImport(enabled, undefined, undefined).action).toBe('import');
+    expect(decideImport({ ...enabled, CurrentKeyMaterialId: undefined }, 'm1', undefined).action).toBe('import');
+    expect(decideImport(enabled, 'm2', undefined).action).toBe('import');
+  });
+  test('fails on a key pending deletion or of another origin', () => {
+    expect(decideImport({ ...enabled, KeyState: 'PendingDeletion' }, 'm1', undefined).action).toBe('fail');
+    expect(decideImport({ ...enabled, Origin: 'AWS_KMS' }, 'm1', undefined)).toEqual({
+      action: 'fail',
+      reason: "the key's Origin is AWS_KMS, not EXTERNAL, so it cannot take imported material",
+    });
+  });
+});
+
+describe('parseImportProperties', () => {
+  const now = new Date('2026-11-23T00:00:00Z');
+  const base = {
+    KeyArn: 'arn:k',
+    WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+    WrappingKeySpec: 'RSA_4096',
+    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    MaterialSource: 'generate',
+    EscrowSecretArn: 'arn:s',
+    PendingWindowDays: '7',
+  };
+  test('reads CloudFormation strings into typed properties', () => {
+    expect(parseImportProperties({ ...base, DeleteMaterialOnDelete: 'true' }, now)).toEqual({
+      keyArn: 'arn:k',
+      wrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+      wrappingKeySpec: 'RSA_4096',
+      validTo: undefined,
+      pendingWindowDays: 7,
+      deleteMaterialOnDelete: true,
+      materialSource: 'generate',
+      escrowSecretArn: 'arn:s',
+    });
+  });
+  test.each([
+    [{ WrappingAlgorithm: 'RSA_AES_KEY_WRAP_SHA_256' }, 'WrappingAlgorithm is "RSA_AES_KEY_WRAP_SHA_256"; accepted: RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256.'],
+    [{ KeyArn: '' }, 'Resource property KeyArn is missing.'],
+    [{ ExpirationModel: 'KEY_MATERIAL_EXPIRES' }, 'Resource property ValidTo is missing.'],
+    [{ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: '2028-01-01T00:00:00Z' }, 'more than 365 days ahead'],
+    [{ PendingWindowDays: '3' }, 'PendingWindowDays must be a whole number from 7 to 30.'],
+    [{ MaterialSource: 'secret' }, 'Resource property MaterialSecretName is missing.'],
+  ])('rejects %j', (overrides, message) => {
+    expect(() => parseImportProperties({ ...base, ...overrides }, now)).toThrow(message);
+  });
+});
+
+describe('remedies', () => {
+  test.each(['ExpiredImportTokenException', 'IncorrectKeyMaterialException', 'InvalidImportTokenException', 'KMSInvalidStateException'])(
+    '%s has a remedy',
+    (name) => {
+      expect(IMPORT_REMEDIES[name]).toBeDefined();
+      expect(explain('ImportKeyMaterial', name, 'x')).toMatch(new RegExp(`^ImportKeyMaterial failed \\(${name}\\): .+\\. What to do: .+\\.$`));
+    },
+  );
+  test("unknown errors keep the service's own words", () => {
+    expect(explain('ImportKeyMaterial', 'ThrottlingException', 'Rate exceeded')).toBe('ImportKeyMaterial failed (ThrottlingException): Rate exceeded');
+  });
+});

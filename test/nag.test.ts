@@ -1,0 +1,34 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ADMIN, synthLab, USER } from './helpers/lab';
+
+const violationsOf = (stack: Stack) => new AwsSolutionsChecks(stack).validateScope(stack).violations;
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each([
+    ['default settings', {}],
+    ['administrators and users', { keyAdminArns: [ADMIN], keyUserArns: [USER] }],
+    ['bring-your-own material, deleted on destroy', { materialSource: 'secret', materialSecretName: 'lab/material', deleteImportedMaterialOnDestroy: true }],
+  ])('leaves no unacknowledged finding with %s', (_name, settings) => {
+    const { lab } = synthLab(settings);
+    expect(violationsOf(lab.primary)).toEqual([]);
+    expect(violationsOf(lab.secondary)).toEqual([]);
+  });
+
+  test('as an app plugin, synth passes', () => {
+    const { app } = synthLab();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+
+  test('still finds what it should: a wildcard policy added to the lab is reported', () => {
+    const { lab } = synthLab();
+    new iam.Policy(lab.primary, 'Wildcard', {
+      statements: [new iam.PolicyStatement({ actions: ['kms:*'], resources: ['*'] })],
+      roles: [lab.primary.applicationGrant.role],
+    });
+    const rules = violationsOf(lab.primary).map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-IAM5[Action::kms:*]', 'AwsSolutions-IAM5[Resource::*]']));
+  });
+});

@@ -1,0 +1,14 @@
+import { ADMIN, normalizeTemplate, synthLab, USER } from './helpers/lab';
+
+// Reviewers read template changes here first; asset hashes are masked so only real changes show.
+describe('template snapshots', () => {
+  const { primary, secondary } = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER] });
+
+  test('primary Region stack', () => {
+    expect(normalizeTemplate(primary.toJSON())).toMatchSnapshot();
+  });
+
+  test('secondary Region stack', () => {
+    expect(normalizeTemplate(secondary.toJSON())).toMatchSnapshot();
+  });
+});

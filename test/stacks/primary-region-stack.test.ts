@@ -1,0 +1,298 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { CRYPTOGRAPHIC_ACTIONS, KEY_USER_ACTIONS } from '../../lib/policies/key-policy';
+import { ADMIN, resourcesOfType, synthLab, USER } from '../helpers/lab';
+
+const withPrincipals = { keyAdminArns: [ADMIN], keyUserArns: [USER] };
+
+function keyByDescription(template: ReturnType<typeof synthLab>['primary'], scenario: string) {
+  const keys = Object.entries(resourcesOfType(template, 'AWS::KMS::Key')).filter(([, r]) =>
+    String(r.Properties.Description).startsWith(`KMS Key Lab scenario ${scenario}`),
+  );
+  expect(keys).toHaveLength(1);
+  return keys[0];
+}
+
+describe('scenario (a): single-Region key in the primary Region', () => {
+  const { primary } = synthLab();
+
+  test('is a symmetric key with KMS material, rotated on the set period', () => {
+    const [, key] = keyByDescription(primary, '(a)');
+    expect(key.Properties).toMatchObject({
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      EnableKeyRotation: true,
+      RotationPeriodInDays: 365,
+      PendingWindowInDays: 7,
+    });
+    expect(key.Properties.Origin).toBeUndefined();
+    expect(key.Properties.MultiRegion).toBeUndefined();
+    expect(key.DeletionPolicy).toBe('Delete');
+  });
+
+  test('carries the lab-wide alias', () => {
+    const [id] = keyByDescription(primary, '(a)');
+    primary.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/kms-key-lab/single-region',
+      TargetKeyId: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+  });
+
+  test('rotation period and pending window follow the settings', () => {
+    const { primary: t } = synthLab({ rotationPeriodDays: '180', pendingWindowDays: 30 });
+    const [, key] = keyByDescription(t, '(a)');
+    expect(key.Properties).toMatchObject({ RotationPeriodInDays: 180, PendingWindowInDays: 30 });
+  });
+});
+
+describe('scenario (b): multi-Region primary', () => {
+  const { primary } = synthLab();
+
+  test('is multi-Region with automatic rotation and a pending window', () => {
+    const [id, key] = keyByDescription(primary, '(b)');
+    expect(key.Properties).toMatchObject({ MultiRegion: true, EnableKeyRotation: true, RotationPeriodInDays: 365, PendingWindowInDays: 7 });
+    expect(key.DeletionPolicy).toBe('Delete');
+    primary.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/kms-key-lab/multi-region',
+      TargetKeyId: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+  });
+});
+
+describe('scenario (c): imported-material key', () => {
+  const { primary } = synthLab();
+
+  test('is an EXTERNAL-origin key without automatic rotation', () => {
+    const [id, key] = keyByDescription(primary, '(c)');
+    expect(key.Properties).toMatchObject({ Origin: 'EXTERNAL', KeySpec: 'SYMMETRIC_DEFAULT', PendingWindowInDays: 7 });
+    expect(key.Properties.EnableKeyRotation).toBeUndefined();
+    expect(key.Properties.Enabled).toBeUndefined();
+    expect(key.DeletionPolicy).toBe('Delete');
+    primary.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/kms-key-lab/imported-material', TargetKeyId: { Ref: id } });
+  });
+
+  test('a custom resource imports material with the default wrapping and no expiry', () => {
+    const [id] = keyByDescription(primary, '(c)');
+    primary.hasResourceProperties('Custom::ImportedKeyMaterial', {
+      KeyArn: { 'Fn::GetAtt': [id, 'Arn'] },
+      WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+      WrappingKeySpec: 'RSA_4096',
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+      ValidTo: Match.absent(),
+      MaterialSource: 'generate',
+      PendingWindowDays: '7',
+      DeleteMaterialOnDelete: 'false',
+    });
+  });
+
+  test('expiring material and the SHA-1 wrapping of the lab are selectable', () => {
+    const { primary: t } = synthLab({ materialExpiresOn: '2027-05-01', wrappingAlgorithm: 'RSAES_OAEP_SHA_1', wrappingKeySpec: 'RSA_2048' });
+    t.hasResourceProperties('Custom::ImportedKeyMaterial', {
+      WrappingAlgorithm: 'RSAES_OAEP_SHA_1',
+      WrappingKeySpec: 'RSA_2048',
+      ExpirationModel: 'KEY_MATERIAL_EXPIRES',
+      ValidTo: '2027-05-01T00:00:00Z',
+    });
+  });
+
+  test('generated material is escrowed in a retained secret encrypted with the scenario (a) key', () => {
+    const [singleRegionKeyId] = keyByDescription(primary, '(a)');
+    const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
+    const [secretId, secret] = Object.entries(secrets)[0];
+    expect(Object.keys(secrets)).toHaveLength(1);
+    expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [singleRegionKeyId, 'Arn'] });
+    expect(secret.Properties.SecretString).toBeUndefined();
+    expect(secret.DeletionPolicy).toBe('Retain');
+    primary.hasResourceProperties('Custom::ImportedKeyMaterial', { EscrowSecretArn: { Ref: secretId } });
+  });
+
+  test('the import handler may call exactly what it calls, on exactly the key and secret', () => {
+    const [keyId] = keyByDescription(primary, '(c)');
+    const [escrowKeyId] = keyByDescription(primary, '(a)');
+    const secretId = Object.keys(resourcesOfType(primary, 'AWS::SecretsManager::Secret'))[0];
+    primary.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayEquals([
+          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerLogs'), 'Arn'] } },
+          { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'], Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+          {
+            Effect: 'Allow',
+            Action: [
+              'secretsmanager:DeleteSecret',
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:PutSecretValue',
+              'secretsmanager:RestoreSecret',
+            ],
+            Resource: { Ref: secretId },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: { 'Fn::GetAtt': [escrowKeyId, 'Arn'] },
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.ap-southeast-1.amazonaws.com' } },
+          },
+        ]),
+      },
+    });
+  });
+
+  test('opting in to deleting material adds exactly DeleteImportedKeyMaterial', () => {
+    const { primary: t } = synthLab({ deleteImportedMaterialOnDestroy: true });
+    t.hasResourceProperties('Custom::ImportedKeyMaterial', { DeleteMaterialOnDelete: 'true' });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:DeleteImportedKeyMaterial', 'kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('bring-your-own material reads only the named secret and makes no escrow secret', () => {
+    const keyArn = 'arn:aws:kms:ap-southeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { primary: t } = synthLab({ materialSource: 'secret', materialSecretName: 'lab/material', materialSecretKeyArn: keyArn });
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    t.hasResourceProperties('Custom::ImportedKeyMaterial', { MaterialSource: 'secret', MaterialSecretName: 'lab/material', EscrowSecretArn: Match.absent() });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: { 'Fn::Join': ['', ['arn:aws:secretsmanager:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':secret:lab/material-??????']] },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'kms:Decrypt',
+            Resource: keyArn,
+            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.ap-southeast-1.amazonaws.com' } },
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('key policies separate administrators from users', () => {
+  const { primary } = synthLab(withPrincipals);
+
+  test.each(['(a)', '(b)', '(c)'])('scenario %s key policy', (scenario) => {
+    const [, key] = keyByDescription(primary, scenario);
+    const statements: any[] = key.Properties.KeyPolicy.Statement;
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid);
+
+    expect(bySid('EnableIamPolicies')).toMatchObject({ Effect: 'Allow', Action: 'kms:*' });
+    const admins = bySid('KeyAdministrators');
+    expect(admins.Principal).toEqual({ AWS: ADMIN });
+    for (const action of KEY_USER_ACTIONS.filter((a) => a !== 'kms:DescribeKey')) expect(admins.Action).not.toContain(action);
+    expect(admins.Action).not.toContain('kms:CreateGrant');
+    expect(admins.Action.some((a: string) => a.includes('*'))).toBe(false);
+    expect(admins.Action).toEqual(expect.arrayContaining(['kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion']));
+
+    expect(bySid('DenyKeyAdministratorsCryptographicUse')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: ADMIN },
+    });
+    expect([...bySid('DenyKeyAdministratorsCryptographicUse').Action].sort()).toEqual([...CRYPTOGRAPHIC_ACTIONS].sort());
+    expect(bySid('KeyUsers')).toMatchObject({ Effect: 'Allow', Principal: { AWS: USER } });
+    expect([...bySid('KeyUsers').Action].sort()).toEqual([...KEY_USER_ACTIONS].sort());
+  });
+
+  test('only the imported key lets administrators manage imported material', () => {
+    const adminActions = (scenario: string) =>
+      keyByDescription(primary, scenario)[1].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'KeyAdministrators').Action;
+    expect(adminActions('(c)')).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial']));
+    expect(adminActions('(a)')).not.toContain('kms:ImportKeyMaterial');
+    expect(adminActions('(b)')).toContain('kms:ReplicateKey');
+  });
+
+  test('without principals the policy has only the account-root statement', () => {
+    const { primary: t } = synthLab();
+    const [, key] = keyByDescription(t, '(b)');
+    expect(key.Properties.KeyPolicy.Statement.map((s: any) => s.Sid)).toEqual(['EnableIamPolicies']);
+  });
+});
+
+describe('grant example', () => {
+  const { primary } = synthLab();
+
+  test('gives the application role Encrypt and Decrypt on the scenario (a) key through a grant', () => {
+    const [keyId] = keyByDescription(primary, '(a)');
+    const roleId = Object.entries(resourcesOfType(primary, 'AWS::IAM::Role')).find(([, r]) =>
+      String(r.Properties.Description).includes('application role'),
+    )![0];
+    primary.hasResourceProperties('Custom::KmsGrant', {
+      KeyArn: { 'Fn::GetAtt': [keyId, 'Arn'] },
+      GranteePrincipal: { 'Fn::GetAtt': [roleId, 'Arn'] },
+      Operations: ['Decrypt', 'Encrypt'],
+      Name: 'kms-key-lab-application',
+    });
+  });
+
+  test('the grant handler can create only that grant, and revoke', () => {
+    const [keyId] = keyByDescription(primary, '(a)');
+    primary.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'kms:CreateGrant',
+            Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+            Condition: {
+              StringEquals: { 'kms:GranteePrincipal': Match.anyValue() },
+              'ForAllValues:StringEquals': { 'kms:GrantOperations': ['Decrypt', 'Encrypt'] },
+            },
+          },
+          { Effect: 'Allow', Action: 'kms:RevokeGrant', Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+        ]),
+      },
+    });
+  });
+});
+
+describe('handlers, outputs and tags', () => {
+  const { primary } = synthLab();
+
+  test('handlers run on Node.js 24, arm64, with their own one-week log groups', () => {
+    const functions = Object.values(resourcesOfType(primary, 'AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.onEvent');
+    expect(functions).toHaveLength(2);
+    for (const f of functions) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+      expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    for (const group of Object.values(resourcesOfType(primary, 'AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(7);
+      expect(group.DeletionPolicy).toBe('Delete');
+    }
+  });
+
+  test('no role uses an AWS managed policy', () => {
+    for (const role of Object.values(resourcesOfType(primary, 'AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test.each(['SingleRegion', 'MultiRegion', 'ImportedMaterial'])('%s key id, ARN, alias and Region are outputs', (name) => {
+    for (const suffix of ['KeyId', 'KeyArn', 'KeyAlias', 'KeyRegion']) primary.hasOutput(`${name}${suffix}`, {});
+    primary.hasOutput(`${name}KeyRegion`, { Value: 'ap-southeast-1' });
+  });
+
+  test('every taggable resource carries the lab and owner tags', () => {
+    const { primary: t } = synthLab({ owner: 'platform-team' });
+    const tagged = Object.values(t.toJSON().Resources as Record<string, any>).filter((r) => r.Properties?.Tags);
+    expect(tagged.length).toBeGreaterThan(10);
+    for (const r of tagged) {
+      expect(r.Properties.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'kms-key-lab:lab', Value: 'kms-key-lab' },
+          { Key: 'kms-key-lab:owner', Value: 'platform-team' },
+        ]),
+      );
+    }
+    for (const type of ['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup']) {
+      for (const r of Object.values(t.findResources(type))) expect((r as any).Properties.Tags).toBeDefined();
+    }
+  });
+});

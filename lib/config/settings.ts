@@ -186,7 +186,7 @@ export const SETTINGS = {
   }),
   prefix: spec({
     key: 'prefix',
-    description: 'Name prefix for stacks (`<prefix>-primary`, `<prefix>-secondary`) and aliases (`alias/<prefix>/...`); also the `lab` tag.',
+    description: 'Name prefix for stacks (`<prefix>-primary`, `<prefix>-secondary`) and aliases (`alias/<prefix>/...`); also the value of the `kms-key-lab:lab` tag.',
     accepted: PREFIX_ACCEPTED,
     defaultValue: 'kms-key-lab',
     parse: (raw) => {
@@ -199,7 +199,7 @@ export const SETTINGS = {
   }),
   owner: spec({
     key: 'owner',
-    description: 'Value of the `owner` tag on every resource, for cost reports and teardown automation.',
+    description: 'Value of the `kms-key-lab:owner` tag on every resource, for cost reports and teardown automation.',
     accepted: '1 to 256 letters, digits, spaces or _ . : / = + - @',
     defaultValue: 'unassigned',
     parse: (raw) => {

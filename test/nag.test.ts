@@ -22,6 +22,21 @@ describe('cdk-nag AwsSolutions', () => {
     expect(() => app.synth({ force: true })).not.toThrow();
   });
 
+  test('every acknowledgement names one finding and gives a reason', () => {
+    const { app } = synthLab();
+    const acknowledged = app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data))
+      .flatMap((data) => Object.entries(data as Record<string, string>));
+    expect(acknowledged.map(([id]) => id).sort()).toEqual([
+      'Annotation::AwsSolutions-IAM5[Resource::<ApplicationGrantGrantHandler6A734C72.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<ImportedMaterialKeyImportHandler5DB5FA3E.Arn>:*]',
+      'Annotation::AwsSolutions-KMS5',
+      'Annotation::AwsSolutions-SMG4',
+    ]);
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+
   test('still finds what it should: a wildcard policy added to the lab is reported', () => {
     const { lab } = synthLab();
     new iam.Policy(lab.primary, 'Wildcard', {

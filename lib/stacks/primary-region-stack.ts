@@ -1,20 +1,13 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { addKeyOutputs } from '../common/key-outputs';
-import { LabConfig } from '../config/lab-config';
 import { ApplicationGrant } from '../scenarios/application-grant';
 import { ImportedMaterialKey } from '../scenarios/imported-material-key';
 import { MultiRegionPrimaryKey } from '../scenarios/multi-region-key';
-import { SingleRegionKey } from '../scenarios/single-region-key';
-import { labAliases } from './aliases';
+import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
-export interface PrimaryRegionStackProps extends StackProps {
-  readonly config: LabConfig;
-}
+export type PrimaryRegionStackProps = LabRegionStackProps;
 
 /** The primary Region (default Singapore): scenarios (a), (b) primary and (c), and the grant example. */
-export class PrimaryRegionStack extends Stack {
-  readonly singleRegionKey: SingleRegionKey;
+export class PrimaryRegionStack extends LabRegionStack {
   readonly multiRegionKey: MultiRegionPrimaryKey;
   readonly importedMaterialKey: ImportedMaterialKey;
   readonly applicationGrant: ApplicationGrant;
@@ -22,26 +15,24 @@ export class PrimaryRegionStack extends Stack {
   constructor(scope: Construct, id: string, props: PrimaryRegionStackProps) {
     super(scope, id, props);
     const c = props.config;
-    const aliases = labAliases(c.prefix);
-    const principals = { adminArns: c.keyAdminArns, userArns: c.keyUserArns };
 
-    this.singleRegionKey = new SingleRegionKey(this, 'SingleRegionKey', {
-      ...principals,
-      aliasName: aliases.singleRegion,
+    this.multiRegionKey = new MultiRegionPrimaryKey(this, 'MultiRegionKey', {
+      ...this.principals,
+      aliasName: this.aliases.multiRegion,
       rotationPeriodDays: c.rotationPeriodDays,
       pendingWindowDays: c.pendingWindowDays,
     });
-
-    this.multiRegionKey = new MultiRegionPrimaryKey(this, 'MultiRegionKey', {
-      ...principals,
-      aliasName: aliases.multiRegion,
-      rotationPeriodDays: c.rotationPeriodDays,
-      pendingWindowDays: c.pendingWindowDays,
+    this.addKeyOutputs({
+      name: 'MultiRegion',
+      scenario: '(b)',
+      keyId: this.multiRegionKey.key.keyId,
+      keyArn: this.multiRegionKey.key.keyArn,
+      aliasName: this.aliases.multiRegion,
     });
 
     this.importedMaterialKey = new ImportedMaterialKey(this, 'ImportedMaterialKey', {
-      ...principals,
-      aliasName: aliases.importedMaterial,
+      ...this.principals,
+      aliasName: this.aliases.importedMaterial,
       pendingWindowDays: c.pendingWindowDays,
       wrappingAlgorithm: c.wrappingAlgorithm,
       wrappingKeySpec: c.wrappingKeySpec,
@@ -52,32 +43,17 @@ export class PrimaryRegionStack extends Stack {
       escrowKey: this.singleRegionKey.key,
       deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
     });
-
-    this.applicationGrant = new ApplicationGrant(this, 'ApplicationGrant', {
-      key: this.singleRegionKey.key,
-      grantName: `${c.prefix}-application`,
-    });
-
-    addKeyOutputs(this, {
-      name: 'SingleRegion',
-      scenario: '(a)',
-      keyId: this.singleRegionKey.key.keyId,
-      keyArn: this.singleRegionKey.key.keyArn,
-      aliasName: aliases.singleRegion,
-    });
-    addKeyOutputs(this, {
-      name: 'MultiRegion',
-      scenario: '(b)',
-      keyId: this.multiRegionKey.key.keyId,
-      keyArn: this.multiRegionKey.key.keyArn,
-      aliasName: aliases.multiRegion,
-    });
-    addKeyOutputs(this, {
+    this.addKeyOutputs({
       name: 'ImportedMaterial',
       scenario: '(c)',
       keyId: this.importedMaterialKey.key.ref,
       keyArn: this.importedMaterialKey.key.attrArn,
-      aliasName: aliases.importedMaterial,
+      aliasName: this.aliases.importedMaterial,
+    });
+
+    this.applicationGrant = new ApplicationGrant(this, 'ApplicationGrant', {
+      key: this.singleRegionKey.key,
+      grantName: `${c.prefix}-application`,
     });
   }
 }

@@ -13,7 +13,3 @@ export function resourceProperties(event: { ResourceProperties: Record<string, u
   const { ServiceToken: _token, ...rest } = event.ResourceProperties;
   return rest;
 }
-
-export function oldResourceProperties(event: CloudFormationCustomResourceEvent): Record<string, unknown> | undefined {
-  return event.RequestType === 'Update' ? resourceProperties({ ResourceProperties: event.OldResourceProperties }) : undefined;
-}

@@ -117,6 +117,17 @@ function crossChecks(v: LabConfigValues): SettingError[] {
       }
     }
   }
+  const deployRole = v.keyAdminArns.find((arn) => /:role\/cdk-[a-z0-9]+-cfn-exec-role-/.test(arn));
+  if (deployRole) {
+    problems.push(
+      new SettingError(
+        'keyAdminArns',
+        deployRole,
+        'human or automation administrator roles, not the CDK CloudFormation execution role',
+        'administrators are denied cryptographic use, and CloudFormation needs it to create the escrow secret',
+      ),
+    );
+  }
   const both = v.keyAdminArns.filter((arn) => v.keyUserArns.includes(arn));
   if (both.length > 0) {
     problems.push(

@@ -112,6 +112,14 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     expect(message).toContain('not also in keyAdminArns');
   });
 
+  test('the CDK deployment role cannot be an administrator', () => {
+    const execRole = 'arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-ap-southeast-1';
+    const message = problem({ keyAdminArns: [execRole] });
+    expect(message).toContain('"keyAdminArns"');
+    expect(message).toContain(execRole);
+    expect(message).toContain('not the CDK CloudFormation execution role');
+  });
+
   test('every bad setting is reported at once', () => {
     const e = (() => {
       try {

@@ -12,21 +12,25 @@ export type ImportDecision =
   | { readonly action: 'none'; readonly reason: string }
   | { readonly action: 'fail'; readonly reason: string };
 
+/** Why the key cannot take material at all, or undefined when it can. Checked before any material is touched. */
+export function importBlocker(key: KeyView): string | undefined {
+  if (key.Origin !== undefined && key.Origin !== 'EXTERNAL') {
+    return `the key's Origin is ${key.Origin}, not EXTERNAL, so it cannot take imported material`;
+  }
+  if (key.KeyState === 'PendingDeletion' || key.KeyState === 'PendingReplicaDeletion') {
+    return `the key is ${key.KeyState}. Cancel the deletion with \`aws kms cancel-key-deletion\` or deploy a new lab`;
+  }
+  return undefined;
+}
+
 /**
  * Decides whether the key already holds this material with the wanted expiry.
  * Anything uncertain leads to an import: importing the same material again is
  * always accepted by KMS, so it converges.
  */
 export function decideImport(key: KeyView, knownMaterialId: string | undefined, validTo: Date | undefined): ImportDecision {
-  if (key.Origin !== undefined && key.Origin !== 'EXTERNAL') {
-    return { action: 'fail', reason: `the key's Origin is ${key.Origin}, not EXTERNAL, so it cannot take imported material` };
-  }
-  if (key.KeyState === 'PendingDeletion' || key.KeyState === 'PendingReplicaDeletion') {
-    return {
-      action: 'fail',
-      reason: `the key is ${key.KeyState}. Cancel the deletion with \`aws kms cancel-key-deletion\` or deploy a new lab`,
-    };
-  }
+  const blocker = importBlocker(key);
+  if (blocker) return { action: 'fail', reason: blocker };
   if (key.KeyState !== 'Enabled' || !knownMaterialId || key.CurrentKeyMaterialId !== knownMaterialId) {
     return { action: 'import' };
   }

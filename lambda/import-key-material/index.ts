@@ -18,7 +18,7 @@ import {
 import { CustomResourceEvent, OnEventResponse, resourceProperties } from '../shared/custom-resource';
 import { log, loggableEvent } from '../shared/log';
 import { errorName, isNamed, RetryOptions, withRetries } from '../shared/retry';
-import { decideImport } from './converge';
+import { decideImport, importBlocker } from './converge';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from './escrow-record';
 import { decodeSecretMaterial, redactMaterial } from './material';
 import { ImportProperties, parseImportProperties } from './properties';
@@ -48,6 +48,8 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventRespon
   let material: Buffer | undefined;
   try {
     const key = await describeKey(props.keyArn);
+    const blocker = importBlocker(key);
+    if (blocker) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${blocker}.`);
     const source = await loadMaterial(props, key.Arn ?? props.keyArn);
     material = source.material;
     const decision = decideImport(key, source.record?.keyMaterialId, props.validTo);

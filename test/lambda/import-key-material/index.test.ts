@@ -288,6 +288,7 @@ describe('KMS errors say what happened and what to do', () => {
     expect(error!.message).toContain('PendingDeletion');
     expect(error!.message).toContain('cancel-key-deletion');
     expect(kmsMock).not.toHaveReceivedCommand(GetParametersForImportCommand);
+    expect(smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
   });
 
   test('an escrow secret that belongs to another key is refused', async () => {

@@ -5,13 +5,9 @@ import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
 import { MaterialExpiry, MaterialSource, WrappingAlgorithm, WrappingKeySpec } from '../config/settings';
 import { IMPORTED_MATERIAL_ADMIN_ACTIONS, labKeyPolicy } from '../policies/key-policy';
+import { LabKeyProps } from './lab-key-props';
 
-export interface ImportedMaterialKeyProps {
-  readonly aliasName: string;
-  readonly adminArns: readonly string[];
-  readonly userArns: readonly string[];
-  readonly pendingWindowDays: number;
-  readonly wrappingAlgorithm: WrappingAlgorithm;
+export interface ImportedMaterialKeyProps extends LabKeyProps {  readonly wrappingAlgorithm: WrappingAlgorithm;
   readonly wrappingKeySpec: WrappingKeySpec;
   readonly materialExpiry: MaterialExpiry;
   readonly materialSource: MaterialSource;

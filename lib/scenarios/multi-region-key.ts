@@ -2,17 +2,9 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { labKeyPolicy, MULTI_REGION_ADMIN_ACTIONS } from '../policies/key-policy';
+import { LabKeyProps, RotatedLabKeyProps } from './lab-key-props';
 
-export interface MultiRegionKeyProps {
-  readonly aliasName: string;
-  readonly adminArns: readonly string[];
-  readonly userArns: readonly string[];
-  readonly pendingWindowDays: number;
-}
-
-export interface MultiRegionPrimaryKeyProps extends MultiRegionKeyProps {
-  readonly rotationPeriodDays: number;
-}
+export type MultiRegionPrimaryKeyProps = RotatedLabKeyProps;
 
 /**
  * Scenario (b), primary Region: a multi-Region primary key (`mrk-` id) with
@@ -44,7 +36,7 @@ export class MultiRegionPrimaryKey extends Construct {
   }
 }
 
-export interface MultiRegionReplicaKeyProps extends MultiRegionKeyProps {
+export interface MultiRegionReplicaKeyProps extends LabKeyProps {
   /** ARN of the primary key, from the primary Region's stack. */
   readonly primaryKeyArn: string;
 }

@@ -2,15 +2,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { labKeyPolicy } from '../policies/key-policy';
+import { RotatedLabKeyProps } from './lab-key-props';
 
-export interface SingleRegionKeyProps {
-  /** The same alias in every Region, so an application moves Region without a code change. */
-  readonly aliasName: string;
-  readonly adminArns: readonly string[];
-  readonly userArns: readonly string[];
-  readonly rotationPeriodDays: number;
-  readonly pendingWindowDays: number;
-}
+/** The alias is the same in every Region, so an application moves Region without a code change. */
+export type SingleRegionKeyProps = RotatedLabKeyProps;
 
 /**
  * Scenario (a): a symmetric ENCRYPT_DECRYPT key with KMS-generated material,

@@ -44,6 +44,8 @@ export class LabConfigError extends Error {
 /** Anything that answers context look-ups: a construct node, or a plain map in tests. */
 export interface ContextSource {
   tryGetContext(key: string): unknown;
+  /** Every context key, to catch misspelt settings; optional for plain maps. */
+  getAllContext?(): Record<string, unknown>;
 }
 
 export interface ReadOptions {
@@ -66,6 +68,7 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
       problems.push(e);
     }
   }
+  problems.push(...misspeltSettings(context));
   if (problems.length === 0) problems.push(...crossChecks(values as LabConfigValues));
   if (problems.length > 0) throw new LabConfigError(problems);
 
@@ -88,6 +91,42 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
     materialSecretKeyArn: v.materialSecretKeyArn,
     deleteImportedMaterialOnDestroy: v.deleteImportedMaterialOnDestroy,
   };
+}
+
+/**
+ * A setting given under a near-miss name would be silently ignored and the
+ * default used instead, so it fails like any other bad setting.
+ */
+function misspeltSettings(context: ContextSource): SettingError[] {
+  const known = Object.keys(SETTINGS);
+  const problems: SettingError[] = [];
+  for (const [key, value] of Object.entries(context.getAllContext?.() ?? {})) {
+    // Feature flags and CDK's own keys have ':' in them; ours never do.
+    if (known.includes(key) || key.includes(':')) continue;
+    const match = known.find((k) => resembles(key, k));
+    if (match) problems.push(new SettingError(key, value, `the setting ${match}`, 'not a setting of this lab'));
+  }
+  return problems;
+}
+
+/** Same name but for case, a unit suffix, or one or two typed characters. */
+function resembles(given: string, known: string): boolean {
+  const a = given.toLowerCase();
+  const b = known.toLowerCase();
+  if (a === b || b.startsWith(a) || a.startsWith(b)) return a.length >= 4;
+  return editDistance(a, b) <= 2;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 type LabConfigValues = { [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]['parse']> };

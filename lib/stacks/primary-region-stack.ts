@@ -1,3 +1,4 @@
+import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ApplicationGrant } from '../scenarios/application-grant';
 import { ImportedMaterialKey } from '../scenarios/imported-material-key';
@@ -51,9 +52,20 @@ export class PrimaryRegionStack extends LabRegionStack {
       aliasName: this.aliases.importedMaterial,
     });
 
+    if (this.importedMaterialKey.escrowSecret) {
+      new CfnOutput(this, 'ImportedMaterialEscrowSecretArn', {
+        value: this.importedMaterialKey.escrowSecret.secretArn,
+        description: 'Scenario (c): secret that escrows the generated key material, for re-import after expiry or deletion',
+      });
+    }
+
     this.applicationGrant = new ApplicationGrant(this, 'ApplicationGrant', {
       key: this.singleRegionKey.key,
       grantName: `${c.prefix}-application`,
+    });
+    new CfnOutput(this, 'ApplicationRoleArn', {
+      value: this.applicationGrant.role.roleArn,
+      description: 'Role that may Encrypt and Decrypt with the scenario (a) key through a KMS grant only',
     });
   }
 }

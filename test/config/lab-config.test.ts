@@ -120,6 +120,28 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     expect(message).toContain('not the CDK CloudFormation execution role');
   });
 
+  test.each([
+    ['rotationPeriod', 'rotationPeriodDays'],
+    ['pendingWindow', 'pendingWindowDays'],
+    ['primaryregion', 'primaryRegion'],
+    ['keyAdminArn', 'keyAdminArns'],
+    ['wrapingAlgorithm', 'wrappingAlgorithm'],
+  ])('a misspelt setting %s fails instead of being ignored', (given, meant) => {
+    const context: Record<string, unknown> = { [given]: '180' };
+    let message = '';
+    try {
+      readLabConfig({ tryGetContext: (key) => context[key], getAllContext: () => context }, { now: NOW });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`Invalid setting "${given}": "180" (not a setting of this lab). Accepted: the setting ${meant}.`);
+  });
+
+  test('feature flags and unrelated context keys are left alone', () => {
+    const context: Record<string, unknown> = { '@aws-cdk/core:target-partitions': ['aws'], 'aws:cdk:bundling-stacks': [], team: 'x' };
+    expect(() => readLabConfig({ tryGetContext: (key) => context[key], getAllContext: () => context }, { now: NOW })).not.toThrow();
+  });
+
   test('every bad setting is reported at once', () => {
     const e = (() => {
       try {

@@ -279,6 +279,14 @@ describe('handlers, outputs and tags', () => {
     primary.hasOutput(`${name}KeyRegion`, { Value: 'ap-southeast-1' });
   });
 
+  test('the escrow secret and the grantee role are outputs', () => {
+    const secretId = Object.keys(resourcesOfType(primary, 'AWS::SecretsManager::Secret'))[0];
+    primary.hasOutput('ImportedMaterialEscrowSecretArn', { Value: { Ref: secretId } });
+    primary.hasOutput('ApplicationRoleArn', {});
+    const { primary: byo } = synthLab({ materialSource: 'secret', materialSecretName: 'lab/material' });
+    expect(byo.findOutputs('ImportedMaterialEscrowSecretArn')).toEqual({});
+  });
+
   test('every taggable resource carries the lab and owner tags', () => {
     const { primary: t } = synthLab({ owner: 'platform-team' });
     const tagged = Object.values(t.toJSON().Resources as Record<string, any>).filter((r) => r.Properties?.Tags);

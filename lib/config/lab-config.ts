@@ -62,7 +62,7 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
     const setting = SETTINGS[key];
     const raw = context.tryGetContext(key);
     try {
-      values[key] = setting.parse(raw === undefined ? setting.defaultValue : raw, now);
+      values[key] = setting.parse(raw === undefined ? setting.defaultValue : raw, { key, accepted: setting.accepted, now });
     } catch (e) {
       if (!(e instanceof SettingError)) throw e;
       problems.push(e);

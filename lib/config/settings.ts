@@ -1,20 +1,31 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 
-/**
- * The catalogue of lab settings. Each entry reads one CDK context value,
- * applies its default and validates it. The README's settings table is
- * generated from this list, so the two cannot drift apart.
- */
-export interface SettingSpec<T> {
-  /** The CDK context key, e.g. `-c rotationPeriodDays=180`. */
+/** What a parser knows about the setting it reads, so errors can name it. */
+export interface ParseContext {
   readonly key: string;
+  readonly accepted: string;
+  /** The instant that dates are checked against. */
+  readonly now: Date;
+}
+
+interface SettingDefinition<T> {
   readonly description: string;
   /** What the setting accepts, in words; quoted in every error. */
   readonly accepted: string;
   /** The default, as it stands in cdk.json (undefined: unset). */
   readonly defaultValue: unknown;
   /** Turns a raw context value into a typed one, or throws SettingError. */
-  parse(raw: unknown, now: Date): T;
+  parse(raw: unknown, ctx: ParseContext): T;
+}
+
+/**
+ * One entry of the settings catalogue: reads one CDK context value, applies
+ * its default and validates it. The README's settings table is generated from
+ * the catalogue, so the two cannot drift apart.
+ */
+export interface SettingSpec<T> extends SettingDefinition<T> {
+  /** The CDK context key, e.g. `-c rotationPeriodDays=180`. */
+  readonly key: string;
 }
 
 /** One invalid setting: names the setting, the bad value and what is accepted. */
@@ -25,9 +36,7 @@ export class SettingError extends Error {
     readonly accepted: string,
     readonly reason?: string,
   ) {
-    super(
-      `Invalid setting "${key}": ${JSON.stringify(value)}${reason ? ` (${reason})` : ''}. Accepted: ${accepted}.`,
-    );
+    super(`Invalid setting "${key}": ${JSON.stringify(value)}${reason ? ` (${reason})` : ''}. Accepted: ${accepted}.`);
     this.name = 'SettingError';
   }
 }
@@ -45,39 +54,48 @@ export type MaterialSource = (typeof MATERIAL_SOURCES)[number];
 export const MAX_MATERIAL_VALIDITY_DAYS = 365;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-function spec<T>(s: SettingSpec<T>): SettingSpec<T> {
-  return s;
+const fail = (ctx: ParseContext, raw: unknown, reason?: string): never => {
+  throw new SettingError(ctx.key, raw, ctx.accepted, reason);
+};
+
+const isUnset = (raw: unknown) => raw === undefined || raw === null || raw === '';
+
+function text(raw: unknown, ctx: ParseContext): string {
+  return typeof raw === 'string' ? raw.trim() : fail(ctx, raw, 'not a string');
 }
 
-function text(key: string, raw: unknown, accepted: string): string {
-  if (typeof raw !== 'string') throw new SettingError(key, raw, accepted, 'not a string');
-  return raw.trim();
+/** A string matching the pattern, or unset when optional. */
+function matching(pattern: RegExp) {
+  return (raw: unknown, ctx: ParseContext): string => {
+    const value = text(raw, ctx);
+    return pattern.test(value) ? value : fail(ctx, raw);
+  };
+}
+function optionalMatching(pattern: RegExp) {
+  return (raw: unknown, ctx: ParseContext): string | undefined => (isUnset(raw) ? undefined : matching(pattern)(raw, ctx));
 }
 
-function wholeNumber(key: string, raw: unknown, min: number, max: number, unit: string): number {
-  const accepted = `a whole number of ${unit} from ${min} to ${max}`;
-  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new SettingError(key, raw, accepted, 'not a whole number');
-  if (n < min || n > max) throw new SettingError(key, raw, accepted);
-  return n;
+function wholeNumber(min: number, max: number) {
+  return (raw: unknown, ctx: ParseContext): number => {
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof n !== 'number' || !Number.isInteger(n)) return fail(ctx, raw, 'not a whole number');
+    return n < min || n > max ? fail(ctx, raw) : n;
+  };
 }
 
-function oneOf<T extends string>(key: string, raw: unknown, allowed: readonly T[]): T {
-  const accepted = `one of ${allowed.join(', ')}`;
-  if (typeof raw !== 'string' || !(allowed as readonly string[]).includes(raw)) {
-    throw new SettingError(key, raw, accepted);
-  }
-  return raw as T;
+function oneOf<T extends string>(allowed: readonly T[]) {
+  return (raw: unknown, ctx: ParseContext): T =>
+    typeof raw === 'string' && (allowed as readonly string[]).includes(raw) ? (raw as T) : fail(ctx, raw);
 }
 
-function bool(key: string, raw: unknown): boolean {
+function bool(raw: unknown, ctx: ParseContext): boolean {
   if (raw === true || raw === 'true') return true;
   if (raw === false || raw === 'false') return false;
-  throw new SettingError(key, raw, 'true or false');
+  return fail(ctx, raw);
 }
 
 /** Lists come as JSON arrays from cdk.json, or as JSON or comma-separated strings from `-c`. */
-function stringList(key: string, raw: unknown, accepted: string): string[] {
+function stringList(raw: unknown, ctx: ParseContext): string[] {
   let items: unknown = raw;
   if (typeof raw === 'string') {
     const trimmed = raw.trim();
@@ -85,28 +103,24 @@ function stringList(key: string, raw: unknown, accepted: string): string[] {
       try {
         items = JSON.parse(trimmed);
       } catch {
-        throw new SettingError(key, raw, accepted, 'not a valid JSON list');
+        return fail(ctx, raw, 'not a valid JSON list');
       }
     } else {
       items = trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim());
     }
   }
-  if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) {
-    throw new SettingError(key, raw, accepted, 'not a list of strings');
-  }
+  if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) return fail(ctx, raw, 'not a list of strings');
   return items as string[];
 }
 
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/;
 
-function region(key: string, raw: unknown): string {
-  const accepted = 'an AWS Region code such as ap-southeast-1';
-  const value = text(key, raw, accepted);
-  if (!REGION_PATTERN.test(value)) throw new SettingError(key, raw, accepted, 'not a Region code');
-  return value;
+function region(raw: unknown, ctx: ParseContext): string {
+  const value = text(raw, ctx);
+  return REGION_PATTERN.test(value) ? value : fail(ctx, raw, 'not a Region code');
 }
 
-/** The partition a Region belongs to; unknown Regions fall back to the pattern's own hint. */
+/** The partition a Region belongs to; unknown Regions fall back to their name's hint. */
 export function partitionOf(regionCode: string): string {
   const known = RegionInfo.get(regionCode).partition;
   if (known) return known;
@@ -115,22 +129,16 @@ export function partitionOf(regionCode: string): string {
   return 'aws';
 }
 
-const PRINCIPAL_ARN_ACCEPTED =
-  'IAM role, user or account-root ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list)';
 const PRINCIPAL_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+const GROUP_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:group\//;
 
-function principalArns(key: string, raw: unknown): string[] {
-  const arns = stringList(key, raw, PRINCIPAL_ARN_ACCEPTED);
+function principalArns(raw: unknown, ctx: ParseContext): string[] {
+  const arns = stringList(raw, ctx);
   for (const arn of arns) {
-    if (/^arn:aws(-cn|-us-gov)?:iam::\d{12}:group\//.test(arn)) {
-      throw new SettingError(key, arn, PRINCIPAL_ARN_ACCEPTED, 'an IAM group cannot be a principal in a key policy');
-    }
-    if (!PRINCIPAL_ARN.test(arn)) throw new SettingError(key, arn, PRINCIPAL_ARN_ACCEPTED, 'not a principal ARN');
+    if (GROUP_ARN.test(arn)) fail(ctx, arn, 'an IAM group cannot be a principal in a key policy');
+    if (!PRINCIPAL_ARN.test(arn)) fail(ctx, arn, 'not a principal ARN');
   }
-  if (new Set(arns).size !== arns.length) {
-    throw new SettingError(key, raw, PRINCIPAL_ARN_ACCEPTED, 'an ARN is listed twice');
-  }
-  return arns;
+  return new Set(arns).size === arns.length ? arns : fail(ctx, raw, 'an ARN is listed twice');
 }
 
 /** How imported material expires: never, or at an absolute instant (never "now + N days": synth must be deterministic). */
@@ -138,168 +146,133 @@ export type MaterialExpiry =
   | { readonly model: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }
   | { readonly model: 'KEY_MATERIAL_EXPIRES'; readonly validTo: string };
 
-const EXPIRY_ACCEPTED = `"never", or a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DDThh:mm:ssZ) after now and at most ${MAX_MATERIAL_VALIDITY_DAYS} days ahead`;
 const EXPIRY_PATTERN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z)?$/;
 
-function materialExpiry(key: string, raw: unknown, now: Date): MaterialExpiry {
-  const value = text(key, raw, EXPIRY_ACCEPTED);
+function materialExpiry(raw: unknown, ctx: ParseContext): MaterialExpiry {
+  const value = text(raw, ctx);
   if (value === 'never') return { model: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
   const at = EXPIRY_PATTERN.test(value) ? new Date(value.length === 10 ? `${value}T00:00:00Z` : value) : undefined;
-  if (!at || Number.isNaN(at.getTime())) throw new SettingError(key, raw, EXPIRY_ACCEPTED, 'not a date');
-  if (at.getTime() <= now.getTime()) throw new SettingError(key, raw, EXPIRY_ACCEPTED, 'in the past');
-  if (at.getTime() - now.getTime() > MAX_MATERIAL_VALIDITY_DAYS * DAY_MS) {
-    throw new SettingError(key, raw, EXPIRY_ACCEPTED, `more than ${MAX_MATERIAL_VALIDITY_DAYS} days ahead`);
+  if (!at || Number.isNaN(at.getTime())) return fail(ctx, raw, 'not a date');
+  if (at.getTime() <= ctx.now.getTime()) fail(ctx, raw, 'in the past');
+  if (at.getTime() - ctx.now.getTime() > MAX_MATERIAL_VALIDITY_DAYS * DAY_MS) {
+    fail(ctx, raw, `more than ${MAX_MATERIAL_VALIDITY_DAYS} days ahead`);
   }
   return { model: 'KEY_MATERIAL_EXPIRES', validTo: at.toISOString().replace('.000Z', 'Z') };
 }
 
-const PREFIX_ACCEPTED = '2 to 32 letters, digits or hyphens, starting with a letter, not "aws"';
+const PRINCIPALS_ACCEPTED = 'IAM role, user or account-root ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list)';
 
-export const SETTINGS = {
-  primaryRegion: spec({
-    key: 'primaryRegion',
+/** Gives every definition its key, so a key is written once. */
+function catalogue<D extends Record<string, SettingDefinition<unknown>>>(defs: D): { [K in keyof D]: D[K] & { key: K & string } } {
+  return Object.fromEntries(Object.entries(defs).map(([key, def]) => [key, { ...def, key }])) as never;
+}
+
+export const SETTINGS = catalogue({
+  primaryRegion: {
     description: 'Region of the primary stack: scenario (a) key, multi-Region primary, imported-material key.',
-    accepted: 'an AWS Region code, different from secondaryRegion and in the same partition',
+    accepted: 'an AWS Region code such as ap-southeast-1, different from secondaryRegion and in the same partition',
     defaultValue: 'ap-southeast-1',
-    parse: (raw) => region('primaryRegion', raw),
-  }),
-  secondaryRegion: spec({
-    key: 'secondaryRegion',
+    parse: region,
+  },
+  secondaryRegion: {
     description: 'Region of the secondary stack: scenario (a) key under the same alias, multi-Region replica.',
-    accepted: 'an AWS Region code, different from primaryRegion and in the same partition',
+    accepted: 'an AWS Region code such as ap-southeast-2, different from primaryRegion and in the same partition',
     defaultValue: 'ap-southeast-2',
-    parse: (raw) => region('secondaryRegion', raw),
-  }),
-  account: spec<string | undefined>({
-    key: 'account',
+    parse: region,
+  },
+  account: {
     description: 'AWS account id for both stacks. Unset: the stacks take the account of the deploying credentials.',
     accepted: 'a 12-digit account id, or unset',
     defaultValue: undefined,
-    parse: (raw) => {
-      if (raw === undefined || raw === null || raw === '') return undefined;
-      const value = typeof raw === 'number' ? String(raw) : raw;
-      if (typeof value !== 'string' || !/^\d{12}$/.test(value)) {
-        throw new SettingError('account', raw, 'a 12-digit account id, or unset');
-      }
-      return value;
-    },
-  }),
-  prefix: spec({
-    key: 'prefix',
-    description: 'Name prefix for stacks (`<prefix>-primary`, `<prefix>-secondary`) and aliases (`alias/<prefix>/...`); also the value of the `kms-key-lab:lab` tag.',
-    accepted: PREFIX_ACCEPTED,
+    parse: (raw: unknown, ctx: ParseContext) => optionalMatching(/^\d{12}$/)(typeof raw === 'number' ? String(raw) : raw, ctx),
+  },
+  prefix: {
+    description:
+      'Name prefix for stacks (`<prefix>-primary`, `<prefix>-secondary`) and aliases (`alias/<prefix>/...`); also the value of the `kms-key-lab:lab` tag.',
+    accepted: '2 to 32 letters, digits or hyphens, starting with a letter, not "aws"',
     defaultValue: 'kms-key-lab',
-    parse: (raw) => {
-      const value = text('prefix', raw, PREFIX_ACCEPTED);
-      if (!/^[A-Za-z][A-Za-z0-9-]{1,31}$/.test(value) || value.toLowerCase() === 'aws') {
-        throw new SettingError('prefix', raw, PREFIX_ACCEPTED);
-      }
-      return value;
+    parse: (raw: unknown, ctx: ParseContext) => {
+      const value = matching(/^[A-Za-z][A-Za-z0-9-]{1,31}$/)(raw, ctx);
+      return value.toLowerCase() === 'aws' ? fail(ctx, raw) : value;
     },
-  }),
-  owner: spec({
-    key: 'owner',
+  },
+  owner: {
     description: 'Value of the `kms-key-lab:owner` tag on every resource, for cost reports and teardown automation.',
     accepted: '1 to 256 letters, digits, spaces or _ . : / = + - @',
     defaultValue: 'unassigned',
-    parse: (raw) => {
-      const accepted = '1 to 256 letters, digits, spaces or _ . : / = + - @';
-      const value = text('owner', raw, accepted);
-      if (!/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u.test(value)) throw new SettingError('owner', raw, accepted);
-      return value;
-    },
-  }),
-  keyAdminArns: spec({
-    key: 'keyAdminArns',
+    parse: matching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u),
+  },
+  keyAdminArns: {
     description: 'Key administrators: manage every lab key (policy, rotation, deletion) but are denied its cryptographic use.',
-    accepted: PRINCIPAL_ARN_ACCEPTED,
+    accepted: PRINCIPALS_ACCEPTED,
     defaultValue: [],
-    parse: (raw) => principalArns('keyAdminArns', raw),
-  }),
-  keyUserArns: spec({
-    key: 'keyUserArns',
+    parse: principalArns,
+  },
+  keyUserArns: {
     description: 'Key users: Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*, DescribeKey on every lab key.',
-    accepted: PRINCIPAL_ARN_ACCEPTED,
+    accepted: PRINCIPALS_ACCEPTED,
     defaultValue: [],
-    parse: (raw) => principalArns('keyUserArns', raw),
-  }),
-  rotationPeriodDays: spec({
-    key: 'rotationPeriodDays',
+    parse: principalArns,
+  },
+  rotationPeriodDays: {
     description: 'Automatic rotation period of the KMS-generated keys (scenarios a and b).',
     accepted: 'a whole number of days from 90 to 2560',
     defaultValue: 365,
-    parse: (raw) => wholeNumber('rotationPeriodDays', raw, 90, 2560, 'days'),
-  }),
-  pendingWindowDays: spec({
-    key: 'pendingWindowDays',
+    parse: wholeNumber(90, 2560),
+  },
+  pendingWindowDays: {
     description: 'Waiting period before a destroyed key is deleted; also the recovery window of the escrow secret.',
     accepted: 'a whole number of days from 7 to 30',
     defaultValue: 7,
-    parse: (raw) => wholeNumber('pendingWindowDays', raw, 7, 30, 'days'),
-  }),
-  wrappingAlgorithm: spec({
-    key: 'wrappingAlgorithm',
+    parse: wholeNumber(7, 30),
+  },
+  wrappingAlgorithm: {
     description: 'Algorithm that wraps imported key material (scenario c).',
     accepted: `one of ${WRAPPING_ALGORITHMS.join(', ')}`,
     defaultValue: 'RSAES_OAEP_SHA_256',
-    parse: (raw) => oneOf('wrappingAlgorithm', raw, WRAPPING_ALGORITHMS),
-  }),
-  wrappingKeySpec: spec({
-    key: 'wrappingKeySpec',
+    parse: oneOf(WRAPPING_ALGORITHMS),
+  },
+  wrappingKeySpec: {
     description: 'RSA wrapping public key that KMS hands out for the import (scenario c).',
     accepted: `one of ${WRAPPING_KEY_SPECS.join(', ')}`,
     defaultValue: 'RSA_4096',
-    parse: (raw) => oneOf('wrappingKeySpec', raw, WRAPPING_KEY_SPECS),
-  }),
-  materialExpiresOn: spec({
-    key: 'materialExpiresOn',
-    description: 'When imported material expires: never (KEY_MATERIAL_DOES_NOT_EXPIRE) or at an absolute UTC instant (KEY_MATERIAL_EXPIRES + ValidTo).',
-    accepted: EXPIRY_ACCEPTED,
+    parse: oneOf(WRAPPING_KEY_SPECS),
+  },
+  materialExpiresOn: {
+    description:
+      'When imported material expires: never (KEY_MATERIAL_DOES_NOT_EXPIRE) or at an absolute UTC instant (KEY_MATERIAL_EXPIRES + ValidTo).',
+    accepted: `"never", or a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DDThh:mm:ssZ) after now and at most ${MAX_MATERIAL_VALIDITY_DAYS} days ahead`,
     defaultValue: 'never',
-    parse: (raw, now) => materialExpiry('materialExpiresOn', raw, now),
-  }),
-  materialSource: spec({
-    key: 'materialSource',
-    description: '`generate`: 32 random bytes, escrowed in a secret encrypted with the scenario (a) key. `secret`: bring your own from materialSecretName.',
+    parse: materialExpiry,
+  },
+  materialSource: {
+    description:
+      '`generate`: 32 random bytes, escrowed in a secret encrypted with the scenario (a) key. `secret`: bring your own from materialSecretName.',
     accepted: `one of ${MATERIAL_SOURCES.join(', ')}`,
     defaultValue: 'generate',
-    parse: (raw) => oneOf('materialSource', raw, MATERIAL_SOURCES),
-  }),
-  materialSecretName: spec<string | undefined>({
-    key: 'materialSecretName',
-    description: 'Secrets Manager secret (primary Region) holding your 32-byte material: SecretBinary, or base64 or hex SecretString. Needed when materialSource is `secret`.',
-    accepted: 'a secret name of 1 to 512 characters from A-Z a-z 0-9 / _ + = . @ -',
+    parse: oneOf(MATERIAL_SOURCES),
+  },
+  materialSecretName: {
+    description:
+      'Secrets Manager secret (primary Region) holding your 32-byte material: SecretBinary, or base64 or hex SecretString. Needed when materialSource is `secret`.',
+    accepted: 'a secret name of 1 to 512 characters from A-Z a-z 0-9 / _ + = . @ -, or unset',
     defaultValue: undefined,
-    parse: (raw) => {
-      if (raw === undefined || raw === null || raw === '') return undefined;
-      const accepted = 'a secret name of 1 to 512 characters from A-Z a-z 0-9 / _ + = . @ -';
-      const value = text('materialSecretName', raw, accepted);
-      if (!/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(value)) throw new SettingError('materialSecretName', raw, accepted);
-      return value;
-    },
-  }),
-  materialSecretKeyArn: spec<string | undefined>({
-    key: 'materialSecretKeyArn',
-    description: 'Customer managed KMS key that encrypts materialSecretName, if it is not the aws/secretsmanager key; the import handler gets Decrypt on it through Secrets Manager only.',
+    parse: optionalMatching(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
+  },
+  materialSecretKeyArn: {
+    description:
+      'Customer managed KMS key that encrypts materialSecretName, if it is not the aws/secretsmanager key; the import handler gets Decrypt on it through Secrets Manager only.',
     accepted: 'a KMS key ARN in the primary Region, or unset',
     defaultValue: undefined,
-    parse: (raw) => {
-      if (raw === undefined || raw === null || raw === '') return undefined;
-      const accepted = 'a KMS key ARN in the primary Region, or unset';
-      const value = text('materialSecretKeyArn', raw, accepted);
-      if (!/^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/.test(value)) {
-        throw new SettingError('materialSecretKeyArn', raw, accepted);
-      }
-      return value;
-    },
-  }),
-  deleteImportedMaterialOnDestroy: spec({
-    key: 'deleteImportedMaterialOnDestroy',
-    description: 'On destroy, also call DeleteImportedKeyMaterial so the imported key is unusable at once instead of at the end of its pending window.',
+    parse: optionalMatching(/^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/),
+  },
+  deleteImportedMaterialOnDestroy: {
+    description:
+      'On destroy, also call DeleteImportedKeyMaterial so the imported key is unusable at once instead of at the end of its pending window.',
     accepted: 'true or false',
     defaultValue: false,
-    parse: (raw) => bool('deleteImportedMaterialOnDestroy', raw),
-  }),
-} as const;
+    parse: bool,
+  },
+});
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -43,7 +43,7 @@ export const IMPORT_REMEDIES: Readonly<Record<string, Remedy>> = {
   },
   ResourceNotFoundException: {
     what: 'Secrets Manager has no such secret',
-    todo: 'create the secret named in materialSecretName in the primary Region, or check the name',
+    todo: 'check that the secret exists in the primary Region: for bring-your-own material the materialSecretName secret, otherwise the escrow secret of the stack (deploy again to recreate it)',
   },
   DecryptionFailure: {
     what: 'Secrets Manager could not decrypt the secret with its KMS key',
@@ -56,4 +56,10 @@ export function explain(call: string, errorName: string | undefined, serviceMess
   const remedy = errorName ? IMPORT_REMEDIES[errorName] : undefined;
   if (!remedy) return `${call} failed (${errorName ?? 'Error'}): ${serviceMessage}`;
   return `${call} failed (${errorName}): ${remedy.what}. What to do: ${remedy.todo}.`;
+}
+
+/** The README's table of import errors, generated from the remedies above. */
+export function remediesTable(): string {
+  const rows = Object.entries(IMPORT_REMEDIES).map(([name, r]) => `| \`${name}\` | ${r.what} | ${r.todo} |`);
+  return ['| Error | What happened | What to do |', '|---|---|---|', ...rows].join('\n');
 }

@@ -360,7 +360,7 @@ describe('bring-your-own material', () => {
   test('a missing secret explains what to create', async () => {
     const { error } = await run(cfnEvent('Create', byoProps()));
     expect(error!.message).toContain('GetSecretValue failed (ResourceNotFoundException)');
-    expect(error!.message).toContain('create the secret named in materialSecretName');
+    expect(error!.message).toContain('for bring-your-own material the materialSecretName secret');
   });
 });
 

@@ -1,0 +1,18 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IMPORT_REMEDIES } from '../../lambda/import-key-material/remedies';
+import { SETTINGS } from '../../lib/config/settings';
+import { withGeneratedSections } from '../../bin/readme-tables';
+
+describe('README tables generated from the code', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+  test('are up to date (refresh with `npm run docs`)', () => {
+    expect(readme).toBe(withGeneratedSections(readme));
+  });
+
+  test('list every setting and every explained import error', () => {
+    for (const key of Object.keys(SETTINGS)) expect(readme).toContain(`| \`${key}\` |`);
+    for (const name of Object.keys(IMPORT_REMEDIES)) expect(readme).toContain(`| \`${name}\` |`);
+  });
+});

@@ -74,7 +74,7 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventRespon
       },
     };
   } catch (error) {
-    if (event.RequestType === 'Create') await releaseUnusedEscrow(props);
+    if (event.RequestType === 'Create') await releaseEscrowOfFailedCreate(props);
     throw asSafeError(error, material);
   }
 }
@@ -228,30 +228,26 @@ async function scheduleEscrowDeletion(props: ImportProperties & { materialSource
 }
 
 /**
- * A failed Create is never followed by a Delete the handler sees, so the
- * escrow secret (retained by CloudFormation) is released here, unless the key
- * already took the material.
+ * A failed Create is never followed by a Delete the handler sees, and
+ * CloudFormation retains the escrow secret, so it is scheduled for deletion
+ * here. The recovery window matches the key's pending window, so the material
+ * stays recoverable as long as the key is, and a retried Create restores it.
  */
-async function releaseUnusedEscrow(props: ImportProperties): Promise<void> {
+async function releaseEscrowOfFailedCreate(props: ImportProperties): Promise<void> {
   if (props.materialSource !== 'generate') return;
-  try {
-    const key = await kms.send(new DescribeKeyCommand({ KeyId: props.keyArn }));
-    // Only a key still waiting for its first import proves the escrow is unused.
-    if (key.KeyMetadata?.KeyState !== 'PendingImport') return;
-  } catch (error) {
-    // A key that does not exist holds nothing; any other failure proves nothing, so the escrow stays.
-    if (!isNamed('NotFoundException')(error)) {
-      log('kept the escrow secret: could not tell whether the key holds its material', { error: errorName(error) });
-      return;
-    }
-  }
   try {
     await secrets.send(
       new DeleteSecretCommand({ SecretId: props.escrowSecretArn, RecoveryWindowInDays: props.pendingWindowDays }),
     );
-    log('released the escrow secret of a failed create', { secretArn: props.escrowSecretArn });
+    log('scheduled the escrow secret of a failed create for deletion', {
+      secretArn: props.escrowSecretArn,
+      recoveryWindowDays: props.pendingWindowDays,
+    });
   } catch (error) {
-    log('could not release the escrow secret of a failed create', { secretArn: props.escrowSecretArn, error: errorName(error) });
+    log('could not schedule the escrow secret of a failed create for deletion', {
+      secretArn: props.escrowSecretArn,
+      error: errorName(error),
+    });
   }
 }
 

@@ -308,27 +308,31 @@ describe('KMS errors say what happened and what to do', () => {
     expect(kmsMock.calls()).toHaveLength(0);
   });
 
-  test('a failed Create releases the escrow secret when the key holds no material', async () => {
+  test('a failed Create schedules the escrow secret for deletion with the key pending window', async () => {
     kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
-    await run(cfnEvent('Create', props()));
+    await run(cfnEvent('Create', props({ PendingWindowDays: '14' })));
     expect(sm.secrets.get(ESCROW_ARN)!.deletedDate).toBeDefined();
-    expect(sm.secrets.get(ESCROW_ARN)!.recoveryWindowInDays).toBe(7);
+    expect(sm.secrets.get(ESCROW_ARN)!.recoveryWindowInDays).toBe(14);
   });
 
-  test('a failed Create keeps the escrow secret when the key already took the material', async () => {
+  test('a Create retried after a failure restores the escrow and imports the same material', async () => {
+    kmsMock.on(ImportKeyMaterialCommand).rejectsOnce(serviceError('ExpiredImportTokenException')).callsFake((i) => kms.importKeyMaterial(i));
     await run(cfnEvent('Create', props()));
-    // The record lost its material id, so the next Create imports again, and that import fails.
-    sm.secrets.get(ESCROW_ARN)!.string = JSON.stringify({ ...JSON.parse(sm.secrets.get(ESCROW_ARN)!.string!), keyMaterialId: undefined });
-    kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
+    const escrowedBefore = decodeEscrowRecord(sm.secrets.get(ESCROW_ARN)!.string)!.material;
     const { error } = await run(cfnEvent('Create', props()));
-    expect(error).toBeDefined();
+    expect(error).toBeUndefined();
+    expect(smMock).toHaveReceivedCommandWith(RestoreSecretCommand, { SecretId: ESCROW_ARN });
     expect(sm.secrets.get(ESCROW_ARN)!.deletedDate).toBeUndefined();
+    expect(kms.unwrapped[0].equals(escrowedBefore)).toBe(true);
   });
 
-  test('a failed Create keeps the escrow secret when it cannot tell the key state', async () => {
+  test('a failed Update leaves the escrow secret alone', async () => {
+    await run(cfnEvent('Create', props()));
     kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
-    kmsMock.on(DescribeKeyCommand).callsFakeOnce((i) => kms.describeKey(i)).rejects(serviceError('ThrottlingException'));
-    const { error } = await run(cfnEvent('Create', props()));
+    const validTo = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
+    const { error } = await run(
+      cfnEvent('Update', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo }), { physicalId: KEY_ARN, oldProperties: props() }),
+    );
     expect(error).toBeDefined();
     expect(sm.secrets.get(ESCROW_ARN)!.deletedDate).toBeUndefined();
   });

@@ -1,13 +1,31 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { remediesTable } from '../lambda/import-key-material/remedies';
-import { settingsTable } from '../lib/config/settings-table';
+import { IMPORT_REMEDIES } from '../lambda/import-key-material/remedies';
+import { SETTINGS } from '../lib/config/settings';
 
-/** README sections generated from the code, by marker name. */
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const table = (header: string[], rows: string[][]) =>
+  [header, header.map(() => '---'), ...rows].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
+const code = (text: string) => `\`${text}\``;
+
+/** README sections generated from the code, by marker name, so the two cannot drift apart. */
 export const GENERATED_SECTIONS: Record<string, () => string> = {
-  'settings-table': settingsTable,
-  'import-errors': remediesTable,
+  'settings-table': () =>
+    table(
+      ['Setting', 'Default', 'Accepted', 'What it does'],
+      Object.values(SETTINGS).map((s) => [
+        code(s.key),
+        s.defaultValue === undefined ? '_(unset)_' : code(JSON.stringify(s.defaultValue)),
+        s.accepted,
+        s.description,
+      ]),
+    ),
+  'import-errors': () =>
+    table(
+      ['Error', 'What happened', 'What to do'],
+      Object.entries(IMPORT_REMEDIES).map(([name, r]) => [code(name), r.what, r.todo]),
+    ),
 };
 
 const marker = (name: string, end: 'start' | 'end') =>

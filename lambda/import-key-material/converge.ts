@@ -7,10 +7,7 @@ export interface KeyView {
   readonly CurrentKeyMaterialId?: string;
 }
 
-export type ImportDecision =
-  | { readonly action: 'import' }
-  | { readonly action: 'none'; readonly reason: string }
-  | { readonly action: 'fail'; readonly reason: string };
+export type ImportDecision = { readonly action: 'import' } | { readonly action: 'none'; readonly reason: string };
 
 /** Why the key cannot take material at all, or undefined when it can. Checked before any material is touched. */
 export function importBlocker(key: KeyView): string | undefined {
@@ -24,13 +21,12 @@ export function importBlocker(key: KeyView): string | undefined {
 }
 
 /**
- * Decides whether the key already holds this material with the wanted expiry.
- * Anything uncertain leads to an import: importing the same material again is
- * always accepted by KMS, so it converges.
+ * Decides whether a key that can take material (see importBlocker) already
+ * holds this material with the wanted expiry. Anything uncertain leads to an
+ * import: importing the same material again is always accepted by KMS, so it
+ * converges.
  */
 export function decideImport(key: KeyView, knownMaterialId: string | undefined, validTo: Date | undefined): ImportDecision {
-  const blocker = importBlocker(key);
-  if (blocker) return { action: 'fail', reason: blocker };
   if (key.KeyState !== 'Enabled' || !knownMaterialId || key.CurrentKeyMaterialId !== knownMaterialId) {
     return { action: 'import' };
   }

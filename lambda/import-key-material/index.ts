@@ -54,7 +54,6 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventRespon
     material = source.material;
     const decision = decideImport(key, source.record?.keyMaterialId, props.validTo);
     log('import decision', { keyId: key.KeyId, keyState: key.KeyState, decision: decision.action });
-    if (decision.action === 'fail') throw new ExplainedError(`Cannot import into ${props.keyArn}: ${decision.reason}.`);
 
     let keyMaterialId = key.CurrentKeyMaterialId;
     if (decision.action === 'import') {
@@ -216,14 +215,17 @@ async function scheduleEscrowDeletion(props: ImportProperties & { materialSource
     log('escrow secret now belongs to another key; leaving it', { keyArn, escrowFor: record.keyArn });
     return;
   }
+  await scheduleSecretDeletion(props.escrowSecretArn, props.pendingWindowDays);
+}
+
+/** DeleteSecret with a recovery window; a secret already gone or already scheduled needs nothing more. */
+async function scheduleSecretDeletion(secretArn: string, recoveryWindowDays: number): Promise<void> {
   try {
-    await secrets.send(
-      new DeleteSecretCommand({ SecretId: props.escrowSecretArn, RecoveryWindowInDays: props.pendingWindowDays }),
-    );
-    log('scheduled escrow secret deletion', { secretArn: props.escrowSecretArn, recoveryWindowDays: props.pendingWindowDays });
+    await secrets.send(new DeleteSecretCommand({ SecretId: secretArn, RecoveryWindowInDays: recoveryWindowDays }));
+    log('scheduled escrow secret deletion', { secretArn, recoveryWindowDays });
   } catch (error) {
     if (!isNamed('ResourceNotFoundException', 'InvalidRequestException')(error)) throw explained('DeleteSecret', error);
-    log('escrow secret already gone or scheduled for deletion', { secretArn: props.escrowSecretArn });
+    log('escrow secret already gone or scheduled for deletion', { secretArn });
   }
 }
 
@@ -236,17 +238,12 @@ async function scheduleEscrowDeletion(props: ImportProperties & { materialSource
 async function releaseEscrowOfFailedCreate(props: ImportProperties): Promise<void> {
   if (props.materialSource !== 'generate') return;
   try {
-    await secrets.send(
-      new DeleteSecretCommand({ SecretId: props.escrowSecretArn, RecoveryWindowInDays: props.pendingWindowDays }),
-    );
-    log('scheduled the escrow secret of a failed create for deletion', {
-      secretArn: props.escrowSecretArn,
-      recoveryWindowDays: props.pendingWindowDays,
-    });
+    await scheduleSecretDeletion(props.escrowSecretArn, props.pendingWindowDays);
   } catch (error) {
+    // The Create's own error is the one to report; this one is only logged.
     log('could not schedule the escrow secret of a failed create for deletion', {
       secretArn: props.escrowSecretArn,
-      error: errorName(error),
+      error: errorName((error as Error).cause ?? error),
     });
   }
 }

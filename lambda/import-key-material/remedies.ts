@@ -58,8 +58,3 @@ export function explain(call: string, errorName: string | undefined, serviceMess
   return `${call} failed (${errorName}): ${remedy.what}. What to do: ${remedy.todo}.`;
 }
 
-/** The README's table of import errors, generated from the remedies above. */
-export function remediesTable(): string {
-  const rows = Object.entries(IMPORT_REMEDIES).map(([name, r]) => `| \`${name}\` | ${r.what} | ${r.todo} |`);
-  return ['| Error | What happened | What to do |', '|---|---|---|', ...rows].join('\n');
-}

@@ -1,6 +1,6 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { addKeyOutputs, KeyOutputProps } from '../common/key-outputs';
+import { addKeyOutputs } from '../common/key-outputs';
 import { LabConfig } from '../config/lab-config';
 import { SingleRegionKey } from '../scenarios/single-region-key';
 import { labAliases } from './aliases';
@@ -30,16 +30,12 @@ export abstract class LabRegionStack extends Stack {
       rotationPeriodDays: c.rotationPeriodDays,
       pendingWindowDays: c.pendingWindowDays,
     });
-    this.addKeyOutputs({
+    addKeyOutputs(this, {
       name: 'SingleRegion',
       scenario: '(a)',
       keyId: this.singleRegionKey.key.keyId,
       keyArn: this.singleRegionKey.key.keyArn,
       aliasName: this.aliases.singleRegion,
     });
-  }
-
-  protected addKeyOutputs(props: KeyOutputProps): void {
-    addKeyOutputs(this, props);
   }
 }

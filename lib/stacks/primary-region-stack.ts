@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ApplicationGrant } from '../scenarios/application-grant';
 import { ImportedMaterialKey } from '../scenarios/imported-material-key';
 import { MultiRegionPrimaryKey } from '../scenarios/multi-region-key';
+import { addKeyOutputs } from '../common/key-outputs';
 import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export type PrimaryRegionStackProps = LabRegionStackProps;
@@ -23,7 +24,7 @@ export class PrimaryRegionStack extends LabRegionStack {
       rotationPeriodDays: c.rotationPeriodDays,
       pendingWindowDays: c.pendingWindowDays,
     });
-    this.addKeyOutputs({
+    addKeyOutputs(this, {
       name: 'MultiRegion',
       scenario: '(b)',
       keyId: this.multiRegionKey.key.keyId,
@@ -44,7 +45,7 @@ export class PrimaryRegionStack extends LabRegionStack {
       escrowKey: this.singleRegionKey.key,
       deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
     });
-    this.addKeyOutputs({
+    addKeyOutputs(this, {
       name: 'ImportedMaterial',
       scenario: '(c)',
       keyId: this.importedMaterialKey.key.ref,

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { MultiRegionReplicaKey } from '../scenarios/multi-region-key';
+import { addKeyOutputs } from '../common/key-outputs';
 import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export interface SecondaryRegionStackProps extends LabRegionStackProps {
@@ -19,7 +20,7 @@ export class SecondaryRegionStack extends LabRegionStack {
       primaryKeyArn: props.multiRegionPrimaryKeyArn,
       pendingWindowDays: props.config.pendingWindowDays,
     });
-    this.addKeyOutputs({
+    addKeyOutputs(this, {
       name: 'MultiRegion',
       scenario: '(b)',
       keyId: this.multiRegionReplica.replica.attrKeyId,

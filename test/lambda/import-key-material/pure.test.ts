@@ -1,4 +1,4 @@
-import { decideImport } from '../../../lambda/import-key-material/converge';
+import { decideImport, importBlocker } from '../../../lambda/import-key-material/converge';
 import { decodeEscrowRecord, encodeEscrowRecord } from '../../../lambda/import-key-material/escrow-record';
 import { decodeSecretMaterial, materialSpellings, redactMaterial } from '../../../lambda/import-key-material/material';
 import { parseImportProperties } from '../../../lambda/import-key-material/properties';
@@ -75,12 +75,13 @@ describe('decideImport', () => {
     expect(decideImport({ ...enabled, CurrentKeyMaterialId: undefined }, 'm1', undefined).action).toBe('import');
     expect(decideImport(enabled, 'm2', undefined).action).toBe('import');
   });
-  test('fails on a key pending deletion or of another origin', () => {
-    expect(decideImport({ ...enabled, KeyState: 'PendingDeletion' }, 'm1', undefined).action).toBe('fail');
-    expect(decideImport({ ...enabled, Origin: 'AWS_KMS' }, 'm1', undefined)).toEqual({
-      action: 'fail',
-      reason: "the key's Origin is AWS_KMS, not EXTERNAL, so it cannot take imported material",
-    });
+  test('refuses a key pending deletion or of another origin', () => {
+    expect(importBlocker({ ...enabled, KeyState: 'PendingDeletion' })).toContain('PendingDeletion');
+    expect(importBlocker({ ...enabled, Origin: 'AWS_KMS' })).toBe(
+      "the key's Origin is AWS_KMS, not EXTERNAL, so it cannot take imported material",
+    );
+    expect(importBlocker(enabled)).toBeUndefined();
+    expect(importBlocker({ KeyState: 'PendingImport', Origin: 'EXTERNAL' })).toBeUndefined();
   });
 });
 

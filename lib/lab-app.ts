@@ -1,4 +1,5 @@
 import { Annotations, App, Tags } from 'aws-cdk-lib';
+import { LAB_TAG, OWNER_TAG } from './common/lab-tags';
 import { LabConfig } from './config/lab-config';
 import { PrimaryRegionStack } from './stacks/primary-region-stack';
 import { SecondaryRegionStack } from './stacks/secondary-region-stack';
@@ -8,9 +9,7 @@ export interface Lab {
   readonly secondary: SecondaryRegionStack;
 }
 
-/** Tag keys that teardown automation and cost reports filter on. */
-export const LAB_TAG = 'kms-key-lab:lab';
-export const OWNER_TAG = 'kms-key-lab:owner';
+export { LAB_TAG, OWNER_TAG } from './common/lab-tags';
 
 /** The whole lab: one stack per Region, the secondary reading the primary's multi-Region key ARN. */
 export function buildLab(app: App, config: LabConfig): Lab {
@@ -29,6 +28,8 @@ export function buildLab(app: App, config: LabConfig): Lab {
     multiRegionPrimaryKeyArn: primary.multiRegionKey.key.keyArn,
   });
 
+  // Settings that synth accepts but that need a look before a deploy: shown once, on the first stack.
+  for (const warning of config.warnings) Annotations.of(primary).addWarningV2(warning.id, warning.message);
   for (const stack of [primary, secondary]) {
     Tags.of(stack).add(LAB_TAG, config.prefix);
     Tags.of(stack).add(OWNER_TAG, config.owner);

@@ -32,7 +32,6 @@ describe('cdk-nag AwsSolutions', () => {
       'Annotation::AwsSolutions-IAM5[Resource::<ApplicationGrantGrantHandler6A734C72.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ImportedMaterialKeyImportHandler5DB5FA3E.Arn>:*]',
       'Annotation::AwsSolutions-KMS5',
-      'Annotation::AwsSolutions-SMG4',
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });

@@ -1,5 +1,6 @@
 /** The parts of DescribeKey's KeyMetadata that decide whether an import is needed. */
 export interface KeyView {
+  readonly KeyId?: string;
   readonly KeyState?: string;
   readonly Origin?: string;
   readonly ExpirationModel?: string;
@@ -20,6 +21,36 @@ export function importBlocker(key: KeyView): string | undefined {
   return undefined;
 }
 
+/** An Enabled or Disabled key holds material; PendingImport means it has none (never imported, expired or deleted). */
+export function holdsMaterial(key: KeyView): boolean {
+  return key.KeyState === 'Enabled' || key.KeyState === 'Disabled';
+}
+
+/**
+ * Why material must not be generated for this key: it already holds material
+ * that the escrow does not have. New material would be refused
+ * (IncorrectKeyMaterialException), and overwriting the escrow would lose the
+ * only copy, so the handler stops and says how to put the record back.
+ */
+export function unescrowedMaterial(key: KeyView, secretName: string): string | undefined {
+  if (!holdsMaterial(key)) return undefined;
+  return (
+    `the key already holds material, but the escrow secret ${secretName} has no record of it, so the lab will not ` +
+    'generate new material (KMS would refuse it, and the escrow would lose track of the key). Put the original escrow ' +
+    'record back (restore the secret or an earlier version of it with `aws secretsmanager`), or destroy and redeploy the lab'
+  );
+}
+
+/** Why a needed import cannot run now, beyond importBlocker: a Disabled key must be enabled first. */
+export function reimportBlocker(key: KeyView): string | undefined {
+  if (key.KeyState !== 'Disabled') return undefined;
+  return (
+    'the key is Disabled, and its material must be imported again (the expiry changed or the escrowed material differs ' +
+    'from the current one). Enable it with `aws kms enable-key --key-id ' +
+    `${key.KeyId ?? '<key id>'}\` (a key administrator may), then deploy again`
+  );
+}
+
 /**
  * Decides whether a key that can take material (see importBlocker) already
  * holds this material with the wanted expiry. Anything uncertain leads to an
@@ -27,7 +58,7 @@ export function importBlocker(key: KeyView): string | undefined {
  * converges.
  */
 export function decideImport(key: KeyView, knownMaterialId: string | undefined, validTo: Date | undefined): ImportDecision {
-  if (key.KeyState !== 'Enabled' || !knownMaterialId || key.CurrentKeyMaterialId !== knownMaterialId) {
+  if (!holdsMaterial(key) || !knownMaterialId || key.CurrentKeyMaterialId !== knownMaterialId) {
     return { action: 'import' };
   }
   const wantedModel = validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE';

@@ -7,61 +7,87 @@ import {
   KMSClient,
   KeyMetadata,
 } from '@aws-sdk/client-kms';
-import {
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  RestoreSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { CustomResourceEvent, OnEventResponse, resourceProperties } from '../shared/custom-resource';
+import { LabSecrets, LabSecretSpec } from '../shared/lab-secrets';
 import { log, loggableEvent } from '../shared/log';
-import { errorName, isNamed, RetryOptions, withRetries } from '../shared/retry';
-import { decideImport, importBlocker } from './converge';
+import { errorName, isNamed } from '../shared/retry';
+import { escrowRecoveryWindowDays, managedByValue, PriorState, priorState, scheduleAfterFailure } from '../shared/secret-lifecycle';
+import { beginInvocation, retryTransient, TransientKind, transientKindsFor } from '../shared/transient';
+import { decideImport, importBlocker, reimportBlocker, unescrowedMaterial } from './converge';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from './escrow-record';
 import { decodeSecretMaterial, redactMaterial } from './material';
-import { ImportProperties, parseImportProperties } from './properties';
+import { EscrowProperties, ImportProperties, parseImportProperties } from './properties';
 import { explain } from './remedies';
 import { wrapKeyMaterial } from './wrap';
 
-const kms = new KMSClient({});
-const secrets = new SecretsManagerClient({});
+export { setSleepForTests } from '../shared/transient';
 
-/** Straight after CreateKey, KMS may answer NotFound for a few seconds. */
-export const NOT_FOUND_RETRY: Omit<RetryOptions, 'retryOn'> = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 8000 };
-let sleep: ((ms: number) => Promise<void>) | undefined;
-/** Lets tests run the backoff without waiting. */
-export function setSleepForTests(fn: ((ms: number) => Promise<void>) | undefined): void {
-  sleep = fn;
-}
+const kms = new KMSClient({});
+const secretsClient = new SecretsManagerClient({});
 
 /** An error whose message is already written for a person; thrown as is. */
 class ExplainedError extends Error {}
 
-export async function onEvent(event: CustomResourceEvent): Promise<OnEventResponse> {
+interface OpenedEscrow {
+  readonly spec: LabSecretSpec;
+  readonly record: EscrowRecord;
+  /** Who owned the secret when this invocation found it. */
+  readonly managedBy?: string;
+}
+
+/** What this invocation did to the escrow secret, so a failure can undo exactly that. */
+interface EscrowTouch {
+  readonly spec: LabSecretSpec;
+  readonly prior: PriorState;
+}
+
+export async function onEvent(event: CustomResourceEvent, context?: Context): Promise<OnEventResponse> {
+  beginInvocation(context);
   log('import-key-material event', loggableEvent(event));
+  const retry = transientKindsFor(event.RequestType);
+  const call = callWith(retry);
+  const secrets = new LabSecrets(secretsClient, call);
   // A Delete must succeed even when a ValidTo in the old properties has passed.
   const props = parseImportProperties(resourceProperties(event), new Date(), { checkExpiry: event.RequestType !== 'Delete' });
-  if (event.RequestType === 'Delete') return onDelete(event.PhysicalResourceId, props);
+  const managedBy = managedByValue(event);
+  if (event.RequestType === 'Delete') return onDelete(event.PhysicalResourceId, props, secrets, managedBy);
 
   let material: Buffer | undefined;
+  let touched: EscrowTouch | undefined;
+  let escrow: OpenedEscrow | undefined;
   try {
-    const key = await describeKey(props.keyArn);
+    const key = await describeKey(props.keyArn, retry);
     const blocker = importBlocker(key);
     if (blocker) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${blocker}.`);
-    const source = await loadMaterial(props, key.Arn ?? props.keyArn);
-    material = source.material;
-    const decision = decideImport(key, source.record?.keyMaterialId, props.validTo);
-    log('import decision', { keyId: key.KeyId, keyState: key.KeyState, decision: decision.action });
+    const keyArn = key.Arn ?? props.keyArn;
 
+    let record: EscrowRecord | undefined;
+    if (props.materialSource === 'secret') {
+      const value = await call('GetSecretValue', () =>
+        secretsClient.send(new GetSecretValueCommand({ SecretId: props.materialSecretName })),
+      );
+      material = decodeSecretMaterial(props.materialSecretName, value);
+    } else {
+      escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, (t) => (touched = t));
+      record = escrow.record;
+      material = record.material;
+    }
+
+    const decision = decideImport(key, record?.keyMaterialId, props.validTo);
+    log('import decision', { keyId: key.KeyId, keyState: key.KeyState, decision: decision.action });
     let keyMaterialId = key.CurrentKeyMaterialId;
     if (decision.action === 'import') {
-      keyMaterialId = await importMaterial(props, material);
-      if (source.record && keyMaterialId && keyMaterialId !== source.record.keyMaterialId && props.materialSource === 'generate') {
-        await putEscrow(props.escrowSecretArn, { ...source.record, keyMaterialId });
+      const disabled = reimportBlocker(key);
+      if (disabled) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${disabled}.`);
+      keyMaterialId = await importMaterial(props, material, retry);
+      if (record && keyMaterialId && keyMaterialId !== record.keyMaterialId && props.materialSource === 'generate') {
+        await recordMaterialId(secrets, props.escrow.secretName, { ...record, keyMaterialId });
       }
     }
+    // Last, once the import stands: from now on only this resource's Delete schedules the escrow's deletion.
+    if (escrow && escrow.managedBy !== managedBy) await secrets.claim(escrow.spec);
     return {
       PhysicalResourceId: props.keyArn,
       Data: {
@@ -70,84 +96,118 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventRespon
         ExpirationModel: props.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
         ValidTo: props.validTo?.toISOString() ?? '',
         Imported: decision.action === 'import' ? 'true' : 'false',
+        EscrowSecretName: props.materialSource === 'generate' ? props.escrow.secretName : '',
       },
     };
   } catch (error) {
-    if (event.RequestType === 'Create') await releaseEscrowOfFailedCreate(props);
+    if (touched) await undoEscrow(secrets, touched, props.pendingWindowDays);
     throw asSafeError(error, material);
   }
 }
 
-async function describeKey(keyArn: string): Promise<KeyMetadata> {
-  const out = await call('DescribeKey', () =>
-    withRetries(() => kms.send(new DescribeKeyCommand({ KeyId: keyArn })), {
-      ...NOT_FOUND_RETRY,
-      sleep,
-      retryOn: isNamed('NotFoundException'),
-      onRetry: (attempt, delayMs) => log('key not visible yet, retrying', { keyArn, attempt, delayMs }),
-    }),
-  );
+function escrowSpec(escrow: EscrowProperties, managedBy: string, keyArn: string): LabSecretSpec {
+  return {
+    name: escrow.secretName,
+    description: `KMS Key Lab: escrowed key material of ${keyArn}. Restore it to import the same material again.`,
+    tags: { ...escrow.tags, 'kms-key-lab:escrow-for': keyArn },
+    resourcePolicy: escrow.resourcePolicy,
+    managedBy,
+  };
+}
+
+/**
+ * Finds the key's escrow, or creates it with fresh material. Material is
+ * escrowed before it is imported, so no key ever holds material that is not
+ * escrowed; and no material is generated for a key that already holds some.
+ */
+async function openEscrow(
+  secrets: LabSecrets,
+  spec: LabSecretSpec,
+  key: KeyMetadata,
+  keyArn: string,
+  touch: (t: EscrowTouch) => void,
+): Promise<OpenedEscrow> {
+  const state = await secrets.state(spec.name);
+  const prior = priorState(state);
+  const opened = (record: EscrowRecord): OpenedEscrow => ({
+    spec,
+    record,
+    managedBy: prior === 'absent' ? spec.managedBy : state.exists ? state.managedBy : undefined,
+  });
+  const refuseIfKeyHoldsMaterial = () => {
+    const reason = unescrowedMaterial(key, spec.name);
+    if (reason) throw new ExplainedError(`Cannot import into ${keyArn}: ${reason}.`);
+  };
+  if (prior === 'absent') {
+    refuseIfKeyHoldsMaterial();
+    const record: EscrowRecord = { keyArn, material: randomBytes(32) };
+    touch({ spec, prior });
+    await secrets.create(spec, encodeEscrowRecord(record));
+    log('generated and escrowed new material', { keyArn, escrowSecret: spec.name });
+    return opened(record);
+  }
+  if (prior === 'scheduled') {
+    touch({ spec, prior });
+    await secrets.restore(spec.name);
+  }
+  await secrets.applyPolicy(spec);
+  const current = decodeEscrowRecord(await secrets.read(spec.name));
+  if (current && current.keyArn !== keyArn) {
+    throw new ExplainedError(
+      `Escrow secret ${spec.name} holds material for another key (${current.keyArn}), not ${keyArn}. ` +
+        'Each imported key has its own escrow secret; deploy the lab again so the new key gets a new one.',
+    );
+  }
+  if (current) {
+    log('reusing escrowed material', { keyArn, escrowSecret: spec.name });
+    return opened(current);
+  }
+  refuseIfKeyHoldsMaterial();
+  const record: EscrowRecord = { keyArn, material: randomBytes(32) };
+  await secrets.put(spec.name, encodeEscrowRecord(record));
+  log('generated and escrowed new material', { keyArn, escrowSecret: spec.name });
+  return opened(record);
+}
+
+/** The material id only saves a later re-import; losing it costs one import, so a failure here is logged, not raised. */
+async function recordMaterialId(secrets: LabSecrets, secretName: string, record: EscrowRecord): Promise<void> {
+  try {
+    await secrets.put(secretName, encodeEscrowRecord(record));
+  } catch (error) {
+    log('could not record the material id in the escrow; the next deploy imports the same material again', {
+      escrowSecret: secretName,
+      error: errorName((error as Error).cause ?? error),
+    });
+  }
+}
+
+/**
+ * A failed Create or Update is never followed by a Delete the handler sees,
+ * so it schedules the deletion of an escrow it created or restored. One that
+ * was live before belongs to a resource that still uses it and is left alone.
+ * The recovery window outlasts the key's, and a retried deploy restores it.
+ */
+async function undoEscrow(secrets: LabSecrets, touched: EscrowTouch, keyPendingWindowDays: number): Promise<void> {
+  if (!scheduleAfterFailure(touched.prior)) return;
+  try {
+    await secrets.scheduleDeletion(touched.spec.name, escrowRecoveryWindowDays(keyPendingWindowDays, undefined, new Date()));
+  } catch (error) {
+    // The Create's own error is the one to report; this one is only logged.
+    log('could not schedule the escrow secret of a failed deploy for deletion', {
+      escrowSecret: touched.spec.name,
+      error: errorName((error as Error).cause ?? error),
+    });
+  }
+}
+
+async function describeKey(keyArn: string, retry: readonly TransientKind[]): Promise<KeyMetadata> {
+  const out = await callWith(retry)('DescribeKey', () => kms.send(new DescribeKeyCommand({ KeyId: keyArn })));
   if (!out.KeyMetadata) throw new ExplainedError(`DescribeKey returned no metadata for ${keyArn}.`);
   return out.KeyMetadata;
 }
 
-interface MaterialSource {
-  readonly material: Buffer;
-  readonly record?: EscrowRecord;
-}
-
-/** Generated material is escrowed before it is imported, so no key ever holds material that is not escrowed. */
-async function loadMaterial(props: ImportProperties, keyArn: string): Promise<MaterialSource> {
-  if (props.materialSource === 'secret') {
-    const value = await call('GetSecretValue', () =>
-      secrets.send(new GetSecretValueCommand({ SecretId: props.materialSecretName })),
-    );
-    return { material: decodeSecretMaterial(props.materialSecretName, value) };
-  }
-  await restoreIfScheduledForDeletion(props.escrowSecretArn);
-  const current = await call('GetSecretValue', () => readEscrow(props.escrowSecretArn));
-  if (current) {
-    if (current.keyArn !== keyArn) {
-      throw new ExplainedError(
-        `Escrow secret ${props.escrowSecretArn} already holds material for another key (${current.keyArn}). ` +
-          'Each imported key has its own escrow secret; deploy the lab again so the new key gets a new one.',
-      );
-    }
-    log('reusing escrowed material', { keyArn, escrowSecretArn: props.escrowSecretArn });
-    return { material: current.material, record: current };
-  }
-  const record: EscrowRecord = { keyArn, material: randomBytes(32) };
-  await putEscrow(props.escrowSecretArn, record);
-  log('generated and escrowed new material', { keyArn, escrowSecretArn: props.escrowSecretArn });
-  return { material: record.material, record };
-}
-
-async function readEscrow(secretArn: string): Promise<EscrowRecord | undefined> {
-  try {
-    const value = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    return decodeEscrowRecord(value.SecretString);
-  } catch (error) {
-    // A secret without a current version has nothing escrowed yet.
-    if (isNamed('ResourceNotFoundException')(error)) return undefined;
-    throw error;
-  }
-}
-
-async function putEscrow(secretArn: string, record: EscrowRecord): Promise<void> {
-  await call('PutSecretValue', () =>
-    secrets.send(new PutSecretValueCommand({ SecretId: secretArn, SecretString: encodeEscrowRecord(record) })),
-  );
-}
-
-async function restoreIfScheduledForDeletion(secretArn: string): Promise<void> {
-  const described = await call('DescribeSecret', () => secrets.send(new DescribeSecretCommand({ SecretId: secretArn })));
-  if (described.DeletedDate) {
-    log('escrow secret was scheduled for deletion; restoring it', { secretArn });
-    await call('RestoreSecret', () => secrets.send(new RestoreSecretCommand({ SecretId: secretArn })));
-  }
-}
-
-async function importMaterial(props: ImportProperties, material: Buffer): Promise<string | undefined> {
+async function importMaterial(props: ImportProperties, material: Buffer, retry: readonly TransientKind[]): Promise<string | undefined> {
+  const call = callWith(retry);
   const params = await call('GetParametersForImport', () =>
     kms.send(
       new GetParametersForImportCommand({
@@ -183,11 +243,11 @@ async function importMaterial(props: ImportProperties, material: Buffer): Promis
 }
 
 /**
- * Leaves the key to its own scheduled deletion. The escrow secret gets a
- * recovery window as long as the key's pending window, so the material can be
- * restored for as long as the key can be.
+ * Leaves the key to its own scheduled deletion and schedules the escrow's
+ * deletion to end a day after the key's. Reads no secret value and decrypts
+ * nothing, so it works whatever state any key is in.
  */
-async function onDelete(physicalId: string, props: ImportProperties): Promise<OnEventResponse> {
+async function onDelete(physicalId: string, props: ImportProperties, secrets: LabSecrets, managedBy: string): Promise<OnEventResponse> {
   if (props.deleteMaterialOnDelete) {
     try {
       await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: props.keyArn }));
@@ -198,62 +258,33 @@ async function onDelete(physicalId: string, props: ImportProperties): Promise<On
       log('no imported material to delete', { keyArn: props.keyArn, reason: errorName(error) });
     }
   }
-  if (props.materialSource === 'generate') await scheduleEscrowDeletion(props, physicalId);
+  if (props.materialSource === 'generate') {
+    await secrets.release(props.escrow.secretName, managedBy, () => recoveryWindowFor(props.keyArn, props.pendingWindowDays));
+  }
   return { PhysicalResourceId: physicalId };
 }
 
-async function scheduleEscrowDeletion(props: ImportProperties & { materialSource: 'generate' }, keyArn: string): Promise<void> {
-  let record: EscrowRecord | undefined;
+/** DescribeKey needs no key material: it answers for disabled keys and keys pending deletion alike. */
+async function recoveryWindowFor(keyArn: string, keyPendingWindowDays: number): Promise<number> {
+  let deletionDate: Date | undefined;
   try {
-    record = await readEscrow(props.escrowSecretArn);
+    const out = await kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
+    deletionDate = out.KeyMetadata?.DeletionDate;
   } catch (error) {
-    // Already scheduled for deletion: the value cannot be read, and there is nothing more to do.
-    if (isNamed('InvalidRequestException')(error)) return;
-    throw explained('GetSecretValue', error);
+    log('could not describe the key; the escrow waits its default window', { keyArn, error: errorName(error) });
   }
-  if (record && record.keyArn !== keyArn) {
-    log('escrow secret now belongs to another key; leaving it', { keyArn, escrowFor: record.keyArn });
-    return;
-  }
-  await scheduleSecretDeletion(props.escrowSecretArn, props.pendingWindowDays);
+  return escrowRecoveryWindowDays(keyPendingWindowDays, deletionDate, new Date());
 }
 
-/** DeleteSecret with a recovery window; a secret already gone or already scheduled needs nothing more. */
-async function scheduleSecretDeletion(secretArn: string, recoveryWindowDays: number): Promise<void> {
-  try {
-    await secrets.send(new DeleteSecretCommand({ SecretId: secretArn, RecoveryWindowInDays: recoveryWindowDays }));
-    log('scheduled escrow secret deletion', { secretArn, recoveryWindowDays });
-  } catch (error) {
-    if (!isNamed('ResourceNotFoundException', 'InvalidRequestException')(error)) throw explained('DeleteSecret', error);
-    log('escrow secret already gone or scheduled for deletion', { secretArn });
-  }
-}
-
-/**
- * A failed Create is never followed by a Delete the handler sees, and
- * CloudFormation retains the escrow secret, so it is scheduled for deletion
- * here. The recovery window matches the key's pending window, so the material
- * stays recoverable as long as the key is, and a retried Create restores it.
- */
-async function releaseEscrowOfFailedCreate(props: ImportProperties): Promise<void> {
-  if (props.materialSource !== 'generate') return;
-  try {
-    await scheduleSecretDeletion(props.escrowSecretArn, props.pendingWindowDays);
-  } catch (error) {
-    // The Create's own error is the one to report; this one is only logged.
-    log('could not schedule the escrow secret of a failed create for deletion', {
-      secretArn: props.escrowSecretArn,
-      error: errorName((error as Error).cause ?? error),
-    });
-  }
-}
-
-async function call<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw explained(name, error);
-  }
+/** Every SDK call goes through this: transient errors are waited out, the rest explained. */
+function callWith(retry: readonly TransientKind[]) {
+  return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await retryTransient(fn, { retry, call: name });
+    } catch (error) {
+      throw explained(name, error);
+    }
+  };
 }
 
 function explained(call: string, error: unknown): Error {

@@ -12,9 +12,17 @@ export type ImportProperties = {
   readonly pendingWindowDays: number;
   readonly deleteMaterialOnDelete: boolean;
 } & (
-  | { readonly materialSource: 'generate'; readonly escrowSecretArn: string }
+  | { readonly materialSource: 'generate'; readonly escrow: EscrowProperties }
   | { readonly materialSource: 'secret'; readonly materialSecretName: string }
 );
+
+/** The escrow secret the handler creates and owns for generated material. */
+export interface EscrowProperties {
+  readonly secretName: string;
+  /** JSON resource policy: who may read and write the material. */
+  readonly resourcePolicy: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
 
 export class PropertyError extends Error {
   constructor(message: string) {
@@ -73,6 +81,22 @@ export function parseImportProperties(
   const common = { keyArn, wrappingAlgorithm, wrappingKeySpec, validTo, pendingWindowDays, deleteMaterialOnDelete };
   const source = oneOf(props, 'MaterialSource', ['generate', 'secret'] as const);
   return source === 'generate'
-    ? { ...common, materialSource: 'generate', escrowSecretArn: required(props, 'EscrowSecretArn') }
+    ? { ...common, materialSource: 'generate', escrow: escrowProperties(props) }
     : { ...common, materialSource: 'secret', materialSecretName: required(props, 'MaterialSecretName') };
+}
+
+function escrowProperties(props: Record<string, unknown>): EscrowProperties {
+  const policy = props.EscrowResourcePolicy;
+  if (typeof policy !== 'object' || policy === null || !Array.isArray((policy as { Statement?: unknown }).Statement)) {
+    throw new PropertyError('Resource property EscrowResourcePolicy must be a policy document with a Statement list.');
+  }
+  const tags = props.EscrowTags ?? {};
+  if (typeof tags !== 'object' || tags === null || Object.values(tags).some((v) => typeof v !== 'string')) {
+    throw new PropertyError('Resource property EscrowTags must map tag keys to string values.');
+  }
+  return {
+    secretName: required(props, 'EscrowSecretName'),
+    resourcePolicy: JSON.stringify(policy),
+    tags: tags as Record<string, string>,
+  };
 }

@@ -1,17 +1,14 @@
 import { CreateGrantCommand, KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
+import type { Context } from 'aws-lambda';
 import { CustomResourceEvent, OnEventResponse, resourceProperties } from '../shared/custom-resource';
 import { log, loggableEvent } from '../shared/log';
-import { errorName, isNamed, RetryOptions, withRetries } from '../shared/retry';
+import { errorName, isNamed } from '../shared/retry';
+import { beginInvocation, retryTransient, transientKindsFor } from '../shared/transient';
 import { grantPhysicalId, parseGrantPhysicalId, parseGrantProperties } from './properties';
 
-const kms = new KMSClient({});
+export { setSleepForTests } from '../shared/transient';
 
-/** A new key or role can take a few seconds to become visible to KMS. */
-export const EVENTUAL_CONSISTENCY_RETRY: Omit<RetryOptions, 'retryOn'> = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 8000 };
-let sleep: ((ms: number) => Promise<void>) | undefined;
-export function setSleepForTests(fn: ((ms: number) => Promise<void>) | undefined): void {
-  sleep = fn;
-}
+const kms = new KMSClient({});
 
 /**
  * A KMS grant beside the key policy: lets one principal use the key for the
@@ -19,13 +16,15 @@ export function setSleepForTests(fn: ((ms: number) => Promise<void>) | undefined
  * revokes it; an Update that changes it issues a new one, and CloudFormation's
  * Delete of the old physical id revokes the old.
  */
-export async function onEvent(event: CustomResourceEvent): Promise<OnEventResponse> {
+export async function onEvent(event: CustomResourceEvent, context?: Context): Promise<OnEventResponse> {
+  beginInvocation(context);
   log('key-grant event', loggableEvent(event));
   if (event.RequestType === 'Delete') return revoke(event.PhysicalResourceId);
 
   const props = parseGrantProperties(resourceProperties(event));
   try {
-    const out = await withRetries(
+    // A key or grantee role created moments ago may not be visible to KMS yet, and this role's policy may still be propagating.
+    const out = await retryTransient(
       () =>
         kms.send(
           new CreateGrantCommand({
@@ -35,12 +34,7 @@ export async function onEvent(event: CustomResourceEvent): Promise<OnEventRespon
             Name: props.name,
           }),
         ),
-      {
-        ...EVENTUAL_CONSISTENCY_RETRY,
-        sleep,
-        retryOn: isNamed('NotFoundException', 'InvalidArnException'),
-        onRetry: (attempt, delayMs, error) => log('CreateGrant not accepted yet, retrying', { attempt, delayMs, error: errorName(error) }),
-      },
+      { retry: transientKindsFor(event.RequestType), call: 'CreateGrant', notFoundNames: ['InvalidArnException'] },
     );
     if (!out.GrantId) throw new Error('CreateGrant returned no GrantId.');
     log('grant in place', { keyArn: props.keyArn, grantId: out.GrantId, operations: props.operations });

@@ -1,4 +1,5 @@
 import {
+  ACCOUNT_ROOT_ARN,
   MaterialExpiry,
   MaterialSource,
   partitionOf,
@@ -28,6 +29,15 @@ export interface LabConfig {
   readonly materialSecretName?: string;
   readonly materialSecretKeyArn?: string;
   readonly deleteImportedMaterialOnDestroy: boolean;
+  /** Problems that must not fail synth (see ParseContext.warn), for the stacks to show as warnings. */
+  readonly warnings: readonly SettingWarning[];
+}
+
+/** A setting that synth accepts but that the user should look at before deploying. */
+export interface SettingWarning {
+  /** Stable id, `kms-key-lab:<what>`, so a warning can be acknowledged. */
+  readonly id: string;
+  readonly message: string;
 }
 
 /** Every invalid setting at once, so one `cdk synth` shows all there is to fix. */
@@ -56,13 +66,15 @@ export interface ReadOptions {
 export function readLabConfig(context: ContextSource, options: ReadOptions = {}): LabConfig {
   const now = options.now ?? new Date();
   const problems: SettingError[] = [];
+  const warnings: SettingWarning[] = [];
   const values: Partial<Record<SettingKey, unknown>> = {};
 
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const setting = SETTINGS[key];
     const raw = context.tryGetContext(key);
+    const warn = (message: string) => warnings.push({ id: `kms-key-lab:setting-${key}`, message });
     try {
-      values[key] = setting.parse(raw === undefined ? setting.defaultValue : raw, { key, accepted: setting.accepted, now });
+      values[key] = setting.parse(raw === undefined ? setting.defaultValue : raw, { key, accepted: setting.accepted, now, warn });
     } catch (e) {
       if (!(e instanceof SettingError)) throw e;
       problems.push(e);
@@ -73,6 +85,7 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
   if (problems.length > 0) throw new LabConfigError(problems);
 
   const v = values as LabConfigValues;
+  warnings.push(...principalWarnings(v));
   return {
     primaryRegion: v.primaryRegion,
     secondaryRegion: v.secondaryRegion,
@@ -90,7 +103,25 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
     materialSecretName: v.materialSecretName,
     materialSecretKeyArn: v.materialSecretKeyArn,
     deleteImportedMaterialOnDestroy: v.deleteImportedMaterialOnDestroy,
+    warnings,
   };
+}
+
+/**
+ * Whether a principal exists cannot be checked offline, and KMS rejects a key
+ * policy that names one that does not (MalformedPolicyDocumentException).
+ */
+function principalWarnings(v: LabConfigValues): SettingWarning[] {
+  const named = [...v.keyAdminArns, ...v.keyUserArns].filter((arn) => !ACCOUNT_ROOT_ARN.test(arn));
+  if (named.length === 0) return [];
+  return [
+    {
+      id: 'kms-key-lab:principals-must-exist',
+      message:
+        `The key policies name ${named.join(', ')}. Each must exist before you deploy: KMS rejects a key policy that ` +
+        'names a principal that does not exist (MalformedPolicyDocumentException), and the stack rolls back.',
+    },
+  ];
 }
 
 /**
@@ -156,6 +187,17 @@ function crossChecks(v: LabConfigValues): SettingError[] {
       }
     }
   }
+  for (const root of v.keyAdminArns.filter((arn) => ACCOUNT_ROOT_ARN.test(arn))) {
+    problems.push(
+      new SettingError(
+        'keyAdminArns',
+        root,
+        'IAM role or user ARNs, not an account root',
+        'administrators are denied cryptographic use of the keys, and a Deny that names an account root matches every ' +
+          'principal of that account: CloudFormation, the lab handlers and every key user would be locked out',
+      ),
+    );
+  }
   const deployRole = v.keyAdminArns.find((arn) => /:role\/cdk-[a-z0-9]+-cfn-exec-role-/.test(arn));
   if (deployRole) {
     problems.push(
@@ -163,7 +205,7 @@ function crossChecks(v: LabConfigValues): SettingError[] {
         'keyAdminArns',
         deployRole,
         'human or automation administrator roles, not the CDK CloudFormation execution role',
-        'administrators are denied cryptographic use, and CloudFormation needs it to create the escrow secret',
+        'administrators are denied cryptographic use, and CloudFormation deploys with that role resources that are encrypted under the lab keys',
       ),
     );
   }

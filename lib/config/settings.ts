@@ -6,6 +6,12 @@ export interface ParseContext {
   readonly accepted: string;
   /** The instant that dates are checked against. */
   readonly now: Date;
+  /**
+   * Records a problem that must not fail synth. `cdk destroy` and `cdk diff`
+   * synthesize first, so a check that depends on the clock or on the outside
+   * world warns here instead of throwing: it must never lock a deployed lab in.
+   */
+  warn(reason: string): void;
 }
 
 interface SettingDefinition<T> {
@@ -130,6 +136,8 @@ export function partitionOf(regionCode: string): string {
 }
 
 const PRINCIPAL_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+/** An account principal: in a key policy it stands for every principal of that account. */
+export const ACCOUNT_ROOT_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:root$/;
 const GROUP_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:group\//;
 
 function principalArns(raw: unknown, ctx: ParseContext): string[] {
@@ -153,14 +161,20 @@ function materialExpiry(raw: unknown, ctx: ParseContext): MaterialExpiry {
   if (value === 'never') return { model: 'KEY_MATERIAL_DOES_NOT_EXPIRE' };
   const at = EXPIRY_PATTERN.test(value) ? new Date(value.length === 10 ? `${value}T00:00:00Z` : value) : undefined;
   if (!at || Number.isNaN(at.getTime())) return fail(ctx, raw, 'not a date');
-  if (at.getTime() <= ctx.now.getTime()) fail(ctx, raw, 'in the past');
-  if (at.getTime() - ctx.now.getTime() > MAX_MATERIAL_VALIDITY_DAYS * DAY_MS) {
+  if (at.getTime() <= ctx.now.getTime()) {
+    ctx.warn(
+      `materialExpiresOn ${JSON.stringify(value)} has passed. Synth goes on so that a lab deployed with it can still be ` +
+        'diffed and destroyed, but a deploy that has to import material refuses a past date: set a later date or "never" first.',
+    );
+  } else if (at.getTime() - ctx.now.getTime() > MAX_MATERIAL_VALIDITY_DAYS * DAY_MS) {
+    // Only a date the lab was never deployed with can be this far ahead: time only brings it closer.
     fail(ctx, raw, `more than ${MAX_MATERIAL_VALIDITY_DAYS} days ahead`);
   }
   return { model: 'KEY_MATERIAL_EXPIRES', validTo: at.toISOString().replace('.000Z', 'Z') };
 }
 
 const PRINCIPALS_ACCEPTED = 'IAM role, user or account-root ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list)';
+const ADMINS_ACCEPTED = 'IAM role or user ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list), not an account root';
 
 /** Gives every definition its key, so a key is written once. */
 function catalogue<D extends Record<string, SettingDefinition<unknown>>>(defs: D): { [K in keyof D]: D[K] & { key: K & string } } {
@@ -203,8 +217,9 @@ export const SETTINGS = catalogue({
     parse: matching(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u),
   },
   keyAdminArns: {
-    description: 'Key administrators: manage every lab key (policy, rotation, deletion) but are denied its cryptographic use.',
-    accepted: PRINCIPALS_ACCEPTED,
+    description:
+      'Key administrators: manage every lab key (policy, rotation, aliases, deletion) but are denied its cryptographic use; they may also read the escrow secret, to recover imported material.',
+    accepted: ADMINS_ACCEPTED,
     defaultValue: [],
     parse: principalArns,
   },
@@ -221,7 +236,8 @@ export const SETTINGS = catalogue({
     parse: wholeNumber(90, 2560),
   },
   pendingWindowDays: {
-    description: 'Waiting period before a destroyed key is deleted; also the recovery window of the escrow secret.',
+    description:
+      'Waiting period before a destroyed key is deleted. The escrow secret waits one day longer, so it outlives its key; as secrets wait at most 30 days, the imported key waits at most 29.',
     accepted: 'a whole number of days from 7 to 30',
     defaultValue: 7,
     parse: wholeNumber(7, 30),
@@ -241,13 +257,13 @@ export const SETTINGS = catalogue({
   materialExpiresOn: {
     description:
       'When imported material expires: never (KEY_MATERIAL_DOES_NOT_EXPIRE) or at an absolute UTC instant (KEY_MATERIAL_EXPIRES + ValidTo).',
-    accepted: `"never", or a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DDThh:mm:ssZ) after now and at most ${MAX_MATERIAL_VALIDITY_DAYS} days ahead`,
+    accepted: `"never", or a UTC date (YYYY-MM-DD) or timestamp (YYYY-MM-DDThh:mm:ssZ) at most ${MAX_MATERIAL_VALIDITY_DAYS} days ahead; a date that has passed only warns, so a lab deployed with it can still be destroyed`,
     defaultValue: 'never',
     parse: materialExpiry,
   },
   materialSource: {
     description:
-      '`generate`: 32 random bytes, escrowed in a secret encrypted with the scenario (a) key. `secret`: bring your own from materialSecretName.',
+      '`generate`: 32 random bytes, escrowed in a secret that the import handler creates and owns (`<prefix>/imported-material/escrow-<key id>`). `secret`: bring your own from materialSecretName.',
     accepted: `one of ${MATERIAL_SOURCES.join(', ')}`,
     defaultValue: 'generate',
     parse: oneOf(MATERIAL_SOURCES),

@@ -51,6 +51,10 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:UpdateKeyDescription',
   'kms:ScheduleKeyDeletion',
   'kms:CancelKeyDeletion',
+  // Manual rotation (seed 000) points an alias at a new key: both keys' policies must allow it.
+  'kms:CreateAlias',
+  'kms:UpdateAlias',
+  'kms:DeleteAlias',
 ] as const;
 
 /** Extra lifecycle actions for the key kinds that have them. */

@@ -1,13 +1,14 @@
-import { ArnFormat, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
 import { MaterialExpiry, MaterialSource, WrappingAlgorithm, WrappingKeySpec } from '../config/settings';
 import { IMPORTED_MATERIAL_ADMIN_ACTIONS, labKeyPolicy } from '../policies/key-policy';
 import { LabKeyProps } from './lab-key-props';
 
-export interface ImportedMaterialKeyProps extends LabKeyProps {  readonly wrappingAlgorithm: WrappingAlgorithm;
+export interface ImportedMaterialKeyProps extends LabKeyProps {
+  readonly wrappingAlgorithm: WrappingAlgorithm;
   readonly wrappingKeySpec: WrappingKeySpec;
   readonly materialExpiry: MaterialExpiry;
   readonly materialSource: MaterialSource;
@@ -15,21 +16,30 @@ export interface ImportedMaterialKeyProps extends LabKeyProps {  readonly wrappi
   readonly materialSecretName?: string;
   /** The key that encrypts materialSecretName, when it is not aws/secretsmanager. */
   readonly materialSecretKeyArn?: string;
-  /**
-   * Encrypts the escrow secret of generated material. Must not be the imported
-   * key itself: the escrow has to stay readable when that key is not.
-   */
-  readonly escrowKey: kms.IKey;
+  /** The lab's tags, for the escrow secret that the import handler creates. */
+  readonly labTags: Readonly<Record<string, string>>;
   /** @default false */
   readonly deleteImportedMaterialOnDestroy?: boolean;
 }
 
 /**
+ * Secrets Manager waits at most 30 days before it deletes a secret, and the
+ * escrow must outlive its key by a day, so the imported key waits at most 29.
+ */
+export const MAX_IMPORTED_KEY_PENDING_WINDOW_DAYS = 29;
+
+/**
  * Scenario (c): a key with Origin EXTERNAL. CloudFormation creates it empty
  * (PendingImport); a custom resource then runs GetParametersForImport, wraps
- * the material with RSA-OAEP and calls ImportKeyMaterial. Generated material is
- * escrowed first, in a secret encrypted with a different key, so it can be
- * imported again after expiry or DeleteImportedKeyMaterial.
+ * the material with RSA-OAEP and calls ImportKeyMaterial.
+ *
+ * Generated material is escrowed first, in a secret that the import handler
+ * creates, owns and schedules for deletion itself: CloudFormation never holds
+ * it, so no template change can regenerate its value, and no rolled-back
+ * deploy can leave it behind. Its resource policy lets only the handler and
+ * the key administrators read it. It is encrypted with the AWS managed key of
+ * Secrets Manager, so it stays readable while every lab key is disabled or
+ * pending deletion, for the whole of its recovery window.
  *
  * Automatic rotation does not exist for imported material; it is rotated on demand.
  *
@@ -40,19 +50,31 @@ export class ImportedMaterialKey extends Construct {
   readonly alias: kms.CfnAlias;
   readonly handler: LabHandler;
   readonly importMaterial: CustomResource;
+  /** Days between `cdk destroy` and this key's deletion: the lab's window, at most 29. */
+  readonly pendingWindowDays: number;
   /** Undefined when the material comes from the user's own secret. */
-  readonly escrowSecret?: secretsmanager.Secret;
+  readonly escrowSecretName?: string;
+  /** Who may read the escrowed material; undefined with bring-your-own material. */
+  readonly escrowPolicy?: iam.PolicyDocument;
 
   constructor(scope: Construct, id: string, props: ImportedMaterialKeyProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    this.pendingWindowDays = Math.min(props.pendingWindowDays, MAX_IMPORTED_KEY_PENDING_WINDOW_DAYS);
+    if (this.pendingWindowDays < props.pendingWindowDays) {
+      Annotations.of(this).addWarningV2(
+        'kms-key-lab:imported-key-window',
+        `pendingWindowDays is ${props.pendingWindowDays}, but the imported-material key waits ${this.pendingWindowDays} days: ` +
+          'its escrow secret must outlive it by a day, and Secrets Manager keeps a deleted secret at most 30 days.',
+      );
+    }
 
     this.key = new kms.CfnKey(this, 'Key', {
       description: `KMS Key Lab scenario (c): imported key material, Origin EXTERNAL (${props.aliasName})`,
       origin: 'EXTERNAL',
       keySpec: 'SYMMETRIC_DEFAULT',
       keyUsage: 'ENCRYPT_DECRYPT',
-      pendingWindowInDays: props.pendingWindowDays,
+      pendingWindowInDays: this.pendingWindowDays,
       keyPolicy: labKeyPolicy({
         adminArns: props.adminArns,
         userArns: props.userArns,
@@ -69,50 +91,58 @@ export class ImportedMaterialKey extends Construct {
     this.handler = new LabHandler(this, 'ImportHandler', {
       handler: 'import-key-material',
       description: 'KMS Key Lab: imports key material into the scenario (c) key',
-      // Room for the NotFound backoff after key creation, then two KMS calls.
-      timeout: Duration.minutes(2),
+      // Room for the transient-error backoffs (NotFound after key creation, IAM propagation) and the cleanup after them.
+      timeout: Duration.minutes(3),
     });
     const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
     if (props.deleteImportedMaterialOnDestroy) keyActions.push('kms:DeleteImportedKeyMaterial');
     this.handler.allow(keyActions, [this.key.attrArn]);
-    const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } };
 
-    let sourceProperties: Record<string, string>;
+    let sourceProperties: Record<string, unknown>;
     if (props.materialSource === 'generate') {
-      this.escrowSecret = new secretsmanager.Secret(this, 'EscrowSecret', {
-        description: `KMS Key Lab: escrowed key material of ${props.aliasName}. Restore it to re-import after expiry.`,
-        encryptionKey: props.escrowKey,
-        // CloudFormation never deletes it; the import handler schedules its deletion with a
-        // recovery window as long as the key's pending window, so it outlives the key.
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
-      Validations.of(this.escrowSecret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: 'The secret escrows key material that KMS holds; a rotated value would no longer match the key and could not be re-imported.',
+      // One secret per key, named after it: the name alone says which key's material it holds.
+      this.escrowSecretName = Fn.join('', [`${props.aliasName.replace(/^alias\//, '')}/escrow-`, this.key.ref]);
+      const escrowArn = stack.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        // Secrets Manager appends six random characters to every secret's ARN.
+        resourceName: `${this.escrowSecretName}-??????`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       this.handler.allow(
         [
+          'secretsmanager:CreateSecret',
+          'secretsmanager:TagResource',
+          'secretsmanager:PutResourcePolicy',
           'secretsmanager:DescribeSecret',
           'secretsmanager:GetSecretValue',
           'secretsmanager:PutSecretValue',
           'secretsmanager:RestoreSecret',
           'secretsmanager:DeleteSecret',
         ],
-        [this.escrowSecret.secretArn],
+        [escrowArn],
       );
-      this.handler.allow(['kms:Decrypt', 'kms:GenerateDataKey'], [props.escrowKey.keyArn], viaSecretsManager);
-      sourceProperties = { MaterialSource: 'generate', EscrowSecretArn: this.escrowSecret.secretArn };
+      this.escrowPolicy = escrowResourcePolicy(this.handler.function.role!.roleArn, props.adminArns);
+      sourceProperties = {
+        MaterialSource: 'generate',
+        EscrowSecretName: this.escrowSecretName,
+        EscrowResourcePolicy: this.escrowPolicy.toJSON(),
+        EscrowTags: props.labTags,
+      };
     } else {
       if (!props.materialSecretName) throw new Error('materialSecretName is required when materialSource is "secret".');
       const secretArnPattern = stack.formatArn({
         service: 'secretsmanager',
         resource: 'secret',
-        // Secrets Manager appends six random characters to every secret's ARN.
         resourceName: `${props.materialSecretName}-??????`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       this.handler.allow(['secretsmanager:GetSecretValue'], [secretArnPattern]);
-      if (props.materialSecretKeyArn) this.handler.allow(['kms:Decrypt'], [props.materialSecretKeyArn], viaSecretsManager);
+      if (props.materialSecretKeyArn) {
+        this.handler.allow(['kms:Decrypt'], [props.materialSecretKeyArn], {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` },
+        });
+      }
       sourceProperties = { MaterialSource: 'secret', MaterialSecretName: props.materialSecretName };
     }
 
@@ -125,10 +155,51 @@ export class ImportedMaterialKey extends Construct {
         WrappingKeySpec: props.wrappingKeySpec,
         ExpirationModel: props.materialExpiry.model,
         ...(props.materialExpiry.model === 'KEY_MATERIAL_EXPIRES' ? { ValidTo: props.materialExpiry.validTo } : {}),
-        PendingWindowDays: String(props.pendingWindowDays),
+        PendingWindowDays: String(this.pendingWindowDays),
         DeleteMaterialOnDelete: String(props.deleteImportedMaterialOnDestroy ?? false),
         ...sourceProperties,
       },
     });
   }
+}
+
+/**
+ * The escrow's resource policy. Key users hold Decrypt on the lab keys and may
+ * hold GetSecretValue through IAM; this policy, not IAM, decides who reads the
+ * material: the import handler, and the key administrators, for recovery.
+ * Only the handler may write it.
+ */
+function escrowResourcePolicy(handlerRoleArn: string, adminArns: readonly string[]): iam.PolicyDocument {
+  const everyone = [new iam.AnyPrincipal()];
+  const doc = new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'OnlyTheImportHandlerAndKeyAdministratorsRead',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRoleArn, ...adminArns] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'OnlyTheImportHandlerWrites',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': handlerRoleArn } },
+      }),
+    ],
+  });
+  if (adminArns.length > 0) {
+    doc.addStatements(
+      new iam.PolicyStatement({
+        sid: 'KeyAdministratorsRecoverTheMaterial',
+        principals: adminArns.map((arn) => new iam.ArnPrincipal(arn)),
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],
+        resources: ['*'],
+      }),
+    );
+  }
+  return doc;
 }

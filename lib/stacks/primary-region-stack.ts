@@ -4,6 +4,7 @@ import { ApplicationGrant } from '../scenarios/application-grant';
 import { ImportedMaterialKey } from '../scenarios/imported-material-key';
 import { MultiRegionPrimaryKey } from '../scenarios/multi-region-key';
 import { addKeyOutputs } from '../common/key-outputs';
+import { labTags } from '../common/lab-tags';
 import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export type PrimaryRegionStackProps = LabRegionStackProps;
@@ -42,7 +43,7 @@ export class PrimaryRegionStack extends LabRegionStack {
       materialSource: c.materialSource,
       materialSecretName: c.materialSecretName,
       materialSecretKeyArn: c.materialSecretKeyArn,
-      escrowKey: this.singleRegionKey.key,
+      labTags: labTags(c.prefix, c.owner),
       deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
     });
     addKeyOutputs(this, {
@@ -53,9 +54,9 @@ export class PrimaryRegionStack extends LabRegionStack {
       aliasName: this.aliases.importedMaterial,
     });
 
-    if (this.importedMaterialKey.escrowSecret) {
-      new CfnOutput(this, 'ImportedMaterialEscrowSecretArn', {
-        value: this.importedMaterialKey.escrowSecret.secretArn,
+    if (this.importedMaterialKey.escrowSecretName) {
+      new CfnOutput(this, 'ImportedMaterialEscrowSecretName', {
+        value: this.importedMaterialKey.escrowSecretName,
         description: 'Scenario (c): secret that escrows the generated key material, for re-import after expiry or deletion',
       });
     }

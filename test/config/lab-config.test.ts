@@ -84,13 +84,11 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     ['a secondary Region that is not a Region', { secondaryRegion: 'ap-southeast' }, 'secondaryRegion', 'ap-southeast', 'an AWS Region code'],
     ['Regions in different partitions', { secondaryRegion: 'cn-north-1' }, 'secondaryRegion', 'cn-north-1', 'same partition'],
     ['a malformed account id', { account: '12345' }, 'account', '12345', 'a 12-digit account id'],
-    ['a malformed administrator ARN', { keyAdminArns: ['arn:aws:iam::123:role/Admin'] }, 'keyAdminArns', 'arn:aws:iam::123:role/Admin', 'IAM role, user or account-root ARNs'],
+    ['a malformed administrator ARN', { keyAdminArns: ['arn:aws:iam::123:role/Admin'] }, 'keyAdminArns', 'arn:aws:iam::123:role/Admin', 'IAM role or user ARNs'],
     ['a user ARN that is not an IAM ARN', { keyUserArns: ['arn:aws:s3:::bucket'] }, 'keyUserArns', 'arn:aws:s3:::bucket', 'IAM role, user or account-root ARNs'],
     ['an IAM group as a principal', { keyUserArns: ['arn:aws:iam::111111111111:group/Devs'] }, 'keyUserArns', 'group/Devs', 'cannot be a principal'],
     ['an unknown wrapping algorithm', { wrappingAlgorithm: 'RSAES_PKCS1_V1_5' }, 'wrappingAlgorithm', 'RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256'],
     ['an unknown wrapping key spec', { wrappingKeySpec: 'RSA_1024' }, 'wrappingKeySpec', 'RSA_1024', 'RSA_2048, RSA_3072, RSA_4096'],
-    ['a material expiry date in the past', { materialExpiresOn: '2026-11-01' }, 'materialExpiresOn', '2026-11-01', 'in the past'],
-    ['a material expiry today, already begun', { materialExpiresOn: '2026-11-23' }, 'materialExpiresOn', '2026-11-23', 'in the past'],
     ['a material expiry more than 365 days ahead', { materialExpiresOn: '2027-11-24' }, 'materialExpiresOn', '2027-11-24', 'more than 365 days ahead'],
     ['a material expiry that is not a date', { materialExpiresOn: '90 days' }, 'materialExpiresOn', '90 days', '"never", or a UTC date'],
     ['an unknown material source', { materialSource: 'hsm' }, 'materialSource', 'hsm', 'generate, secret'],
@@ -110,6 +108,20 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     expect(message).toContain('"keyUserArns"');
     expect(message).toContain(ADMIN);
     expect(message).toContain('not also in keyAdminArns');
+  });
+
+  test.each(['arn:aws:iam::111111111111:root', 'arn:aws:iam::222222222222:root'])(
+    'an account root (%s) cannot be an administrator: its Deny would lock out every principal of the account',
+    (root) => {
+      const message = problem({ keyAdminArns: [ADMIN, root] });
+      expect(message).toContain(`Invalid setting "keyAdminArns": "${root}"`);
+      expect(message).toContain('a Deny that names an account root matches every principal of that account');
+      expect(message).toContain('Accepted: IAM role or user ARNs, not an account root.');
+    },
+  );
+
+  test('an account root may still be a key user', () => {
+    expect(read({ keyUserArns: ['arn:aws:iam::222222222222:root'] }).keyUserArns).toEqual(['arn:aws:iam::222222222222:root']);
   });
 
   test('the CDK deployment role cannot be an administrator', () => {
@@ -162,5 +174,36 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     });
     expect(message).toContain('"materialSecretKeyArn"');
     expect(message).toContain('primaryRegion (ap-southeast-1)');
+  });
+});
+
+describe('checks that depend on the clock or the outside world warn instead of failing', () => {
+  test.each([
+    ['a date that has passed', '2026-11-01', '2026-11-01T00:00:00Z'],
+    ['today, already begun', '2026-11-23', '2026-11-23T00:00:00Z'],
+  ])('a material expiry on %s is kept as deployed, with a warning', (_name, value, validTo) => {
+    const config = read({ materialExpiresOn: value });
+    expect(config.materialExpiry).toEqual({ model: 'KEY_MATERIAL_EXPIRES', validTo });
+    expect(config.warnings).toEqual([
+      {
+        id: 'kms-key-lab:setting-materialExpiresOn',
+        message: expect.stringContaining(`materialExpiresOn "${value}" has passed. Synth goes on so that a lab deployed with it can still be diffed and destroyed`),
+      },
+    ]);
+  });
+
+  test('a future date gives no warning', () => {
+    expect(read({ materialExpiresOn: '2027-01-01' }).warnings).toEqual([]);
+  });
+
+  test('named principals are accepted with a warning that each must exist before the deploy', () => {
+    const config = read({ keyAdminArns: [ADMIN], keyUserArns: [USER, 'arn:aws:iam::222222222222:root'] });
+    expect(config.warnings).toEqual([
+      {
+        id: 'kms-key-lab:principals-must-exist',
+        message: expect.stringContaining(`name ${ADMIN}, ${USER}. Each must exist before you deploy: KMS rejects a key policy`),
+      },
+    ]);
+    expect(config.warnings[0].message).toContain('MalformedPolicyDocumentException');
   });
 });

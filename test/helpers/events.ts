@@ -1,5 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 
+export const STACK_ID = 'arn:aws:cloudformation:ap-southeast-1:111111111111:stack/kms-key-lab-primary/guid';
 export const RESPONSE_URL = 'https://cloudformation-custom-resource-response.example/signed?X-Amz-Signature=do-not-log';
 
 type Props = Record<string, unknown>;
@@ -8,14 +9,14 @@ type Props = Record<string, unknown>;
 export function cfnEvent(
   requestType: 'Create' | 'Update' | 'Delete',
   properties: Props,
-  options: { physicalId?: string; oldProperties?: Props; resourceType?: string } = {},
+  options: { physicalId?: string; oldProperties?: Props; resourceType?: string; logicalId?: string } = {},
 ): CloudFormationCustomResourceEvent {
   const common = {
     ServiceToken: 'arn:aws:lambda:ap-southeast-1:111111111111:function:provider',
     ResponseURL: RESPONSE_URL,
-    StackId: 'arn:aws:cloudformation:ap-southeast-1:111111111111:stack/kms-key-lab-primary/guid',
+    StackId: STACK_ID,
     RequestId: 'request-1',
-    LogicalResourceId: 'Resource',
+    LogicalResourceId: options.logicalId ?? 'Resource',
     ResourceType: options.resourceType ?? 'Custom::Test',
     ResourceProperties: { ServiceToken: 'arn:aws:lambda:ap-southeast-1:111111111111:function:provider', ...properties },
   };

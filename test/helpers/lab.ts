@@ -17,6 +17,8 @@ export interface SynthOptions {
   /** Bundle the Lambda code with esbuild (slower); off by default. */
   readonly bundle?: boolean;
   readonly outdir?: string;
+  /** The instant settings are checked against. @default NOW */
+  readonly now?: Date;
 }
 
 export interface SynthesizedLab {
@@ -38,7 +40,7 @@ export function synthLab(settings: Record<string, unknown> = {}, options: SynthO
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
   });
-  const lab = buildLab(app, readLabConfig(app.node, { now: NOW }));
+  const lab = buildLab(app, readLabConfig(app.node, { now: options.now ?? NOW }));
   const printed: string[] = [];
   const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void printed.push(args.join(' ')));
   try {

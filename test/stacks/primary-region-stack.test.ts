@@ -94,21 +94,67 @@ describe('scenario (c): imported-material key', () => {
     });
   });
 
-  test('generated material is escrowed in a retained secret encrypted with the scenario (a) key', () => {
-    const [singleRegionKeyId] = keyByDescription(primary, '(a)');
-    const secrets = resourcesOfType(primary, 'AWS::SecretsManager::Secret');
-    const [secretId, secret] = Object.entries(secrets)[0];
-    expect(Object.keys(secrets)).toHaveLength(1);
-    expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [singleRegionKeyId, 'Arn'] });
-    expect(secret.Properties.SecretString).toBeUndefined();
-    expect(secret.DeletionPolicy).toBe('Retain');
-    primary.hasResourceProperties('Custom::ImportedKeyMaterial', { EscrowSecretArn: { Ref: secretId } });
+  const escrowName = (keyId: string) => ({ 'Fn::Join': ['', ['kms-key-lab/imported-material/escrow-', { Ref: keyId }]] });
+
+  test('the escrow is no template resource: the handler creates and owns it, so no template change can regenerate its value', () => {
+    const [keyId] = keyByDescription(primary, '(c)');
+    primary.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(JSON.stringify(primary.toJSON())).not.toContain('GenerateSecretString');
+    primary.hasResourceProperties('Custom::ImportedKeyMaterial', {
+      MaterialSource: 'generate',
+      EscrowSecretName: escrowName(keyId),
+      EscrowTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'unassigned' },
+    });
   });
 
-  test('the import handler may call exactly what it calls, on exactly the key and secret', () => {
+  test('only the import handler and the key administrators may read the escrow; only the handler writes it', () => {
+    const { primary: t } = synthLab(withPrincipals);
+    const handlerRole = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerRole'), 'Arn'] };
+    t.hasResourceProperties('Custom::ImportedKeyMaterial', {
+      EscrowResourcePolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'OnlyTheImportHandlerAndKeyAdministratorsRead',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: '*',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
+          },
+          {
+            Sid: 'OnlyTheImportHandlerWrites',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+            Resource: '*',
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': handlerRole } },
+          },
+          {
+            Sid: 'KeyAdministratorsRecoverTheMaterial',
+            Effect: 'Allow',
+            Principal: { AWS: ADMIN },
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],
+            Resource: '*',
+          },
+        ],
+      },
+    });
+    const policy = JSON.stringify(t.findResources('Custom::ImportedKeyMaterial'));
+    expect(policy).not.toContain(USER);
+  });
+
+  test('the imported key waits at most 29 days, so its escrow (at most 30) outlives it, and synth says so', () => {
+    const { primary: t, warnings } = synthLab({ pendingWindowDays: 30 });
+    const [, key] = keyByDescription(t, '(c)');
+    expect(key.Properties.PendingWindowInDays).toBe(29);
+    t.hasResourceProperties('Custom::ImportedKeyMaterial', { PendingWindowDays: '29' });
+    expect(keyByDescription(t, '(a)')[1].Properties.PendingWindowInDays).toBe(30);
+    expect(warnings).toContain('the imported-material key waits 29 days');
+  });
+
+  test('the import handler may call exactly what it calls, on exactly the key and its own escrow', () => {
     const [keyId] = keyByDescription(primary, '(c)');
-    const [escrowKeyId] = keyByDescription(primary, '(a)');
-    const secretId = Object.keys(resourcesOfType(primary, 'AWS::SecretsManager::Secret'))[0];
     primary.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayEquals([
@@ -117,19 +163,18 @@ describe('scenario (c): imported-material key', () => {
           {
             Effect: 'Allow',
             Action: [
+              'secretsmanager:CreateSecret',
               'secretsmanager:DeleteSecret',
               'secretsmanager:DescribeSecret',
               'secretsmanager:GetSecretValue',
+              'secretsmanager:PutResourcePolicy',
               'secretsmanager:PutSecretValue',
               'secretsmanager:RestoreSecret',
+              'secretsmanager:TagResource',
             ],
-            Resource: { Ref: secretId },
-          },
-          {
-            Effect: 'Allow',
-            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
-            Resource: { 'Fn::GetAtt': [escrowKeyId, 'Arn'] },
-            Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.ap-southeast-1.amazonaws.com' } },
+            Resource: {
+              'Fn::Join': ['', ['arn:aws:secretsmanager:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':secret:kms-key-lab/imported-material/escrow-', { Ref: keyId }, '-??????']],
+            },
           },
         ]),
       },
@@ -154,7 +199,7 @@ describe('scenario (c): imported-material key', () => {
     const keyArn = 'arn:aws:kms:ap-southeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const { primary: t } = synthLab({ materialSource: 'secret', materialSecretName: 'lab/material', materialSecretKeyArn: keyArn });
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    t.hasResourceProperties('Custom::ImportedKeyMaterial', { MaterialSource: 'secret', MaterialSecretName: 'lab/material', EscrowSecretArn: Match.absent() });
+    t.hasResourceProperties('Custom::ImportedKeyMaterial', { MaterialSource: 'secret', MaterialSecretName: 'lab/material', EscrowSecretName: Match.absent() });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -198,6 +243,11 @@ describe('key policies separate administrators from users', () => {
     expect([...bySid('DenyKeyAdministratorsCryptographicUse').Action].sort()).toEqual([...CRYPTOGRAPHIC_ACTIONS].sort());
     expect(bySid('KeyUsers')).toMatchObject({ Effect: 'Allow', Principal: { AWS: USER } });
     expect([...bySid('KeyUsers').Action].sort()).toEqual([...KEY_USER_ACTIONS].sort());
+  });
+
+  test.each(['(a)', '(b)', '(c)'])('scenario %s administrators may create, repoint and delete aliases, for the alias-swap rotation', (scenario) => {
+    const admins = keyByDescription(primary, scenario)[1].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'KeyAdministrators');
+    expect(admins.Action).toEqual(expect.arrayContaining(['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias']));
   });
 
   test('only the imported key lets administrators manage imported material', () => {
@@ -280,11 +330,13 @@ describe('handlers, outputs and tags', () => {
   });
 
   test('the escrow secret and the grantee role are outputs', () => {
-    const secretId = Object.keys(resourcesOfType(primary, 'AWS::SecretsManager::Secret'))[0];
-    primary.hasOutput('ImportedMaterialEscrowSecretArn', { Value: { Ref: secretId } });
+    const [keyId] = keyByDescription(primary, '(c)');
+    primary.hasOutput('ImportedMaterialEscrowSecretName', {
+      Value: { 'Fn::Join': ['', ['kms-key-lab/imported-material/escrow-', { Ref: keyId }]] },
+    });
     primary.hasOutput('ApplicationRoleArn', {});
     const { primary: byo } = synthLab({ materialSource: 'secret', materialSecretName: 'lab/material' });
-    expect(byo.findOutputs('ImportedMaterialEscrowSecretArn')).toEqual({});
+    expect(byo.findOutputs('ImportedMaterialEscrowSecretName')).toEqual({});
   });
 
   test('every taggable resource carries the lab and owner tags', () => {
@@ -299,7 +351,7 @@ describe('handlers, outputs and tags', () => {
         ]),
       );
     }
-    for (const type of ['AWS::KMS::Key', 'AWS::SecretsManager::Secret', 'AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup']) {
+    for (const type of ['AWS::KMS::Key', 'AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup']) {
       for (const r of Object.values(t.findResources(type))) expect((r as any).Properties.Tags).toBeDefined();
     }
   });

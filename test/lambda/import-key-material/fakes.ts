@@ -22,6 +22,7 @@ interface FakeKey {
   keyId: string;
   origin: string;
   state: string;
+  deletionDate?: Date;
   /** The material KMS bound the key to at the first import; later imports must match it. */
   boundMaterial?: Buffer;
   keyMaterialId?: string;
@@ -39,6 +40,10 @@ export class FakeKms {
   readonly tokens = new Map<string, { keyArn: string; algorithm: string; spec: string }>();
   /** Every material a successful import unwrapped, in order. */
   readonly unwrapped: Buffer[] = [];
+  /**
+   * Eventual consistency right after CreateKey: the next N calls on any key,
+   * of any kind, answer NotFound, not only the first DescribeKey.
+   */
   notFoundBeforeVisible = 0;
 
   addExternalKey(arn: string, state = 'PendingImport'): FakeKey {
@@ -48,16 +53,24 @@ export class FakeKms {
   }
 
   private key(id: string | undefined): FakeKey {
+    if (this.notFoundBeforeVisible > 0) {
+      this.notFoundBeforeVisible--;
+      throw serviceError('NotFoundException', `Key '${id}' does not exist`);
+    }
     const key = this.keys.get(id ?? '');
     if (!key) throw serviceError('NotFoundException', `Key '${id}' does not exist`);
     return key;
   }
 
+  /** What CloudFormation does to the key on destroy, after the import resource's Delete. */
+  scheduleKeyDeletion(input: { KeyId?: string; PendingWindowInDays?: number }, now = new Date()) {
+    const k = this.key(input.KeyId);
+    k.state = 'PendingDeletion';
+    k.deletionDate = new Date(now.getTime() + (input.PendingWindowInDays ?? 30) * 24 * 3600 * 1000);
+    return { KeyId: k.arn, DeletionDate: k.deletionDate, KeyState: k.state };
+  }
+
   describeKey(input: { KeyId?: string }) {
-    if (this.notFoundBeforeVisible > 0) {
-      this.notFoundBeforeVisible--;
-      throw serviceError('NotFoundException', `Key '${input.KeyId}' does not exist`);
-    }
     const k = this.key(input.KeyId);
     return {
       KeyMetadata: {
@@ -69,6 +82,7 @@ export class FakeKms {
         ExpirationModel: k.expirationModel,
         ValidTo: k.validTo,
         CurrentKeyMaterialId: k.keyMaterialId,
+        DeletionDate: k.deletionDate,
       },
     };
   }
@@ -96,7 +110,7 @@ export class FakeKms {
     const k = this.key(input.KeyId);
     const token = this.tokens.get(Buffer.from(input.ImportToken!).toString());
     if (!token || token.keyArn !== k.arn) throw serviceError('InvalidImportTokenException', 'The import token is invalid.');
-    if (k.state === 'PendingDeletion') throw serviceError('KMSInvalidStateException', `${k.arn} is pending deletion.`);
+    if (k.state === 'PendingDeletion' || k.state === 'Disabled') throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
     let material: Buffer;
     try {
       material = privateDecrypt(
@@ -127,42 +141,71 @@ export class FakeKms {
   }
 }
 
+export const ACCOUNT_ARN_PREFIX = 'arn:aws:secretsmanager:ap-southeast-1:111111111111:secret:';
+
 interface FakeSecret {
+  name: string;
+  arn: string;
   string?: string;
   binary?: Uint8Array;
   deletedDate?: Date;
   recoveryWindowInDays?: number;
+  tags: Record<string, string>;
+  policy?: string;
   versions: number;
+  /** Set to make every read fail as a value would when its KMS key is disabled or pending deletion. */
+  undecryptable?: boolean;
 }
 
-/** A stateful stand-in for the Secrets Manager calls the handler makes. */
+/**
+ * A stateful stand-in for Secrets Manager: secrets addressed by name or ARN,
+ * a six-character ARN suffix, tags, resource policies, deletion schedules and
+ * the errors the real service gives for each state.
+ */
 export class FakeSecrets {
-  readonly secrets = new Map<string, FakeSecret>();
+  private readonly byName = new Map<string, FakeSecret>();
 
-  add(id: string, value: Partial<FakeSecret> = {}): FakeSecret {
-    const s: FakeSecret = { versions: value.string || value.binary ? 1 : 0, ...value };
-    this.secrets.set(id, s);
+  /** Every secret by name, for assertions. */
+  get secrets(): Map<string, FakeSecret> {
+    return this.byName;
+  }
+
+  add(name: string, value: Partial<Omit<FakeSecret, 'name' | 'arn'>> = {}): FakeSecret {
+    const s: FakeSecret = { name, arn: `${ACCOUNT_ARN_PREFIX}${name}-AbCdEf`, tags: {}, versions: value.string || value.binary ? 1 : 0, ...value };
+    this.byName.set(name, s);
     return s;
   }
 
   private secret(id: string | undefined): FakeSecret {
-    const s = this.secrets.get(id ?? '');
+    const s = this.byName.get(id ?? '') ?? [...this.byName.values()].find((x) => x.arn === id);
     if (!s) throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return s;
   }
 
+  createSecret(input: { Name?: string; SecretString?: string; Tags?: { Key?: string; Value?: string }[] }) {
+    const existing = this.byName.get(input.Name ?? '');
+    if (existing?.deletedDate) {
+      throw serviceError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
+    }
+    if (existing) throw serviceError('ResourceExistsException', 'The operation failed because the secret already exists.');
+    const s = this.add(input.Name!, { string: input.SecretString });
+    for (const t of input.Tags ?? []) s.tags[t.Key!] = t.Value!;
+    return { ARN: s.arn, Name: s.name };
+  }
+
   describeSecret(input: { SecretId?: string }) {
     const s = this.secret(input.SecretId);
-    return { ARN: input.SecretId, DeletedDate: s.deletedDate };
+    return { ARN: s.arn, Name: s.name, DeletedDate: s.deletedDate, Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) };
   }
 
   getSecretValue(input: { SecretId?: string }) {
     const s = this.secret(input.SecretId);
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'You can’t perform this operation on the secret because it was marked for deletion.');
+    if (s.undecryptable) throw serviceError('DecryptionFailure', 'Secrets Manager can’t decrypt the protected secret text using the provided KMS key.');
     if (s.string === undefined && s.binary === undefined) {
       throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
     }
-    return { ARN: input.SecretId, SecretString: s.string, SecretBinary: s.binary };
+    return { ARN: s.arn, SecretString: s.string, SecretBinary: s.binary };
   }
 
   putSecretValue(input: { SecretId?: string; SecretString?: string }) {
@@ -170,21 +213,39 @@ export class FakeSecrets {
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'marked for deletion');
     s.string = input.SecretString;
     s.versions++;
-    return { ARN: input.SecretId };
+    return { ARN: s.arn };
+  }
+
+  tagResource(input: { SecretId?: string; Tags?: { Key?: string; Value?: string }[] }) {
+    const s = this.secret(input.SecretId);
+    for (const t of input.Tags ?? []) s.tags[t.Key!] = t.Value!;
+    return {};
+  }
+
+  putResourcePolicy(input: { SecretId?: string; ResourcePolicy?: string }) {
+    const s = this.secret(input.SecretId);
+    JSON.parse(input.ResourcePolicy!);
+    s.policy = input.ResourcePolicy;
+    return { ARN: s.arn };
   }
 
   restoreSecret(input: { SecretId?: string }) {
     const s = this.secret(input.SecretId);
     s.deletedDate = undefined;
     s.recoveryWindowInDays = undefined;
-    return { ARN: input.SecretId };
+    return { ARN: s.arn };
   }
 
-  deleteSecret(input: { SecretId?: string; RecoveryWindowInDays?: number }) {
+  deleteSecret(input: { SecretId?: string; RecoveryWindowInDays?: number }, now = new Date()) {
     const s = this.secret(input.SecretId);
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'already scheduled for deletion');
-    s.deletedDate = new Date();
+    s.deletedDate = now;
     s.recoveryWindowInDays = input.RecoveryWindowInDays;
-    return { ARN: input.SecretId, DeletionDate: s.deletedDate };
+    return { ARN: s.arn, DeletionDate: new Date(now.getTime() + (input.RecoveryWindowInDays ?? 30) * 24 * 3600 * 1000) };
+  }
+
+  /** Secrets that are billed: those not scheduled for deletion. */
+  billable(): string[] {
+    return [...this.byName.values()].filter((s) => !s.deletedDate).map((s) => s.name);
   }
 }

@@ -1,63 +1,43 @@
 import { constants, privateDecrypt } from 'node:crypto';
-import {
-  DeleteImportedKeyMaterialCommand,
-  DescribeKeyCommand,
-  GetParametersForImportCommand,
-  ImportKeyMaterialCommand,
-  KMSClient,
-} from '@aws-sdk/client-kms';
-import {
-  DeleteSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  RestoreSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteImportedKeyMaterialCommand, DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
+import { DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RestoreSecretCommand } from '@aws-sdk/client-secrets-manager';
 import 'aws-sdk-client-mock-jest';
 import { onEvent, setSleepForTests } from '../../../lambda/import-key-material/index';
 import { decodeEscrowRecord } from '../../../lambda/import-key-material/escrow-record';
 import { materialSpellings } from '../../../lambda/import-key-material/material';
-import { cfnEvent, RESPONSE_URL } from '../../helpers/events';
-import { FakeKms, FakeSecrets, OAEP_HASH, serviceError, wrappingKeyPair } from './fakes';
+import { MANAGED_BY_TAG } from '../../../lambda/shared/secret-lifecycle';
+import { cfnEvent, RESPONSE_URL, STACK_ID } from '../../helpers/events';
+import { OAEP_HASH, serviceError, wrappingKeyPair } from './fakes';
+import { ImportHarness } from './harness';
 
 const KEY_ARN = 'arn:aws:kms:ap-southeast-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const ESCROW_ARN = 'arn:aws:secretsmanager:ap-southeast-1:111111111111:secret:escrow-AbCdEf';
+const ESCROW = 'kms-key-lab/imported-material/escrow-1234abcd-12ab-34cd-56ef-1234567890ab';
+const HANDLER_ROLE = 'arn:aws:iam::111111111111:role/ImportHandlerRole';
+const POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'OnlyTheImportHandlerAndKeyAdministratorsRead',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: '*',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [HANDLER_ROLE] } },
+    },
+  ],
+};
 const BYO_NAME = 'lab/material';
+const DAY_MS = 24 * 3600 * 1000;
+/** The owner identity of the default test resource. */
+const ME = `${STACK_ID}/Resource`;
 
-const kmsMock = mockClient(KMSClient);
-const smMock = mockClient(SecretsManagerClient);
-let kms: FakeKms;
-let sm: FakeSecrets;
+const h = new ImportHarness();
 let logged: string[];
 let sleeps: number[];
-/** Every AWS call in the order the handler made it. */
-let journal: string[];
 
 beforeEach(() => {
-  kms = new FakeKms();
-  sm = new FakeSecrets();
-  kms.addExternalKey(KEY_ARN);
-  sm.add(ESCROW_ARN, { string: 'placeholder-generated-by-cloudformation' });
-  kmsMock.reset();
-  smMock.reset();
-  journal = [];
-  const noted =
-    <I, O>(name: string, fn: (input: I) => O) =>
-    (input: I) => {
-      journal.push(name);
-      return fn(input);
-    };
-  kmsMock.on(DescribeKeyCommand).callsFake(noted('DescribeKey', (i) => kms.describeKey(i)));
-  kmsMock.on(GetParametersForImportCommand).callsFake(noted('GetParametersForImport', (i) => kms.getParametersForImport(i)));
-  kmsMock.on(ImportKeyMaterialCommand).callsFake(noted('ImportKeyMaterial', (i) => kms.importKeyMaterial(i)));
-  kmsMock.on(DeleteImportedKeyMaterialCommand).callsFake(noted('DeleteImportedKeyMaterial', (i) => kms.deleteImportedKeyMaterial(i)));
-  smMock.on(DescribeSecretCommand).callsFake(noted('DescribeSecret', (i) => sm.describeSecret(i)));
-  smMock.on(GetSecretValueCommand).callsFake(noted('GetSecretValue', (i) => sm.getSecretValue(i)));
-  smMock.on(PutSecretValueCommand).callsFake(noted('PutSecretValue', (i) => sm.putSecretValue(i)));
-  smMock.on(RestoreSecretCommand).callsFake(noted('RestoreSecret', (i) => sm.restoreSecret(i)));
-  smMock.on(DeleteSecretCommand).callsFake(noted('DeleteSecret', (i) => sm.deleteSecret(i)));
+  h.reset();
+  h.kms.addExternalKey(KEY_ARN);
   logged = [];
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void logged.push(args.map(String).join(' ')));
@@ -78,16 +58,17 @@ function props(overrides: Record<string, unknown> = {}) {
     WrappingKeySpec: 'RSA_4096',
     ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     MaterialSource: 'generate',
-    EscrowSecretArn: ESCROW_ARN,
+    EscrowSecretName: ESCROW,
+    EscrowResourcePolicy: POLICY,
+    EscrowTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'platform' },
     PendingWindowDays: '7',
     DeleteMaterialOnDelete: 'false',
     ...overrides,
   };
 }
 
-function escrowed() {
-  return decodeEscrowRecord(sm.secrets.get(ESCROW_ARN)?.string);
-}
+const escrowSecret = () => h.sm.secrets.get(ESCROW);
+const escrowed = () => decodeEscrowRecord(escrowSecret()?.string);
 
 /**
  * Runs one event and checks what leaves the handler: no log line, response or
@@ -101,8 +82,8 @@ async function run(event: ReturnType<typeof cfnEvent>) {
   } catch (e) {
     error = e as Error;
   }
-  const materials = [...kms.unwrapped, ...(escrowed() ? [escrowed()!.material] : [])];
-  const byo = sm.secrets.get(BYO_NAME);
+  const materials = [...h.kms.unwrapped, ...(escrowed() ? [escrowed()!.material] : [])];
+  const byo = h.sm.secrets.get(BYO_NAME);
   if (byo?.binary) materials.push(Buffer.from(byo.binary));
   const surfaces = [...logged, JSON.stringify(response ?? {}), error?.message ?? '', error?.stack ?? ''].join('\n');
   for (const material of materials) {
@@ -122,7 +103,7 @@ describe('Create with generated material', () => {
     const { response, error } = await run(cfnEvent('Create', props({ WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
     expect(error).toBeUndefined();
 
-    const sent = kmsMock.commandCalls(ImportKeyMaterialCommand)[0].args[0].input;
+    const sent = h.kmsMock.commandCalls(ImportKeyMaterialCommand)[0].args[0].input;
     const unwrapped = privateDecrypt(
       { key: wrappingKeyPair(spec).privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: OAEP_HASH[algorithm] },
       Buffer.from(sent.EncryptedKeyMaterial!),
@@ -131,49 +112,66 @@ describe('Create with generated material', () => {
     expect(unwrapped.equals(escrowed()!.material)).toBe(true);
     expect(sent.ExpirationModel).toBe('KEY_MATERIAL_DOES_NOT_EXPIRE');
     expect(sent.ValidTo).toBeUndefined();
-    expect(kmsMock).toHaveReceivedCommandWith(GetParametersForImportCommand, { KeyId: KEY_ARN, WrappingAlgorithm: algorithm, WrappingKeySpec: spec });
+    expect(h.kmsMock).toHaveReceivedCommandWith(GetParametersForImportCommand, { KeyId: KEY_ARN, WrappingAlgorithm: algorithm, WrappingKeySpec: spec });
     expect(response).toEqual({
       PhysicalResourceId: KEY_ARN,
-      Data: expect.objectContaining({ KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', Imported: 'true', ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE' }),
+      Data: expect.objectContaining({
+        KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+        Imported: 'true',
+        ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+        EscrowSecretName: ESCROW,
+      }),
     });
-    expect(kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
+    expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
   });
 
-  test('escrows the material before it imports it, then records the material id', async () => {
+  test('creates the escrow itself, locks it with its policy before writing the material, then imports', async () => {
     await run(cfnEvent('Create', props()));
-    expect(journal).toEqual([
+    expect(h.journal).toEqual([
       'DescribeKey',
       'DescribeSecret',
-      'GetSecretValue',
+      'CreateSecret',
+      'PutResourcePolicy',
       'PutSecretValue',
       'GetParametersForImport',
       'ImportKeyMaterial',
       'PutSecretValue',
     ]);
-    const [first, second] = smMock.commandCalls(PutSecretValueCommand).map((c) => decodeEscrowRecord(c.args[0].input.SecretString)!);
+    const [first, second] = h.smMock.commandCalls(PutSecretValueCommand).map((c) => decodeEscrowRecord(c.args[0].input.SecretString)!);
     expect(first.keyMaterialId).toBeUndefined();
     expect(first.material.equals(second.material)).toBe(true);
-    expect(second.keyMaterialId).toBe(kms.keys.get(KEY_ARN)!.keyMaterialId);
+    expect(second.keyMaterialId).toBe(h.kms.keys.get(KEY_ARN)!.keyMaterialId);
+  });
+
+  test('the escrow carries the lab tags, names its key and owner, and has the resource policy', async () => {
+    await run(cfnEvent('Create', props()));
+    expect(escrowSecret()!.tags).toEqual({
+      'kms-key-lab:lab': 'kms-key-lab',
+      'kms-key-lab:owner': 'platform',
+      'kms-key-lab:escrow-for': KEY_ARN,
+      [MANAGED_BY_TAG]: ME,
+    });
+    expect(JSON.parse(escrowSecret()!.policy!)).toEqual(POLICY);
+    expect(h.smMock.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
   test('material is 32 fresh random bytes for every key', async () => {
     await run(cfnEvent('Create', props()));
     const first = escrowed()!.material;
     const otherArn = KEY_ARN.replace('1234abcd', '9999abcd');
-    const otherEscrow = ESCROW_ARN.replace('escrow', 'escrow2');
-    kms.addExternalKey(otherArn);
-    sm.add(otherEscrow);
-    await run(cfnEvent('Create', props({ KeyArn: otherArn, EscrowSecretArn: otherEscrow })));
-    const second = decodeEscrowRecord(sm.secrets.get(otherEscrow)!.string)!.material;
+    const otherEscrow = ESCROW.replace('1234abcd', '9999abcd');
+    h.kms.addExternalKey(otherArn);
+    await run(cfnEvent('Create', props({ KeyArn: otherArn, EscrowSecretName: otherEscrow })));
+    const second = decodeEscrowRecord(h.sm.secrets.get(otherEscrow)!.string)!.material;
     expect(first).toHaveLength(32);
     expect(first.equals(second)).toBe(false);
   });
 
   test('expiring material is imported with KEY_MATERIAL_EXPIRES and its ValidTo', async () => {
-    const validTo = new Date(Date.now() + 30 * 24 * 3600 * 1000);
+    const validTo = new Date(Date.now() + 30 * DAY_MS);
     validTo.setUTCMilliseconds(0);
     const { response } = await run(cfnEvent('Create', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo.toISOString() })));
-    expect(kmsMock).toHaveReceivedCommandWith(ImportKeyMaterialCommand, { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo });
+    expect(h.kmsMock).toHaveReceivedCommandWith(ImportKeyMaterialCommand, { ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo });
     expect(response!.Data!.ValidTo).toBe(validTo.toISOString());
   });
 });
@@ -181,79 +179,273 @@ describe('Create with generated material', () => {
 describe('idempotency', () => {
   test('a repeated Create on a key that already holds this material changes nothing', async () => {
     await run(cfnEvent('Create', props()));
-    kmsMock.resetHistory();
-    smMock.resetHistory();
+    h.kmsMock.resetHistory();
+    h.smMock.resetHistory();
     const { response, error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
     expect(response!.Data!.Imported).toBe('false');
-    expect(kmsMock).not.toHaveReceivedCommand(GetParametersForImportCommand);
-    expect(kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
-    expect(smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(h.kmsMock).not.toHaveReceivedCommand(GetParametersForImportCommand);
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+    expect(h.smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+  });
+
+  test('a repeated Create makes 4 calls and a Delete 3, as the README says', async () => {
+    await run(cfnEvent('Create', props()));
+    h.journal = [];
+    await run(cfnEvent('Create', props()));
+    expect(h.journal).toEqual(['DescribeKey', 'DescribeSecret', 'PutResourcePolicy', 'GetSecretValue']);
+    h.journal = [];
+    await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(h.journal).toEqual(['DescribeSecret', 'DescribeKey', 'DeleteSecret']);
   });
 
   test('a Create retried after a lost import response re-imports the escrowed material, not new material', async () => {
     await run(cfnEvent('Create', props()));
     const material = escrowed()!.material;
     // The record lost its material id, as if the handler died after ImportKeyMaterial.
-    sm.secrets.get(ESCROW_ARN)!.string = JSON.stringify({ ...JSON.parse(sm.secrets.get(ESCROW_ARN)!.string!), keyMaterialId: undefined });
+    escrowSecret()!.string = JSON.stringify({ ...JSON.parse(escrowSecret()!.string!), keyMaterialId: undefined });
     const { error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
-    expect(kms.unwrapped).toHaveLength(2);
-    expect(kms.unwrapped[1].equals(material)).toBe(true);
+    expect(h.kms.unwrapped).toHaveLength(2);
+    expect(h.kms.unwrapped[1].equals(material)).toBe(true);
   });
 
   test('Update re-imports the same material when the expiry changes', async () => {
     await run(cfnEvent('Create', props()));
     const material = escrowed()!.material;
-    const validTo = new Date(Date.now() + 90 * 24 * 3600 * 1000);
+    const validTo = new Date(Date.now() + 90 * DAY_MS);
     validTo.setUTCMilliseconds(0);
     const { response } = await run(
       cfnEvent('Update', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo.toISOString() }), { physicalId: KEY_ARN, oldProperties: props() }),
     );
     expect(response).toMatchObject({ PhysicalResourceId: KEY_ARN, Data: { Imported: 'true', ExpirationModel: 'KEY_MATERIAL_EXPIRES' } });
-    expect(kms.unwrapped[1].equals(material)).toBe(true);
-    expect(kms.keys.get(KEY_ARN)!.validTo).toEqual(validTo);
+    expect(h.kms.unwrapped[1].equals(material)).toBe(true);
+    expect(h.kms.keys.get(KEY_ARN)!.validTo).toEqual(validTo);
   });
 
   test('Update that changes only the wrapping algorithm does not re-import', async () => {
     await run(cfnEvent('Create', props()));
-    kmsMock.resetHistory();
+    h.kmsMock.resetHistory();
     await run(cfnEvent('Update', props({ WrappingAlgorithm: 'RSAES_OAEP_SHA_1' }), { physicalId: KEY_ARN, oldProperties: props() }));
-    expect(kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
   });
 
   test('after DeleteImportedKeyMaterial, Create imports the escrowed material again', async () => {
     await run(cfnEvent('Create', props()));
-    kms.deleteImportedKeyMaterial({ KeyId: KEY_ARN });
+    h.kms.deleteImportedKeyMaterial({ KeyId: KEY_ARN });
     const { error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
-    expect(kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
-    expect(kms.unwrapped[1].equals(kms.unwrapped[0])).toBe(true);
+    expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
+    expect(h.kms.unwrapped[1].equals(h.kms.unwrapped[0])).toBe(true);
   });
 
   test('an escrow secret scheduled for deletion is restored before use', async () => {
-    sm.secrets.get(ESCROW_ARN)!.deletedDate = new Date();
+    await run(cfnEvent('Create', props()));
+    h.sm.deleteSecret({ SecretId: ESCROW, RecoveryWindowInDays: 8 });
     const { error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
-    expect(smMock).toHaveReceivedCommandWith(RestoreSecretCommand, { SecretId: ESCROW_ARN });
+    expect(h.smMock).toHaveReceivedCommandWith(RestoreSecretCommand, { SecretId: ESCROW });
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
   });
 });
 
-describe('eventual consistency', () => {
+describe('the escrow cannot be overwritten', () => {
+  test('a rewritten escrow value never leads to new material for a key that holds material', async () => {
+    await run(cfnEvent('Create', props()));
+    const original = escrowed()!.material;
+    // What CloudFormation's GenerateSecretString would have done to a template-declared secret.
+    escrowSecret()!.string = 'Xy7#pQ9!regenerated-by-cloudformation';
+    h.smMock.resetHistory();
+    h.kmsMock.resetHistory();
+    const { error } = await run(cfnEvent('Update', props({ WrappingAlgorithm: 'RSAES_OAEP_SHA_1' }), { physicalId: KEY_ARN, oldProperties: props() }));
+    expect(error!.message).toContain('the key already holds material, but the escrow secret');
+    expect(error!.message).toContain('Put the original escrow record back');
+    expect(h.smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+    expect(h.kms.keys.get(KEY_ARN)!.boundMaterial!.equals(original)).toBe(true);
+  });
+
+  test('a missing escrow for a key that holds material is refused before anything is created', async () => {
+    await run(cfnEvent('Create', props()));
+    h.sm.secrets.clear();
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error!.message).toContain('has no record of it');
+    expect(h.sm.secrets.size).toBe(0);
+  });
+});
+
+describe('a first deploy that fails leaves no billable secret', () => {
+  test('a failure while parsing the properties makes no call and creates nothing', async () => {
+    const { error } = await run(cfnEvent('Create', props({ WrappingKeySpec: 'RSA_1024' })));
+    expect(error!.message).toContain('WrappingKeySpec is "RSA_1024"');
+    expect(h.journal).toEqual([]);
+    expect(h.sm.billable()).toEqual([]);
+  });
+
+  test('AccessDenied that outlasts IAM propagation schedules the new escrow for deletion', async () => {
+    h.smMock.on(PutSecretValueCommand).rejects(serviceError('AccessDeniedException', 'not authorized'));
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error!.message).toMatch(/^PutSecretValue failed \(AccessDeniedException\)/);
+    expect(escrowSecret()!.deletedDate).toBeDefined();
+    expect(h.sm.billable()).toEqual([]);
+  });
+
+  test('a KMS error schedules the new escrow for deletion, to end a day after the key', async () => {
+    h.kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
+    await run(cfnEvent('Create', props({ PendingWindowDays: '14' })));
+    expect(escrowSecret()!.deletedDate).toBeDefined();
+    expect(escrowSecret()!.recoveryWindowInDays).toBe(15);
+    expect(h.sm.billable()).toEqual([]);
+  });
+
+  test('a rollback after the import succeeded sends a Delete, which schedules the escrow', async () => {
+    await run(cfnEvent('Create', props()));
+    const { error } = await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(error).toBeUndefined();
+    expect(h.sm.billable()).toEqual([]);
+  });
+
+  test('a Create retried after a failure restores the escrow and imports the same material', async () => {
+    h.kmsMock.on(ImportKeyMaterialCommand).rejectsOnce(serviceError('ExpiredImportTokenException')).callsFake((i) => h.kms.importKeyMaterial(i));
+    await run(cfnEvent('Create', props()));
+    const escrowedBefore = escrowed()!.material;
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error).toBeUndefined();
+    expect(h.smMock).toHaveReceivedCommandWith(RestoreSecretCommand, { SecretId: ESCROW });
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+    expect(h.kms.unwrapped[0].equals(escrowedBefore)).toBe(true);
+  });
+});
+
+describe('a live escrow is never scheduled while its key lives on', () => {
+  const replacement = 'ImportMaterialRenamed';
+
+  test('a replaced import resource whose key lives on leaves the escrow to the replacement', async () => {
+    await run(cfnEvent('Create', props()));
+    // CloudFormation creates the replacement first, then deletes the old resource.
+    const { error } = await run(cfnEvent('Create', props(), { logicalId: replacement }));
+    expect(error).toBeUndefined();
+    expect(escrowSecret()!.tags[MANAGED_BY_TAG]).toBe(`${STACK_ID}/${replacement}`);
+    await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(h.smMock).not.toHaveReceivedCommand(DeleteSecretCommand);
+    expect(h.sm.billable()).toEqual([ESCROW]);
+
+    await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN, logicalId: replacement }));
+    expect(h.sm.billable()).toEqual([]);
+  });
+
+  test('a failed Create during an update leaves the live escrow and its owner alone', async () => {
+    await run(cfnEvent('Create', props()));
+    h.kmsMock.on(DescribeKeyCommand).rejects(serviceError('KMSInternalException', 'internal error'));
+    const { error } = await run(cfnEvent('Create', props(), { logicalId: replacement }));
+    expect(error).toBeDefined();
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+    expect(escrowSecret()!.tags[MANAGED_BY_TAG]).toBe(ME);
+  });
+
+  test('a failed Create that found the escrow live, after reading it, still leaves it alone', async () => {
+    await run(cfnEvent('Create', props()));
+    h.kms.deleteImportedKeyMaterial({ KeyId: KEY_ARN });
+    h.kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
+    const { error } = await run(cfnEvent('Create', props(), { logicalId: replacement }));
+    expect(error!.message).toContain('ExpiredImportTokenException');
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+  });
+
+  test('an escrow that holds another key’s record is refused and left alone', async () => {
+    h.sm.add(ESCROW, {
+      string: JSON.stringify({
+        format: 'kms-key-lab/imported-material-escrow@1',
+        keyArn: KEY_ARN.replace('1234abcd', '5555abcd'),
+        material: Buffer.alloc(32, 1).toString('base64'),
+      }),
+    });
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error!.message).toContain('holds material for another key');
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+  });
+});
+
+describe('transient errors are waited out within bounds', () => {
   test('NotFound straight after key creation is retried with a bounded backoff', async () => {
-    kms.notFoundBeforeVisible = 3;
+    h.kms.notFoundBeforeVisible = 3;
     const { error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
     expect(sleeps).toEqual([1000, 2000, 4000]);
-    expect(kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 4);
+    expect(h.kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 4);
+  });
+
+  test('NotFound on GetParametersForImport, after DescribeKey already saw the key, is retried too', async () => {
+    h.kmsMock
+      .on(GetParametersForImportCommand)
+      .rejectsOnce(serviceError('NotFoundException'))
+      .rejectsOnce(serviceError('NotFoundException'))
+      .callsFake((i) => h.kms.getParametersForImport(i));
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error).toBeUndefined();
+    expect(h.kmsMock).toHaveReceivedCommandTimes(GetParametersForImportCommand, 3);
+    expect(sleeps).toEqual([1000, 2000]);
+  });
+
+  test('NotFound on ImportKeyMaterial is retried with the same import token', async () => {
+    h.kmsMock.on(ImportKeyMaterialCommand).rejectsOnce(serviceError('NotFoundException')).callsFake((i) => h.kms.importKeyMaterial(i));
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error).toBeUndefined();
+    expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
   });
 
   test('a key that never appears fails after six attempts with an explanation', async () => {
-    kms.notFoundBeforeVisible = 100;
+    h.kms.notFoundBeforeVisible = 100;
     const { error } = await run(cfnEvent('Create', props()));
     expect(error!.message).toMatch(/^DescribeKey failed \(NotFoundException\): KMS does not know the key/);
     expect(error!.message).toContain('What to do:');
     expect(sleeps).toEqual([1000, 2000, 4000, 8000, 8000]);
+  });
+
+  test('AccessDenied on the first calls, while the role policy propagates, is retried', async () => {
+    h.accessDeniedCalls = 3;
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error).toBeUndefined();
+    expect(h.journal.slice(0, 4)).toEqual(['DescribeKey', 'DescribeKey', 'DescribeKey', 'DescribeKey']);
+    expect(sleeps).toEqual([2000, 4000, 8000]);
+  });
+
+  test('AccessDenied that lasts fails after 54 s with the explanation of the role and key policy', async () => {
+    h.accessDeniedCalls = 100;
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error!.message).toMatch(/^DescribeKey failed \(AccessDeniedException\): the handler's role or the key policy does not allow the call/);
+    expect(sleeps.reduce((a, b) => a + b, 0)).toBe(54_000);
+  });
+
+  test('a Delete does not wait out AccessDenied: its role is long in place', async () => {
+    await run(cfnEvent('Create', props()));
+    sleeps = [];
+    h.accessDeniedCalls = 1;
+    const { error } = await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(error!.message).toContain('AccessDeniedException');
+    expect(sleeps).toEqual([]);
+  });
+
+  test('backoffs stop early when the Lambda would run out of time, leaving time to clean up', async () => {
+    h.accessDeniedCalls = 100;
+    // Each wait moves the clock, as a real sleep would.
+    let clock = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    setSleepForTests(async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    });
+    const context = { getRemainingTimeInMillis: () => 30_000 } as never;
+    let error: Error | undefined;
+    try {
+      await onEvent(cfnEvent('Create', props()), context);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error!.message).toContain('AccessDeniedException');
+    // 30 s left, 20 s kept for cleanup: only waits that end within 10 s are taken.
+    expect(sleeps).toEqual([2000, 4000]);
   });
 });
 
@@ -264,7 +456,7 @@ describe('KMS errors say what happened and what to do', () => {
     ['InvalidImportTokenException', 'does not belong to this key', 'deploy again'],
     ['KMSInvalidStateException', 'not in a state that accepts imports', 'look at the key with `aws kms describe-key`'],
   ])('%s', async (name, what, todo) => {
-    kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError(name, 'service text'));
+    h.kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError(name, 'service text'));
     const { error } = await run(cfnEvent('Create', props()));
     expect(error!.message).toContain(`ImportKeyMaterial failed (${name})`);
     expect(error!.message).toContain(what);
@@ -273,7 +465,7 @@ describe('KMS errors say what happened and what to do', () => {
 
   test('real IncorrectKeyMaterial: other material for a key that holds some', async () => {
     await run(cfnEvent('Create', props()));
-    sm.secrets.get(ESCROW_ARN)!.string = JSON.stringify({
+    escrowSecret()!.string = JSON.stringify({
       format: 'kms-key-lab/imported-material-escrow@1',
       keyArn: KEY_ARN,
       material: Buffer.alloc(32, 7).toString('base64'),
@@ -283,82 +475,76 @@ describe('KMS errors say what happened and what to do', () => {
   });
 
   test('a key pending deletion fails before any import call', async () => {
-    kms.keys.get(KEY_ARN)!.state = 'PendingDeletion';
+    h.kms.keys.get(KEY_ARN)!.state = 'PendingDeletion';
     const { error } = await run(cfnEvent('Create', props()));
     expect(error!.message).toContain('PendingDeletion');
     expect(error!.message).toContain('cancel-key-deletion');
-    expect(kmsMock).not.toHaveReceivedCommand(GetParametersForImportCommand);
-    expect(smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(h.kmsMock).not.toHaveReceivedCommand(GetParametersForImportCommand);
+    expect(h.sm.secrets.size).toBe(0);
   });
 
-  test('an escrow secret that belongs to another key is refused', async () => {
-    sm.secrets.get(ESCROW_ARN)!.string = JSON.stringify({
-      format: 'kms-key-lab/imported-material-escrow@1',
-      keyArn: KEY_ARN.replace('1234abcd', '5555abcd'),
-      material: Buffer.alloc(32, 1).toString('base64'),
-    });
-    const { error } = await run(cfnEvent('Create', props()));
-    expect(error!.message).toContain('already holds material for another key');
-    expect(kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+  test('a Disabled key whose material must be imported again gets its own explanation', async () => {
+    await run(cfnEvent('Create', props()));
+    h.kms.keys.get(KEY_ARN)!.state = 'Disabled';
+    h.kmsMock.resetHistory();
+    const validTo = new Date(Date.now() + 60 * DAY_MS).toISOString();
+    const { error } = await run(
+      cfnEvent('Update', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo }), { physicalId: KEY_ARN, oldProperties: props() }),
+    );
+    expect(error!.message).toContain('the key is Disabled, and its material must be imported again');
+    expect(error!.message).toContain('aws kms enable-key --key-id 1234abcd-12ab-34cd-56ef-1234567890ab');
+    expect(h.kmsMock).not.toHaveReceivedCommand(GetParametersForImportCommand);
+  });
+
+  test('a Disabled key that already holds the escrowed material needs nothing', async () => {
+    await run(cfnEvent('Create', props()));
+    h.kms.keys.get(KEY_ARN)!.state = 'Disabled';
+    const { response, error } = await run(cfnEvent('Create', props()));
+    expect(error).toBeUndefined();
+    expect(response!.Data!.Imported).toBe('false');
   });
 
   test('an expiry that has passed by deploy time fails before any AWS call', async () => {
     const { error } = await run(cfnEvent('Create', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: '2020-01-01T00:00:00Z' })));
     expect(error!.message).toContain('has passed');
-    expect(kmsMock.calls()).toHaveLength(0);
+    expect(h.journal).toEqual([]);
   });
 
-  test('a failed Create schedules the escrow secret for deletion with the key pending window', async () => {
-    kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
-    await run(cfnEvent('Create', props({ PendingWindowDays: '14' })));
-    expect(sm.secrets.get(ESCROW_ARN)!.deletedDate).toBeDefined();
-    expect(sm.secrets.get(ESCROW_ARN)!.recoveryWindowInDays).toBe(14);
-  });
-
-  test('a Create retried after a failure restores the escrow and imports the same material', async () => {
-    kmsMock.on(ImportKeyMaterialCommand).rejectsOnce(serviceError('ExpiredImportTokenException')).callsFake((i) => kms.importKeyMaterial(i));
+  test('a failed Update of a live escrow leaves it alone', async () => {
     await run(cfnEvent('Create', props()));
-    const escrowedBefore = decodeEscrowRecord(sm.secrets.get(ESCROW_ARN)!.string)!.material;
-    const { error } = await run(cfnEvent('Create', props()));
-    expect(error).toBeUndefined();
-    expect(smMock).toHaveReceivedCommandWith(RestoreSecretCommand, { SecretId: ESCROW_ARN });
-    expect(sm.secrets.get(ESCROW_ARN)!.deletedDate).toBeUndefined();
-    expect(kms.unwrapped[0].equals(escrowedBefore)).toBe(true);
-  });
-
-  test('a failed Update leaves the escrow secret alone', async () => {
-    await run(cfnEvent('Create', props()));
-    kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
-    const validTo = new Date(Date.now() + 30 * 24 * 3600 * 1000).toISOString();
+    h.kmsMock.on(ImportKeyMaterialCommand).rejects(serviceError('ExpiredImportTokenException'));
+    const validTo = new Date(Date.now() + 30 * DAY_MS).toISOString();
     const { error } = await run(
       cfnEvent('Update', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: validTo }), { physicalId: KEY_ARN, oldProperties: props() }),
     );
     expect(error).toBeDefined();
-    expect(sm.secrets.get(ESCROW_ARN)!.deletedDate).toBeUndefined();
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
   });
 });
 
 describe('bring-your-own material', () => {
-  const byoProps = () => props({ MaterialSource: 'secret', MaterialSecretName: BYO_NAME, EscrowSecretArn: undefined });
+  const byoProps = () =>
+    props({ MaterialSource: 'secret', MaterialSecretName: BYO_NAME, EscrowSecretName: undefined, EscrowResourcePolicy: undefined });
 
   test('imports the SecretBinary of the named secret and escrows nothing', async () => {
     const material = Buffer.alloc(32);
     for (let i = 0; i < 32; i++) material[i] = (i * 37 + 11) % 256;
-    sm.add(BYO_NAME, { binary: material });
+    h.sm.add(BYO_NAME, { binary: material });
     const { error } = await run(cfnEvent('Create', byoProps()));
     expect(error).toBeUndefined();
-    expect(kms.unwrapped[0].equals(material)).toBe(true);
-    expect(smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
-    expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: BYO_NAME });
+    expect(h.kms.unwrapped[0].equals(material)).toBe(true);
+    expect(h.smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(h.smMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: BYO_NAME });
+    expect([...h.sm.secrets.keys()]).toEqual([BYO_NAME]);
   });
 
   test('a secret of the wrong length fails without quoting it', async () => {
     const material = Buffer.alloc(31, 0x5a);
-    sm.add(BYO_NAME, { binary: material });
+    h.sm.add(BYO_NAME, { binary: material });
     const { error } = await run(cfnEvent('Create', byoProps()));
     expect(error!.message).toContain('holds 31 bytes');
     expect(error!.message).not.toContain(material.toString('base64'));
-    expect(kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
   });
 
   test('a missing secret explains what to create', async () => {
@@ -369,34 +555,66 @@ describe('bring-your-own material', () => {
 });
 
 describe('Delete', () => {
-  test('leaves the key to its scheduled deletion and gives the escrow the same recovery window', async () => {
+  test('leaves the key to its scheduled deletion; the escrow waits one day longer than the key', async () => {
     await run(cfnEvent('Create', props({ PendingWindowDays: '21' })));
     const { response, error } = await run(cfnEvent('Delete', props({ PendingWindowDays: '21' }), { physicalId: KEY_ARN }));
     expect(error).toBeUndefined();
     expect(response).toEqual({ PhysicalResourceId: KEY_ARN });
-    expect(kmsMock).not.toHaveReceivedCommand(DeleteImportedKeyMaterialCommand);
-    expect(kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
-    expect(smMock).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: ESCROW_ARN, RecoveryWindowInDays: 21 });
+    expect(h.kmsMock).not.toHaveReceivedCommand(DeleteImportedKeyMaterialCommand);
+    expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
+    expect(h.smMock).toHaveReceivedCommandWith(DeleteSecretCommand, { SecretId: ESCROW, RecoveryWindowInDays: 22 });
+  });
+
+  test.each([
+    [7, 7],
+    [29, 29],
+  ])('with a %i-day key window, the escrow is deleted after the key that CloudFormation schedules next', async (window) => {
+    await run(cfnEvent('Create', props({ PendingWindowDays: String(window) })));
+    const destroyStart = new Date();
+    await run(cfnEvent('Delete', props({ PendingWindowDays: String(window) }), { physicalId: KEY_ARN }));
+    // CloudFormation deletes the key a little later, once the custom resource is gone.
+    const key = h.kms.scheduleKeyDeletion({ KeyId: KEY_ARN, PendingWindowInDays: window }, new Date(destroyStart.getTime() + 10 * 60 * 1000));
+    const secret = escrowSecret()!;
+    const secretGoes = secret.deletedDate!.getTime() + secret.recoveryWindowInDays! * DAY_MS;
+    expect(secretGoes).toBeGreaterThan(key.DeletionDate.getTime());
+  });
+
+  test('a key already scheduled for deletion sets the window: the escrow ends a day after its deletion date', async () => {
+    await run(cfnEvent('Create', props()));
+    h.kms.scheduleKeyDeletion({ KeyId: KEY_ARN, PendingWindowInDays: 20 });
+    await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(escrowSecret()!.recoveryWindowInDays).toBe(21);
+  });
+
+  test.each(['Disabled', 'PendingDeletion'])('works without reading the value when the key is %s and the value cannot be decrypted', async (state) => {
+    await run(cfnEvent('Create', props()));
+    h.kms.keys.get(KEY_ARN)!.state = state;
+    escrowSecret()!.undecryptable = true;
+    h.smMock.resetHistory();
+    const { error } = await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(error).toBeUndefined();
+    expect(h.smMock).not.toHaveReceivedCommand(GetSecretValueCommand);
+    expect(h.sm.billable()).toEqual([]);
   });
 
   test('deletes the imported material when the user opted in', async () => {
     await run(cfnEvent('Create', props()));
     await run(cfnEvent('Delete', props({ DeleteMaterialOnDelete: 'true' }), { physicalId: KEY_ARN }));
-    expect(kms.keys.get(KEY_ARN)!.state).toBe('PendingImport');
+    expect(h.kms.keys.get(KEY_ARN)!.state).toBe('PendingImport');
   });
 
   test('succeeds when the key and the escrow secret are already gone', async () => {
-    kms.keys.clear();
-    sm.secrets.clear();
+    h.kms.keys.clear();
     const { error } = await run(cfnEvent('Delete', props({ DeleteMaterialOnDelete: 'true' }), { physicalId: KEY_ARN }));
     expect(error).toBeUndefined();
   });
 
   test('succeeds when the escrow secret is already scheduled for deletion', async () => {
     await run(cfnEvent('Create', props()));
-    sm.deleteSecret({ SecretId: ESCROW_ARN, RecoveryWindowInDays: 7 });
+    h.sm.deleteSecret({ SecretId: ESCROW, RecoveryWindowInDays: 8 });
     const { error } = await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
     expect(error).toBeUndefined();
+    expect(escrowSecret()!.recoveryWindowInDays).toBe(8);
   });
 
   test('succeeds when the material expiry in the old properties has passed', async () => {
@@ -404,12 +622,5 @@ describe('Delete', () => {
       cfnEvent('Delete', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: '2020-01-01T00:00:00Z' }), { physicalId: KEY_ARN }),
     );
     expect(error).toBeUndefined();
-  });
-
-  test('leaves an escrow secret that a replacement key now uses', async () => {
-    await run(cfnEvent('Create', props()));
-    const oldArn = KEY_ARN.replace('1234abcd', '0000abcd');
-    await run(cfnEvent('Delete', props({ KeyArn: oldArn }), { physicalId: oldArn }));
-    expect(smMock).not.toHaveReceivedCommand(DeleteSecretCommand);
   });
 });

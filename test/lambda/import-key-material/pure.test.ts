@@ -1,4 +1,4 @@
-import { decideImport, importBlocker } from '../../../lambda/import-key-material/converge';
+import { decideImport, holdsMaterial, importBlocker, reimportBlocker, unescrowedMaterial } from '../../../lambda/import-key-material/converge';
 import { decodeEscrowRecord, encodeEscrowRecord } from '../../../lambda/import-key-material/escrow-record';
 import { decodeSecretMaterial, materialSpellings, redactMaterial } from '../../../lambda/import-key-material/material';
 import { parseImportProperties } from '../../../lambda/import-key-material/properties';
@@ -85,6 +85,24 @@ describe('decideImport', () => {
   });
 });
 
+describe('material already in a key', () => {
+  test.each([
+    ['Enabled', true],
+    ['Disabled', true],
+    ['PendingImport', false],
+    ['PendingDeletion', false],
+  ])('a %s key holds material: %s', (state, holds) => {
+    expect(holdsMaterial({ KeyState: state })).toBe(holds);
+    expect(unescrowedMaterial({ KeyState: state }, 'lab/escrow') !== undefined).toBe(holds);
+  });
+
+  test('only a Disabled key blocks a needed re-import, and the message says how to enable it', () => {
+    expect(reimportBlocker({ KeyState: 'Enabled' })).toBeUndefined();
+    expect(reimportBlocker({ KeyState: 'PendingImport' })).toBeUndefined();
+    expect(reimportBlocker({ KeyState: 'Disabled', KeyId: 'k-1' })).toContain('aws kms enable-key --key-id k-1');
+  });
+});
+
 describe('parseImportProperties', () => {
   const now = new Date('2026-11-23T00:00:00Z');
   const base = {
@@ -93,7 +111,9 @@ describe('parseImportProperties', () => {
     WrappingKeySpec: 'RSA_4096',
     ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     MaterialSource: 'generate',
-    EscrowSecretArn: 'arn:s',
+    EscrowSecretName: 'lab/imported-material/escrow-k',
+    EscrowResourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny' }] },
+    EscrowTags: { 'kms-key-lab:lab': 'lab' },
     PendingWindowDays: '7',
   };
   test('reads CloudFormation strings into typed properties', () => {
@@ -105,7 +125,11 @@ describe('parseImportProperties', () => {
       pendingWindowDays: 7,
       deleteMaterialOnDelete: true,
       materialSource: 'generate',
-      escrowSecretArn: 'arn:s',
+      escrow: {
+        secretName: 'lab/imported-material/escrow-k',
+        resourcePolicy: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny"}]}',
+        tags: { 'kms-key-lab:lab': 'lab' },
+      },
     });
   });
   test.each([
@@ -115,6 +139,8 @@ describe('parseImportProperties', () => {
     [{ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: '2028-01-01T00:00:00Z' }, 'more than 365 days ahead'],
     [{ PendingWindowDays: '3' }, 'PendingWindowDays must be a whole number from 7 to 30.'],
     [{ MaterialSource: 'secret' }, 'Resource property MaterialSecretName is missing.'],
+    [{ EscrowResourcePolicy: '{}' }, 'EscrowResourcePolicy must be a policy document with a Statement list.'],
+    [{ EscrowTags: { a: 1 } }, 'EscrowTags must map tag keys to string values.'],
   ])('rejects %j', (overrides, message) => {
     expect(() => parseImportProperties({ ...base, ...overrides }, now)).toThrow(message);
   });

@@ -48,7 +48,15 @@ describe('key-grant handler', () => {
     expect(sleeps).toEqual([1000, 2000]);
   });
 
-  test('Create failure says what to check', async () => {
+  test('Create waits out AccessDenied while the handler role policy propagates', async () => {
+    const denied = () => Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' });
+    kms.on(CreateGrantCommand).rejectsOnce(denied()).rejectsOnce(denied()).resolves({ GrantId: 'g-3' });
+    const response = await onEvent(cfnEvent('Create', props));
+    expect(response.PhysicalResourceId).toBe(`${KEY_ARN}|g-3`);
+    expect(sleeps).toEqual([2000, 4000]);
+  });
+
+  test('Create failure says what to check once AccessDenied outlasts IAM propagation', async () => {
     kms.on(CreateGrantCommand).rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
     await expect(onEvent(cfnEvent('Create', props))).rejects.toThrow(
       /CreateGrant on .* failed \(AccessDeniedException\): User is not authorized\. What to do: check that the key is Enabled/,

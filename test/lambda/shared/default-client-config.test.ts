@@ -20,9 +20,9 @@ describe('SDK clients use the default configuration', () => {
         const target = String(req.headers['x-amz-target']);
         received.push({ target, body: JSON.parse(body || '{}') });
         res.setHeader('content-type', 'application/x-amz-json-1.1');
-        if (target === 'secretsmanager.GetSecretValue') {
+        if (target === 'secretsmanager.DescribeSecret') {
           res.statusCode = 400;
-          res.end(JSON.stringify({ __type: 'InvalidRequestException', message: 'marked for deletion' }));
+          res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }));
           return;
         }
         res.end('{}');
@@ -61,14 +61,15 @@ describe('SDK clients use the default configuration', () => {
           WrappingKeySpec: 'RSA_4096',
           ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
           MaterialSource: 'generate',
-          EscrowSecretArn: 'arn:aws:secretsmanager:ap-southeast-1:111111111111:secret:escrow-AbCdEf',
+          EscrowSecretName: 'kms-key-lab/imported-material/escrow-1234abcd-12ab-34cd-56ef-1234567890ab',
+          EscrowResourcePolicy: { Version: '2012-10-17', Statement: [] },
           PendingWindowDays: '7',
           DeleteMaterialOnDelete: 'true',
         },
         { physicalId: keyArn },
       ),
     );
-    expect(received.map((r) => r.target)).toEqual(['TrentService.DeleteImportedKeyMaterial', 'secretsmanager.GetSecretValue']);
+    expect(received.map((r) => r.target)).toEqual(['TrentService.DeleteImportedKeyMaterial', 'secretsmanager.DescribeSecret']);
     expect(received[0].body).toEqual({ KeyId: keyArn });
   });
 });

@@ -1,0 +1,76 @@
+import { backoffDelays, errorName } from './retry';
+import { log } from './log';
+
+/**
+ * Errors that AWS documents as passing, each with its own bounded backoff:
+ * - NotFound: a resource created moments ago is not visible to every call yet
+ *   (KMS can answer NotFound to any call right after CreateKey, not only the first).
+ * - AccessDenied: a role's new policy takes seconds to apply everywhere (IAM is
+ *   eventually consistent), so a handler's first calls after its role was
+ *   created can be refused. Only retried while creating or updating.
+ */
+export const TRANSIENT_BACKOFF = {
+  /** 1, 2, 4, 8, 8 s: 23 s over six attempts. */
+  notFound: { attempts: 6, baseDelayMs: 1000, maxDelayMs: 8000 },
+  /** 2, 4, 8, 10, 10, 10, 10 s: 54 s over eight attempts. */
+  accessDenied: { attempts: 8, baseDelayMs: 2000, maxDelayMs: 10_000 },
+} as const;
+
+export type TransientKind = keyof typeof TRANSIENT_BACKOFF;
+
+const KIND_OF_ERROR: Record<string, TransientKind> = {
+  NotFoundException: 'notFound',
+  AccessDeniedException: 'accessDenied',
+};
+
+export interface TransientOptions {
+  /** Which kinds to retry; a Delete retries none of them (gone is gone, and its role is old). */
+  readonly retry: readonly TransientKind[];
+  /** Names the call in log lines. */
+  readonly call: string;
+  /** Further error names that mean "not visible yet" for this call (e.g. a grantee role KMS cannot see yet). */
+  readonly notFoundNames?: readonly string[];
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+let sleep: (ms: number) => Promise<void> = realSleep;
+/** Lets tests run every backoff without waiting. */
+export function setSleepForTests(fn: ((ms: number) => Promise<void>) | undefined): void {
+  sleep = fn ?? realSleep;
+}
+
+/** Time kept back at the end of an invocation, so a failing Create can still clean up and answer. */
+export const CLEANUP_RESERVE_MS = 20_000;
+let deadline = Number.POSITIVE_INFINITY;
+
+/** Bounds every backoff of this invocation by the Lambda's own remaining time. */
+export function beginInvocation(context?: { getRemainingTimeInMillis(): number }): void {
+  deadline = context ? Date.now() + context.getRemainingTimeInMillis() - CLEANUP_RESERVE_MS : Number.POSITIVE_INFINITY;
+}
+
+/** The kinds of transient error a request type may wait out. */
+export function transientKindsFor(requestType: 'Create' | 'Update' | 'Delete'): readonly TransientKind[] {
+  return requestType === 'Delete' ? [] : ['notFound', 'accessDenied'];
+}
+
+/**
+ * Runs fn, waiting out the transient errors named in options, each kind within
+ * its own budget and all within the invocation's deadline; anything else, or a
+ * spent budget, is thrown as the service raised it.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, options: TransientOptions): Promise<T> {
+  const used: Record<TransientKind, number> = { notFound: 0, accessDenied: 0 };
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      const name = errorName(error) ?? '';
+      const kind = options.notFoundNames?.includes(name) ? 'notFound' : KIND_OF_ERROR[name];
+      if (!kind || !options.retry.includes(kind)) throw error;
+      const delay = backoffDelays(TRANSIENT_BACKOFF[kind])[used[kind]++];
+      if (delay === undefined || Date.now() + delay > deadline) throw error;
+      log('transient error, retrying', { call: options.call, error: errorName(error), attempt: used[kind], delayMs: delay });
+      await sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import {
+  escrowRecoveryWindowDays,
+  MANAGED_BY_TAG,
+  managedByValue,
+  priorState,
+  releaseDecision,
+  scheduleAfterFailure,
+  secretState,
+} from '../../../lambda/shared/secret-lifecycle';
+
+const ME = managedByValue({ StackId: 'arn:aws:cloudformation:ap-southeast-1:1:stack/lab/guid', LogicalResourceId: 'Import' });
+const OTHER = managedByValue({ StackId: 'arn:aws:cloudformation:ap-southeast-1:1:stack/lab/guid', LogicalResourceId: 'ImportRenamed' });
+const live = (managedBy?: string) =>
+  secretState({ ARN: 'arn:s', Tags: managedBy ? [{ Key: MANAGED_BY_TAG, Value: managedBy }] : [] });
+
+describe('who owns a lab secret', () => {
+  test('the owner identity is the stack and the logical id, in characters a tag value accepts', () => {
+    expect(ME).toBe('arn:aws:cloudformation:ap-southeast-1:1:stack/lab/guid/Import');
+    expect(ME).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u);
+  });
+
+  test('DescribeSecret output is read into exists, schedule and owner', () => {
+    expect(secretState(undefined)).toEqual({ exists: false });
+    expect(secretState({ ARN: 'arn:s', DeletedDate: new Date(0) })).toEqual({ exists: true, arn: 'arn:s', scheduledForDeletion: true, managedBy: undefined });
+    expect(live(ME)).toEqual({ exists: true, arn: 'arn:s', scheduledForDeletion: false, managedBy: ME });
+  });
+});
+
+describe('releaseDecision', () => {
+  test('the owner schedules its secret', () => {
+    expect(releaseDecision(live(ME), ME)).toEqual({ action: 'schedule' });
+  });
+  test('a secret with no owner tag is scheduled: nothing proves another resource uses it', () => {
+    expect(releaseDecision(live(), ME)).toEqual({ action: 'schedule' });
+  });
+  test('a secret another resource took over is kept', () => {
+    expect(releaseDecision(live(OTHER), ME)).toEqual({ action: 'keep', reason: `the secret is now owned by ${OTHER}` });
+  });
+  test('a secret already gone or scheduled needs nothing', () => {
+    expect(releaseDecision({ exists: false }, ME).action).toBe('keep');
+    expect(releaseDecision(secretState({ ARN: 'arn:s', DeletedDate: new Date() }), ME).action).toBe('keep');
+  });
+});
+
+describe('after a failed Create or Update', () => {
+  test.each([
+    ['absent', true],
+    ['scheduled', true],
+    ['live', false],
+  ] as const)('a secret that was %s before is scheduled again: %s', (prior, schedule) => {
+    expect(scheduleAfterFailure(prior)).toBe(schedule);
+  });
+  test('prior state follows DescribeSecret', () => {
+    expect(priorState({ exists: false })).toBe('absent');
+    expect(priorState(secretState({ ARN: 'a', DeletedDate: new Date() }))).toBe('scheduled');
+    expect(priorState(live(ME))).toBe('live');
+  });
+});
+
+describe('escrowRecoveryWindowDays', () => {
+  const now = new Date('2026-11-23T00:00:00Z');
+  test.each([
+    [7, 8],
+    [21, 22],
+    [29, 30],
+    [30, 30],
+  ])('a key waiting %i days gives an escrow window of %i', (keyDays, window) => {
+    expect(escrowRecoveryWindowDays(keyDays, undefined, now)).toBe(window);
+  });
+  test('a key already scheduled is outlived by a day from its deletion date', () => {
+    expect(escrowRecoveryWindowDays(7, new Date('2026-12-03T12:00:00Z'), now)).toBe(12);
+  });
+  test('the window stays within Secrets Manager bounds', () => {
+    expect(escrowRecoveryWindowDays(7, new Date('2026-11-24T00:00:00Z'), now)).toBe(7);
+    expect(escrowRecoveryWindowDays(7, new Date('2027-02-01T00:00:00Z'), now)).toBe(30);
+  });
+});

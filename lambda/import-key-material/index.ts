@@ -9,12 +9,13 @@ import {
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { Caller, ExplainedError, explainedError, makeCaller, rootCause } from '../shared/aws-call';
 import { CustomResourceEvent, OnEventResponse, resourceProperties } from '../shared/custom-resource';
 import { LabSecrets, LabSecretSpec } from '../shared/lab-secrets';
 import { log, loggableEvent } from '../shared/log';
 import { errorName, isNamed } from '../shared/retry';
 import { escrowRecoveryWindowDays, managedByValue, PriorState, priorState, scheduleAfterFailure } from '../shared/secret-lifecycle';
-import { beginInvocation, retryTransient, TransientKind, transientKindsFor } from '../shared/transient';
+import { beginInvocation, TransientKind, transientKindsFor } from '../shared/transient';
 import { decideImport, importBlocker, reimportBlocker, unescrowedMaterial } from './converge';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from './escrow-record';
 import { decodeSecretMaterial, redactMaterial } from './material';
@@ -27,8 +28,6 @@ export { setSleepForTests } from '../shared/transient';
 const kms = new KMSClient({});
 const secretsClient = new SecretsManagerClient({});
 
-/** An error whose message is already written for a person; thrown as is. */
-class ExplainedError extends Error {}
 
 interface OpenedEscrow {
   readonly spec: LabSecretSpec;
@@ -176,7 +175,7 @@ async function recordMaterialId(secrets: LabSecrets, secretName: string, record:
   } catch (error) {
     log('could not record the material id in the escrow; the next deploy imports the same material again', {
       escrowSecret: secretName,
-      error: errorName((error as Error).cause ?? error),
+      error: errorName(rootCause(error)),
     });
   }
 }
@@ -195,7 +194,7 @@ async function undoEscrow(secrets: LabSecrets, touched: EscrowTouch, keyPendingW
     // The Create's own error is the one to report; this one is only logged.
     log('could not schedule the escrow secret of a failed deploy for deletion', {
       escrowSecret: touched.spec.name,
-      error: errorName((error as Error).cause ?? error),
+      error: errorName(rootCause(error)),
     });
   }
 }
@@ -276,22 +275,13 @@ async function recoveryWindowFor(keyArn: string, keyPendingWindowDays: number): 
   return escrowRecoveryWindowDays(keyPendingWindowDays, deletionDate, new Date());
 }
 
-/** Every SDK call goes through this: transient errors are waited out, the rest explained. */
-function callWith(retry: readonly TransientKind[]) {
-  return async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await retryTransient(fn, { retry, call: name });
-    } catch (error) {
-      throw explained(name, error);
-    }
-  };
+/** Every SDK call goes through this: transient errors are waited out, the rest explained with the import remedies. */
+function callWith(retry: readonly TransientKind[]): Caller {
+  return makeCaller(retry, explain);
 }
 
 function explained(call: string, error: unknown): Error {
-  if (error instanceof ExplainedError) return error;
-  const e = new ExplainedError(explain(call, errorName(error), error instanceof Error ? error.message : String(error)));
-  e.cause = error;
-  return e;
+  return explainedError(call, error, explain);
 }
 
 /** The error CloudFormation will show: our words, the material never in them. */

@@ -9,12 +9,11 @@ import {
   SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { Caller, rootCause } from './aws-call';
 import { log } from './log';
 import { isNamed } from './retry';
 import { MANAGED_BY_TAG, releaseDecision, secretState, SecretState } from './secret-lifecycle';
 
-/** Wraps each SDK call: retries what is transient and explains failures. Supplied by the handler. */
-export type CallWrapper = <T>(call: string, fn: () => Promise<T>) => Promise<T>;
 
 export interface LabSecretSpec {
   readonly name: string;
@@ -34,7 +33,7 @@ export interface LabSecretSpec {
 export class LabSecrets {
   constructor(
     private readonly client: SecretsManagerClient,
-    private readonly call: CallWrapper,
+    private readonly call: Caller,
   ) {}
 
   /** DescribeSecret by name: no value is read, so no KMS key is needed. */
@@ -42,7 +41,7 @@ export class LabSecrets {
     try {
       return secretState(await this.call('DescribeSecret', () => this.client.send(new DescribeSecretCommand({ SecretId: name }))));
     } catch (error) {
-      if (isNamed('ResourceNotFoundException')((error as Error).cause ?? error)) return { exists: false };
+      if (isNamed('ResourceNotFoundException')(rootCause(error))) return { exists: false };
       throw error;
     }
   }
@@ -87,7 +86,7 @@ export class LabSecrets {
       const out = await this.call('GetSecretValue', () => this.client.send(new GetSecretValueCommand({ SecretId: name })));
       return out.SecretString;
     } catch (error) {
-      if (isNamed('ResourceNotFoundException')((error as Error).cause ?? error)) return undefined;
+      if (isNamed('ResourceNotFoundException')(rootCause(error))) return undefined;
       throw error;
     }
   }
@@ -110,7 +109,7 @@ export class LabSecrets {
       await this.call('DeleteSecret', () => this.client.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: recoveryWindowDays })));
       log('scheduled lab secret deletion', { name, recoveryWindowDays });
     } catch (error) {
-      if (!isNamed('ResourceNotFoundException', 'InvalidRequestException')((error as Error).cause ?? error)) throw error;
+      if (!isNamed('ResourceNotFoundException', 'InvalidRequestException')(rootCause(error))) throw error;
       log('lab secret already gone or scheduled for deletion', { name });
     }
   }

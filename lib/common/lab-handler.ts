@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 
@@ -19,7 +20,23 @@ export interface LabHandlerProps {
   readonly timeout?: Duration;
   /** @default logs.RetentionDays.ONE_WEEK */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * For a handler that waits: its `isComplete` export runs every
+   * `queryInterval` until it reports complete or `totalTimeout` passes.
+   * @default no waiting: onEvent alone decides
+   */
+  readonly wait?: LabHandlerWait;
 }
+
+export interface LabHandlerWait {
+  /** Time between isComplete calls: each call spends API calls, so wait as long as the state takes to change. */
+  readonly queryInterval: Duration;
+  /** At most 1 hour, CloudFormation's limit for one custom resource; an exact multiple of queryInterval. */
+  readonly totalTimeout: Duration;
+}
+
+/** CloudFormation waits at most this long for one custom resource. */
+export const MAX_CUSTOM_RESOURCE_WAIT = Duration.hours(1);
 
 /**
  * One custom-resource handler: a bundled `NodejsFunction` (local esbuild,
@@ -29,6 +46,8 @@ export interface LabHandlerProps {
  */
 export class LabHandler extends Construct {
   readonly function: NodejsFunction;
+  /** The isComplete function, when the handler waits; it shares the role and log group of `function`. */
+  readonly isCompleteFunction?: NodejsFunction;
   readonly provider: cr.Provider;
 
   constructor(scope: Construct, id: string, props: LabHandlerProps) {
@@ -47,43 +66,68 @@ export class LabHandler extends Construct {
     const handler = roleWithLogs('Handler', `KMS Key Lab: ${props.handler} handler`);
     const framework = roleWithLogs('Provider', `KMS Key Lab: custom-resource framework for ${props.handler}`);
 
-    this.function = new NodejsFunction(this, 'Handler', {
-      entry: path.join(ROOT, 'lambda', props.handler, 'index.ts'),
-      handler: 'onEvent',
-      projectRoot: ROOT,
-      depsLockFilePath: path.join(ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: props.timeout ?? Duration.minutes(2),
-      description: props.description,
-      role: handler.role,
-      logGroup: handler.logGroup,
-      bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
-        format: OutputFormat.CJS,
-        // The Node.js 24 runtime ships SDK v3; bundling it again would add ~0.5 MB per function.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
-        forceDockerBundling: false,
-      },
-    });
+    const wait = props.wait;
+    if (wait) checkWait(props.handler, wait);
+    const handlerFunction = (id: string, exportName: string) =>
+      new NodejsFunction(this, id, {
+        entry: path.join(ROOT, 'lambda', props.handler, 'index.ts'),
+        handler: exportName,
+        projectRoot: ROOT,
+        depsLockFilePath: path.join(ROOT, 'package-lock.json'),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: props.timeout ?? Duration.minutes(2),
+        description: props.description,
+        role: handler.role,
+        logGroup: handler.logGroup,
+        bundling: {
+          minify: true,
+          sourceMap: false,
+          target: 'node24',
+          format: OutputFormat.CJS,
+          // The Node.js 24 runtime ships SDK v3; bundling it again would add ~0.5 MB per function.
+          externalModules: ['@aws-sdk/*', '@smithy/*'],
+          forceDockerBundling: false,
+        },
+      });
+    this.function = handlerFunction('Handler', 'onEvent');
+    // Same bundle, same role, same log group: only the exported function differs.
+    this.isCompleteFunction = wait ? handlerFunction('IsComplete', 'isComplete') : undefined;
 
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.function,
+      isCompleteHandler: this.isCompleteFunction,
+      queryInterval: wait?.queryInterval,
+      totalTimeout: wait?.totalTimeout,
       logGroup: framework.logGroup,
       frameworkOnEventRole: framework.role,
+      frameworkCompleteAndTimeoutRole: wait ? framework.role : undefined,
+      ...(wait ? { waiterStateMachineLogOptions: { destination: framework.logGroup, level: sfn.LogLevel.ERROR } } : {}),
     });
-    Validations.of(framework.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.function.node.defaultChild as CfnFunction)}.Arn>:*]`,
-      reason:
-        'The Provider framework invokes the handler by qualified ARN (function:version); the wildcard covers versions of this one function only.',
-    });
+    for (const fn of [this.function, this.isCompleteFunction]) {
+      if (!fn) continue;
+      Validations.of(framework.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
+        reason:
+          'The Provider framework invokes the handler by qualified ARN (function:version); the wildcard covers versions of this one function only.',
+      });
+    }
   }
 
   /** Adds one statement to the handler's role: exact actions on exact resources. */
   allow(actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>): void {
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources, conditions }));
+  }
+}
+
+function checkWait(handler: string, wait: LabHandlerWait): void {
+  const total = wait.totalTimeout.toSeconds();
+  const interval = wait.queryInterval.toSeconds();
+  if (total > MAX_CUSTOM_RESOURCE_WAIT.toSeconds()) {
+    throw new Error(`${handler}: totalTimeout ${total} s is over CloudFormation's 3600 s limit for one custom resource.`);
+  }
+  if (total % interval !== 0) {
+    throw new Error(`${handler}: totalTimeout ${total} s must be a whole multiple of queryInterval ${interval} s.`);
   }
 }

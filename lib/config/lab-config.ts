@@ -1,5 +1,8 @@
 import {
   ACCOUNT_ROOT_ARN,
+  HsmMode,
+  HsmType,
+  KmsUserSetup,
   MaterialExpiry,
   MaterialSource,
   partitionOf,
@@ -29,8 +32,24 @@ export interface LabConfig {
   readonly materialSecretName?: string;
   readonly materialSecretKeyArn?: string;
   readonly deleteImportedMaterialOnDestroy: boolean;
+  /** Scenario (d); undefined when its stack is not in the app. */
+  readonly cloudHsm?: CloudHsmConfig;
   /** Problems that must not fail synth (see ParseContext.warn), for the stacks to show as warnings. */
   readonly warnings: readonly SettingWarning[];
+}
+
+/** The settings of scenario (d), present only with the opt-in `cloudHsm=true`. */
+export interface CloudHsmConfig {
+  readonly hsmCount: number;
+  readonly hsmType: HsmType;
+  readonly mode: HsmMode;
+  readonly backupRetentionDays: number;
+  readonly kmsUserSetup: KmsUserSetup;
+  /** 0: never. */
+  readonly labExpiryHours: number;
+  readonly clientInstanceType: string;
+  readonly cliPackageUrl: string;
+  readonly vpcCidr: string;
 }
 
 /** A setting that synth accepts but that the user should look at before deploying. */
@@ -103,6 +122,19 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
     materialSecretName: v.materialSecretName,
     materialSecretKeyArn: v.materialSecretKeyArn,
     deleteImportedMaterialOnDestroy: v.deleteImportedMaterialOnDestroy,
+    cloudHsm: v.cloudHsm
+      ? {
+          hsmCount: v.hsmCount,
+          hsmType: v.hsmType,
+          mode: v.hsmMode,
+          backupRetentionDays: v.hsmBackupRetentionDays,
+          kmsUserSetup: v.kmsUserSetup,
+          labExpiryHours: v.labExpiryHours,
+          clientInstanceType: v.hsmClientInstanceType,
+          cliPackageUrl: v.hsmCliPackageUrl,
+          vpcCidr: v.hsmVpcCidr,
+        }
+      : undefined,
     warnings,
   };
 }
@@ -218,6 +250,11 @@ function crossChecks(v: LabConfigValues): SettingError[] {
         'principals that are not also in keyAdminArns',
         'administrators are denied cryptographic use of the keys, so a principal cannot be both',
       ),
+    );
+  }
+  if (v.hsmMode === 'NON_FIPS' && v.hsmType !== 'hsm2m.medium') {
+    problems.push(
+      new SettingError('hsmMode', v.hsmMode, 'FIPS, or NON_FIPS with hsmType hsm2m.medium', `hsmType ${v.hsmType} runs in FIPS mode only`),
     );
   }
   if (v.materialSource === 'secret' && !v.materialSecretName) {

@@ -56,6 +56,15 @@ export type WrappingKeySpec = (typeof WRAPPING_KEY_SPECS)[number];
 export const MATERIAL_SOURCES = ['generate', 'secret'] as const;
 export type MaterialSource = (typeof MATERIAL_SOURCES)[number];
 
+export const HSM_TYPES = ['hsm2m.medium', 'hsm1.medium'] as const;
+export type HsmType = (typeof HSM_TYPES)[number];
+
+export const HSM_MODES = ['FIPS', 'NON_FIPS'] as const;
+export type HsmMode = (typeof HSM_MODES)[number];
+
+export const KMS_USER_SETUPS = ['automated', 'manual'] as const;
+export type KmsUserSetup = (typeof KMS_USER_SETUPS)[number];
+
 /** KMS accepts ValidTo at most 365 days after the ImportKeyMaterial request. */
 export const MAX_MATERIAL_VALIDITY_DAYS = 365;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -173,6 +182,15 @@ function materialExpiry(raw: unknown, ctx: ParseContext): MaterialExpiry {
   return { model: 'KEY_MATERIAL_EXPIRES', validTo: at.toISOString().replace('.000Z', 'Z') };
 }
 
+/** An IPv4 block of /16 to /24 for the CloudHSM VPC, split into one public and one private /26 (or larger) per AZ. */
+function vpcCidr(raw: unknown, ctx: ParseContext): string {
+  const value = text(raw, ctx);
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!m || m.slice(1, 5).some((o) => Number(o) > 255)) return fail(ctx, raw, 'not an IPv4 CIDR block');
+  const bits = Number(m[5]);
+  return bits < 16 || bits > 24 ? fail(ctx, raw, `a /${bits} block`) : value;
+}
+
 const PRINCIPALS_ACCEPTED = 'IAM role, user or account-root ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list)';
 const ADMINS_ACCEPTED = 'IAM role or user ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list), not an account root';
 
@@ -281,6 +299,69 @@ export const SETTINGS = catalogue({
     accepted: 'a KMS key ARN in the primary Region, or unset',
     defaultValue: undefined,
     parse: optionalMatching(/^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/),
+  },
+  cloudHsm: {
+    description:
+      'Adds scenario (d), a CloudHSM-backed key in a KMS custom key store, as its own stack `<prefix>-cloudhsm` in the primary Region. It bills HSM hours (two HSMs cost roughly $3–4 an hour): synth warns with the hourly cost.',
+    accepted: 'true or false',
+    defaultValue: false,
+    parse: bool,
+  },
+  hsmCount: {
+    description: 'HSMs in the cluster, spread over two Availability Zones. A key store needs two active HSMs in two AZs.',
+    accepted: 'a whole number from 2 to 6',
+    defaultValue: 2,
+    parse: wholeNumber(2, 6),
+  },
+  hsmType: {
+    description: 'CloudHSM HSM type of the cluster (scenario d).',
+    accepted: `one of ${HSM_TYPES.join(', ')}`,
+    defaultValue: 'hsm2m.medium',
+    parse: oneOf(HSM_TYPES),
+  },
+  hsmMode: {
+    description: 'Cluster mode (scenario d); it cannot change after the cluster is created.',
+    accepted: `one of ${HSM_MODES.join(', ')} (NON_FIPS needs hsmType hsm2m.medium)`,
+    defaultValue: 'FIPS',
+    parse: oneOf(HSM_MODES),
+  },
+  hsmBackupRetentionDays: {
+    description: 'Days CloudHSM keeps the cluster backups it takes (scenario d).',
+    accepted: 'a whole number of days from 7 to 379',
+    defaultValue: 7,
+    parse: wholeNumber(7, 379),
+  },
+  kmsUserSetup: {
+    description:
+      '`automated`: the lab activates the cluster and creates kmsuser through SSM Run Command on its client host. `manual`: you run those commands yourself (seed 000); the deploy waits at the kmsuser check, which names what is still missing.',
+    accepted: `one of ${KMS_USER_SETUPS.join(', ')}`,
+    defaultValue: 'automated',
+    parse: oneOf(KMS_USER_SETUPS),
+  },
+  labExpiryHours: {
+    description:
+      'Hours after a deploy of the CloudHSM stack at which it deletes itself through CloudFormation (the ordered teardown), so an abandoned lab stops billing HSM hours. 0 turns it off.',
+    accepted: 'a whole number of hours from 0 (off) to 168',
+    defaultValue: 8,
+    parse: wholeNumber(0, 168),
+  },
+  hsmClientInstanceType: {
+    description: 'EC2 instance type of the CloudHSM client host (x86_64; managed through SSM, no SSH).',
+    accepted: 'an x86_64 EC2 instance type such as t3.micro',
+    defaultValue: 't3.micro',
+    parse: matching(/^(t3|t3a|m5|m6i|m7i|c5|c6i|c7i)\.(nano|micro|small|medium|large|xlarge|2xlarge)$/),
+  },
+  hsmCliPackageUrl: {
+    description: 'Where the client host downloads the CloudHSM CLI (Client SDK 5) RPM for Amazon Linux 2023, through the NAT gateway.',
+    accepted: 'an https URL ending in .rpm',
+    defaultValue: 'https://s3.amazonaws.com/cloudhsmv2-software/CloudHsmClient/Amzn2023/cloudhsm-cli-latest.amzn2023.x86_64.rpm',
+    parse: matching(/^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._~\/-]+\.rpm$/),
+  },
+  hsmVpcCidr: {
+    description: 'IPv4 block of the VPC that holds the CloudHSM cluster, the client host and the key store ENIs.',
+    accepted: 'an IPv4 CIDR block from /16 to /24, such as 10.42.0.0/16',
+    defaultValue: '10.42.0.0/16',
+    parse: vpcCidr,
   },
   deleteImportedMaterialOnDestroy: {
     description:

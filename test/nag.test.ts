@@ -31,6 +31,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledged.map(([id]) => id).sort()).toEqual([
       'Annotation::AwsSolutions-IAM5[Resource::<ApplicationGrantGrantHandler6A734C72.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ImportedMaterialKeyImportHandler5DB5FA3E.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-1:<AWS::AccountId>:secret:kms-key-lab/imported-material/escrow-*]',
       'Annotation::AwsSolutions-KMS5',
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);

@@ -11,22 +11,23 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Context } from 'aws-lambda';
 import { Caller, ExplainedError, explainedError, makeCaller, rootCause } from '../shared/aws-call';
 import { CustomResourceEvent, OnEventResponse, resourceProperties } from '../shared/custom-resource';
+import { CLIENT_CONFIG } from '../shared/clients';
 import { LabSecrets, LabSecretSpec } from '../shared/lab-secrets';
 import { log, loggableEvent } from '../shared/log';
 import { errorName, isNamed } from '../shared/retry';
 import { escrowRecoveryWindowDays, managedByValue, PriorState, priorState, scheduleAfterFailure } from '../shared/secret-lifecycle';
-import { beginInvocation, TransientKind, transientKindsFor } from '../shared/transient';
+import { beginCleanup, beginInvocation, TransientKind, transientKindsFor } from '../shared/transient';
 import { decideImport, importBlocker, reimportBlocker, unescrowedMaterial } from './converge';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from './escrow-record';
 import { decodeSecretMaterial, redactMaterial } from './material';
-import { EscrowProperties, ImportProperties, parseImportProperties } from './properties';
+import { EscrowProperties, expiryProblem, ImportProperties, parseImportProperties } from './properties';
 import { explain } from './remedies';
 import { wrapKeyMaterial } from './wrap';
 
 export { setSleepForTests } from '../shared/transient';
 
-const kms = new KMSClient({});
-const secretsClient = new SecretsManagerClient({});
+const kms = new KMSClient(CLIENT_CONFIG);
+const secretsClient = new SecretsManagerClient(CLIENT_CONFIG);
 
 
 interface OpenedEscrow {
@@ -48,8 +49,9 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   const retry = transientKindsFor(event.RequestType);
   const call = callWith(retry);
   const secrets = new LabSecrets(secretsClient, call);
-  // A Delete must succeed even when a ValidTo in the old properties has passed.
-  const props = parseImportProperties(resourceProperties(event), new Date(), { checkExpiry: event.RequestType !== 'Delete' });
+  // Only a Create refuses a ValidTo that has passed before it calls anything: an Update may be a rollback
+  // to the properties the lab was deployed with, and a Delete must always go through.
+  const props = parseImportProperties(resourceProperties(event), new Date(), { checkExpiry: event.RequestType === 'Create' });
   const managedBy = managedByValue(event);
   if (event.RequestType === 'Delete') return onDelete(event.PhysicalResourceId, props, secrets, managedBy);
 
@@ -77,7 +79,15 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
     const decision = decideImport(key, record?.keyMaterialId, props.validTo);
     log('import decision', { keyId: key.KeyId, keyState: key.KeyState, decision: decision.action });
     let keyMaterialId = key.CurrentKeyMaterialId;
-    if (decision.action === 'import') {
+    const unchangedPastExpiry = decision.action === 'import' && event.RequestType === 'Update' && pastExpiryKept(event, props.validTo);
+    if (unchangedPastExpiry) {
+      log('material needs importing, but its ValidTo has passed and this update keeps it; nothing is imported', {
+        keyArn: props.keyArn,
+        validTo: props.validTo?.toISOString(),
+      });
+    } else if (decision.action === 'import') {
+      const expired = expiryProblem(props.validTo, new Date());
+      if (expired) throw new ExplainedError(expired);
       const disabled = reimportBlocker(key);
       if (disabled) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${disabled}.`);
       keyMaterialId = await importMaterial(props, material, retry);
@@ -86,7 +96,7 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       }
     }
     // Last, once the import stands: from now on only this resource's Delete schedules the escrow's deletion.
-    if (escrow && escrow.managedBy !== managedBy) await secrets.claim(escrow.spec);
+    if (escrow && escrow.managedBy !== managedBy) await secrets.claim(escrow.spec, escrow.managedBy);
     return {
       PhysicalResourceId: props.keyArn,
       Data: {
@@ -94,14 +104,22 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
         KeyMaterialId: keyMaterialId ?? '',
         ExpirationModel: props.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
         ValidTo: props.validTo?.toISOString() ?? '',
-        Imported: decision.action === 'import' ? 'true' : 'false',
+        Imported: decision.action === 'import' && !unchangedPastExpiry ? 'true' : 'false',
         EscrowSecretName: props.materialSource === 'generate' ? props.escrow.secretName : '',
       },
     };
   } catch (error) {
+    beginCleanup();
     if (touched) await undoEscrow(secrets, touched, props.pendingWindowDays);
     throw asSafeError(error, material);
   }
+}
+
+/** An Update that keeps a ValidTo that has passed (a rollback, or a change elsewhere) must not fail on it. */
+function pastExpiryKept(event: CustomResourceEvent, validTo: Date | undefined): boolean {
+  if (event.RequestType !== 'Update' || !validTo || validTo.getTime() > Date.now()) return false;
+  const old = event.OldResourceProperties?.ValidTo;
+  return typeof old === 'string' && new Date(old).getTime() === validTo.getTime();
 }
 
 function escrowSpec(escrow: EscrowProperties, managedBy: string, keyArn: string): LabSecretSpec {
@@ -149,7 +167,7 @@ async function openEscrow(
     touch({ spec, prior });
     await secrets.restore(spec.name);
   }
-  await secrets.applyPolicy(spec);
+  await secrets.converge(spec);
   const current = decodeEscrowRecord(await secrets.read(spec.name));
   if (current && current.keyArn !== keyArn) {
     throw new ExplainedError(

@@ -45,6 +45,19 @@ function oneOf<T extends string>(props: Record<string, unknown>, name: string, a
   return v as T;
 }
 
+/** Why KMS would refuse this ValidTo now, or undefined when it would take it. */
+export function expiryProblem(validTo: Date | undefined, now: Date): string | undefined {
+  if (!validTo) return undefined;
+  const raw = validTo.toISOString();
+  if (validTo.getTime() <= now.getTime()) {
+    return `ValidTo ${raw} has passed. Set materialExpiresOn to a later date (at most 365 days ahead) or to "never", then deploy again.`;
+  }
+  if (validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
+    return `ValidTo ${raw} is more than 365 days ahead, which KMS refuses. Set an earlier materialExpiresOn.`;
+  }
+  return undefined;
+}
+
 /**
  * Reads and checks the properties CloudFormation sent (all strings). The
  * expiry is checked again here because a template can be deployed long after
@@ -64,14 +77,8 @@ export function parseImportProperties(
     const raw = required(props, 'ValidTo');
     validTo = new Date(raw);
     if (Number.isNaN(validTo.getTime())) throw new PropertyError(`ValidTo ${JSON.stringify(raw)} is not a date.`);
-    if (options.checkExpiry && validTo.getTime() <= now.getTime()) {
-      throw new PropertyError(
-        `ValidTo ${raw} has passed. Set materialExpiresOn to a later date (at most 365 days ahead) or to "never", then deploy again.`,
-      );
-    }
-    if (options.checkExpiry && validTo.getTime() - now.getTime() > MAX_VALIDITY_MS) {
-      throw new PropertyError(`ValidTo ${raw} is more than 365 days ahead, which KMS refuses. Set an earlier materialExpiresOn.`);
-    }
+    const problem = options.checkExpiry ? expiryProblem(validTo, now) : undefined;
+    if (problem) throw new PropertyError(problem);
   }
   const pendingWindowDays = Number(required(props, 'PendingWindowDays'));
   if (!Number.isInteger(pendingWindowDays) || pendingWindowDays < 7 || pendingWindowDays > 30) {

@@ -1,5 +1,6 @@
 import { CreateGrantCommand, KMSClient, RevokeGrantCommand } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
+import { CLIENT_CONFIG } from '../shared/clients';
 import { CustomResourceEvent, OnEventResponse, resourceProperties } from '../shared/custom-resource';
 import { log, loggableEvent } from '../shared/log';
 import { errorName, isNamed } from '../shared/retry';
@@ -8,7 +9,7 @@ import { grantPhysicalId, parseGrantPhysicalId, parseGrantProperties } from './p
 
 export { setSleepForTests } from '../shared/transient';
 
-const kms = new KMSClient({});
+const kms = new KMSClient(CLIENT_CONFIG);
 
 /**
  * A KMS grant beside the key policy: lets one principal use the key for the

@@ -10,7 +10,12 @@ export type Explainer = (call: string, errorName: string | undefined, serviceMes
 /** The service's own words, for handlers that have no remedy table for a call. */
 export const serviceWords: Explainer = (call, name, message) => `${call} failed (${name ?? 'Error'}): ${message}`;
 
-export type Caller = <T>(call: string, fn: () => Promise<T>) => Promise<T>;
+export interface CallOptions {
+  /** Error names that mean "not visible yet" for this call, waited out like NotFound. */
+  readonly notFoundNames?: readonly string[];
+}
+
+export type Caller = <T>(call: string, fn: () => Promise<T>, options?: CallOptions) => Promise<T>;
 
 /**
  * Every SDK call of a handler goes through one of these: the transient errors
@@ -18,9 +23,9 @@ export type Caller = <T>(call: string, fn: () => Promise<T>) => Promise<T>;
  * anything else becomes an ExplainedError whose cause is the SDK error.
  */
 export function makeCaller(retry: readonly TransientKind[], explain: Explainer = serviceWords): Caller {
-  return async (call, fn) => {
+  return async (call, fn, options) => {
     try {
-      return await retryTransient(fn, { retry, call });
+      return await retryTransient(fn, { retry, call, notFoundNames: options?.notFoundNames });
     } catch (error) {
       throw explainedError(call, error, explain);
     }

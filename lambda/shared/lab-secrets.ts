@@ -8,11 +8,12 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { Caller, rootCause } from './aws-call';
 import { log } from './log';
 import { isNamed } from './retry';
-import { MANAGED_BY_TAG, releaseDecision, secretState, SecretState } from './secret-lifecycle';
+import { MANAGED_BY_TAG, PREVIOUS_MANAGED_BY_TAG, releaseDecision, secretState, SecretState } from './secret-lifecycle';
 
 
 export interface LabSecretSpec {
@@ -25,6 +26,9 @@ export interface LabSecretSpec {
   /** The owning custom resource (see managedByValue). */
   readonly managedBy: string;
 }
+
+/** Right after CreateSecret, Secrets Manager may not find the secret for a moment. */
+const JUST_CREATED = { notFoundNames: ['ResourceNotFoundException'] } as const;
 
 /**
  * The secrets a lab handler owns. Values are written and read only here and
@@ -57,7 +61,7 @@ export class LabSecrets {
         new CreateSecretCommand({
           Name: spec.name,
           Description: spec.description,
-          Tags: [...Object.entries(spec.tags), [MANAGED_BY_TAG, spec.managedBy]].map(([Key, Value]) => ({ Key, Value })),
+          Tags: toTags({ ...spec.tags, [MANAGED_BY_TAG]: spec.managedBy }),
         }),
       ),
     );
@@ -73,10 +77,18 @@ export class LabSecrets {
     log('restored lab secret scheduled for deletion', { name });
   }
 
-  async applyPolicy(spec: LabSecretSpec): Promise<void> {
+  /** Brings policy and lab tags in line with the template; run on every Create and Update. */
+  async converge(spec: LabSecretSpec): Promise<void> {
+    await this.applyPolicy(spec);
+    await this.call('TagResource', () => this.client.send(new TagResourceCommand({ SecretId: spec.name, Tags: toTags(spec.tags) })), JUST_CREATED);
+  }
+
+  private async applyPolicy(spec: LabSecretSpec): Promise<void> {
     if (!spec.resourcePolicy) return;
-    await this.call('PutResourcePolicy', () =>
-      this.client.send(new PutResourcePolicyCommand({ SecretId: spec.name, ResourcePolicy: spec.resourcePolicy, BlockPublicPolicy: true })),
+    await this.call(
+      'PutResourcePolicy',
+      () => this.client.send(new PutResourcePolicyCommand({ SecretId: spec.name, ResourcePolicy: spec.resourcePolicy, BlockPublicPolicy: true })),
+      JUST_CREATED,
     );
   }
 
@@ -92,15 +104,19 @@ export class LabSecrets {
   }
 
   async put(name: string, value: string): Promise<void> {
-    await this.call('PutSecretValue', () => this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })));
+    await this.call('PutSecretValue', () => this.client.send(new PutSecretValueCommand({ SecretId: name, SecretString: value })), JUST_CREATED);
   }
 
-  /** Marks the secret as owned by this resource; done last, once the resource stands. */
-  async claim(spec: LabSecretSpec): Promise<void> {
-    await this.call('TagResource', () =>
-      this.client.send(new TagResourceCommand({ SecretId: spec.name, Tags: [{ Key: MANAGED_BY_TAG, Value: spec.managedBy }] })),
-    );
-    log('lab secret now owned by this resource', { name: spec.name, managedBy: spec.managedBy });
+  /**
+   * Marks the secret as owned by this resource; done last, once the resource
+   * stands. A takeover remembers the previous owner, so that a rollback of the
+   * takeover can hand the secret back.
+   */
+  async claim(spec: LabSecretSpec, previousOwner: string | undefined): Promise<void> {
+    const tags: Record<string, string> = { [MANAGED_BY_TAG]: spec.managedBy };
+    if (previousOwner && previousOwner !== spec.managedBy) tags[PREVIOUS_MANAGED_BY_TAG] = previousOwner;
+    await this.call('TagResource', () => this.client.send(new TagResourceCommand({ SecretId: spec.name, Tags: toTags(tags) })));
+    log('lab secret now owned by this resource', { name: spec.name, managedBy: spec.managedBy, previousOwner });
   }
 
   /** DeleteSecret with a recovery window; a secret already gone or already scheduled needs nothing more. */
@@ -109,22 +125,46 @@ export class LabSecrets {
       await this.call('DeleteSecret', () => this.client.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: recoveryWindowDays })));
       log('scheduled lab secret deletion', { name, recoveryWindowDays });
     } catch (error) {
-      if (!isNamed('ResourceNotFoundException', 'InvalidRequestException')(rootCause(error))) throw error;
-      log('lab secret already gone or scheduled for deletion', { name });
+      const cause = rootCause(error);
+      if (isNamed('ResourceNotFoundException')(cause)) return log('lab secret already gone', { name });
+      // InvalidRequestException also covers other refusals: only a secret that really is scheduled is let go.
+      if (isNamed('InvalidRequestException')(cause)) {
+        const state = await this.state(name);
+        if (!state.exists || state.scheduledForDeletion) return log('lab secret already scheduled for deletion', { name });
+      }
+      throw error;
     }
   }
 
   /**
    * The Delete of the owning resource: schedules the secret's deletion unless
-   * another resource has taken it over. Reads no value, so it works whatever
-   * state the encryption key is in.
+   * another resource owns it (see releaseDecision). Reads no value, so it
+   * works whatever state the encryption key is in.
    */
   async release(name: string, managedBy: string, recoveryWindowDays: () => Promise<number>): Promise<void> {
     const decision = releaseDecision(await this.state(name), managedBy);
-    if (decision.action === 'keep') {
-      log('lab secret left as it is', { name, reason: decision.reason });
-      return;
+    switch (decision.action) {
+      case 'schedule':
+        return this.scheduleDeletion(name, await recoveryWindowDays());
+      case 'hand-back':
+        await this.call('TagResource', () =>
+          this.client.send(new TagResourceCommand({ SecretId: name, Tags: toTags({ [MANAGED_BY_TAG]: decision.to }) })),
+        );
+        await this.untagPrevious(name);
+        return log('takeover rolled back: lab secret handed back to its previous owner', { name, owner: decision.to });
+      case 'settle-takeover':
+        await this.untagPrevious(name);
+        return log('lab secret stays with the resource that replaced this one', { name, owner: decision.owner });
+      case 'keep':
+        return log('lab secret left as it is', { name, reason: decision.reason });
     }
-    await this.scheduleDeletion(name, await recoveryWindowDays());
   }
+
+  private async untagPrevious(name: string): Promise<void> {
+    await this.call('UntagResource', () => this.client.send(new UntagResourceCommand({ SecretId: name, TagKeys: [PREVIOUS_MANAGED_BY_TAG] })));
+  }
+}
+
+function toTags(tags: Readonly<Record<string, string>>): { Key: string; Value: string }[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }

@@ -8,6 +8,12 @@
 
 /** Tag naming the custom resource (`<StackId>/<LogicalResourceId>`) that owns the secret. */
 export const MANAGED_BY_TAG = 'kms-key-lab:managed-by';
+/**
+ * Tag naming the owner before a takeover, until the takeover is settled: a
+ * replacement that took the secret over may still be rolled back, and then the
+ * secret goes back to the resource it came from instead of being scheduled.
+ */
+export const PREVIOUS_MANAGED_BY_TAG = 'kms-key-lab:previous-managed-by';
 
 /** Secrets Manager's recovery window bounds. */
 export const MIN_RECOVERY_WINDOW_DAYS = 7;
@@ -29,15 +35,23 @@ export function managedByValue(event: OwnerEvent): string {
 /** What DescribeSecret says, reduced to what the rules need. */
 export type SecretState =
   | { readonly exists: false }
-  | { readonly exists: true; readonly arn: string; readonly scheduledForDeletion: boolean; readonly managedBy?: string };
+  | {
+      readonly exists: true;
+      readonly arn: string;
+      readonly scheduledForDeletion: boolean;
+      readonly managedBy?: string;
+      readonly previousManagedBy?: string;
+    };
 
 export function secretState(described: { ARN?: string; DeletedDate?: Date; Tags?: { Key?: string; Value?: string }[] } | undefined): SecretState {
   if (!described?.ARN) return { exists: false };
+  const tag = (key: string) => described.Tags?.find((t) => t.Key === key)?.Value;
   return {
     exists: true,
     arn: described.ARN,
     scheduledForDeletion: described.DeletedDate !== undefined,
-    managedBy: described.Tags?.find((t) => t.Key === MANAGED_BY_TAG)?.Value,
+    managedBy: tag(MANAGED_BY_TAG),
+    previousManagedBy: tag(PREVIOUS_MANAGED_BY_TAG),
   };
 }
 
@@ -57,20 +71,29 @@ export function scheduleAfterFailure(prior: PriorState): boolean {
   return prior !== 'live';
 }
 
-export type ReleaseDecision = { readonly action: 'schedule' } | { readonly action: 'keep'; readonly reason: string };
+export type ReleaseDecision =
+  | { readonly action: 'schedule' }
+  /** The takeover by this resource is being rolled back: the secret goes back to its previous owner. */
+  | { readonly action: 'hand-back'; readonly to: string }
+  /** This resource was replaced and its successor keeps the secret: the hand-back note is no longer needed. */
+  | { readonly action: 'settle-takeover'; readonly owner: string }
+  | { readonly action: 'keep'; readonly reason: string };
 
 /**
- * Whether the Delete of resource `me` schedules the secret's deletion. It
- * needs no secret value, so it works when the value cannot be decrypted.
- * The only reason to keep a live secret is proof that another resource owns
- * it now: a replacement that took it over (its Create ran before this Delete).
+ * What the Delete of resource `me` does with the secret. It needs no secret
+ * value, so it works when the value cannot be decrypted. A live secret is kept
+ * only on proof that another resource owns it: a replacement that took it
+ * over (its Create ran before this Delete), or the previous owner of a
+ * takeover that is being rolled back.
  */
 export function releaseDecision(state: SecretState, me: string): ReleaseDecision {
   if (!state.exists) return { action: 'keep', reason: 'the secret is already gone' };
   if (state.scheduledForDeletion) return { action: 'keep', reason: 'the secret is already scheduled for deletion' };
   if (state.managedBy && state.managedBy !== me) {
+    if (state.previousManagedBy === me) return { action: 'settle-takeover', owner: state.managedBy };
     return { action: 'keep', reason: `the secret is now owned by ${state.managedBy}` };
   }
+  if (state.previousManagedBy && state.previousManagedBy !== me) return { action: 'hand-back', to: state.previousManagedBy };
   return { action: 'schedule' };
 }
 

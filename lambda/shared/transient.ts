@@ -41,11 +41,18 @@ export function setSleepForTests(fn: ((ms: number) => Promise<void>) | undefined
 
 /** Time kept back at the end of an invocation, so a failing Create can still clean up and answer. */
 export const CLEANUP_RESERVE_MS = 20_000;
+let invocationEnd = Number.POSITIVE_INFINITY;
 let deadline = Number.POSITIVE_INFINITY;
 
 /** Bounds every backoff of this invocation by the Lambda's own remaining time. */
 export function beginInvocation(context?: { getRemainingTimeInMillis(): number }): void {
-  deadline = context ? Date.now() + context.getRemainingTimeInMillis() - CLEANUP_RESERVE_MS : Number.POSITIVE_INFINITY;
+  invocationEnd = context ? Date.now() + context.getRemainingTimeInMillis() : Number.POSITIVE_INFINITY;
+  deadline = invocationEnd - CLEANUP_RESERVE_MS;
+}
+
+/** The cleanup after a failure may use the reserve that the work before it left. */
+export function beginCleanup(): void {
+  deadline = invocationEnd - 2_000;
 }
 
 /** The kinds of transient error a request type may wait out. */
@@ -61,6 +68,12 @@ export function transientKindsFor(requestType: 'Create' | 'Update' | 'Delete'): 
 export async function retryTransient<T>(fn: () => Promise<T>, options: TransientOptions): Promise<T> {
   const used: Record<TransientKind, number> = { notFound: 0, accessDenied: 0 };
   for (;;) {
+    if (Date.now() > deadline) {
+      // Past this point only the cleanup may run: a call now could outlast the Lambda and strand what was created.
+      throw Object.assign(new Error(`Stopped before ${options.call}: the invocation is within ${CLEANUP_RESERVE_MS / 1000} s of its timeout.`), {
+        name: 'InvocationTimeNearlyUp',
+      });
+    }
     try {
       return await fn();
     } catch (error) {

@@ -51,11 +51,20 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:UpdateKeyDescription',
   'kms:ScheduleKeyDeletion',
   'kms:CancelKeyDeletion',
-  // Manual rotation (seed 000) points an alias at a new key: both keys' policies must allow it.
-  'kms:CreateAlias',
-  'kms:UpdateAlias',
-  'kms:DeleteAlias',
 ] as const;
+
+/**
+ * Manual rotation (seed 000) points an alias at a new key: both keys' policies
+ * must allow it. Limited to the lab's own aliases, so an administrator cannot
+ * hang other aliases on a lab key. (The caller's IAM policy must also allow
+ * the action on the alias ARN.)
+ */
+export const ALIAS_ADMIN_ACTIONS = ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'] as const;
+
+/** `alias/<prefix>/*` for a lab alias `alias/<prefix>/<name>`. */
+export function labAliasPattern(aliasName: string): string {
+  return aliasName.replace(/\/[^/]+$/, '/*');
+}
 
 /** Extra lifecycle actions for the key kinds that have them. */
 export const IMPORTED_MATERIAL_ADMIN_ACTIONS = [
@@ -66,6 +75,8 @@ export const IMPORTED_MATERIAL_ADMIN_ACTIONS = [
 export const MULTI_REGION_ADMIN_ACTIONS = ['kms:ReplicateKey', 'kms:UpdatePrimaryRegion'] as const;
 
 export interface KeyPolicyProps {
+  /** The key's alias; administrators may manage the aliases beside it (`alias/<prefix>/*`). */
+  readonly aliasName: string;
   readonly adminArns: readonly string[];
   readonly userArns: readonly string[];
   /** Actions that only this kind of key has, added to the administrators' list. */
@@ -96,6 +107,13 @@ export function labKeyPolicy(props: KeyPolicyProps): iam.PolicyDocument {
         principals: admins,
         actions: [...KEY_ADMIN_ACTIONS, ...(props.extraAdminActions ?? [])],
         resources: ['*'],
+      }),
+      new iam.PolicyStatement({
+        sid: 'KeyAdministratorsManageLabAliases',
+        principals: admins,
+        actions: [...ALIAS_ADMIN_ACTIONS],
+        resources: ['*'],
+        conditions: { StringLike: { 'kms:AliasName': labAliasPattern(props.aliasName) } },
       }),
       new iam.PolicyStatement({
         sid: 'DenyKeyAdministratorsCryptographicUse',

@@ -3,6 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
+import { LAB_TAG } from '../common/lab-tags';
+import { acknowledgeWildcardResource } from '../common/nag';
 import { MaterialExpiry, MaterialSource, WrappingAlgorithm, WrappingKeySpec } from '../config/settings';
 import { IMPORTED_MATERIAL_ADMIN_ACTIONS, labKeyPolicy } from '../policies/key-policy';
 import { LabKeyProps } from './lab-key-props';
@@ -76,6 +78,7 @@ export class ImportedMaterialKey extends Construct {
       keyUsage: 'ENCRYPT_DECRYPT',
       pendingWindowInDays: this.pendingWindowDays,
       keyPolicy: labKeyPolicy({
+        aliasName: props.aliasName,
         adminArns: props.adminArns,
         userArns: props.userArns,
         extraAdminActions: IMPORTED_MATERIAL_ADMIN_ACTIONS,
@@ -96,19 +99,36 @@ export class ImportedMaterialKey extends Construct {
     });
     const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
     if (props.deleteImportedMaterialOnDestroy) keyActions.push('kms:DeleteImportedKeyMaterial');
-    this.handler.allow(keyActions, [this.key.attrArn]);
+    // Not this key alone: when the key is replaced, the old resource's Delete (or a rolled-back new one's) runs
+    // under the role's new policy, which names the other key. So: the lab's imported-material keys in this Region.
+    const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    this.handler.allow(keyActions, [anyKey], {
+      StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', [`aws:ResourceTag/${LAB_TAG}`]: props.labTags[LAB_TAG] },
+    });
+    acknowledgeWildcardResource(
+      this.handler.function.role!,
+      anyKey,
+      "A replaced key's Delete runs under the new policy, so one key ARN is not enough; the conditions limit it to this lab's (tag) imported-material (kms:KeyOrigin EXTERNAL) keys.",
+    );
 
     let sourceProperties: Record<string, unknown>;
     if (props.materialSource === 'generate') {
       // One secret per key, named after it: the name alone says which key's material it holds.
-      this.escrowSecretName = Fn.join('', [`${props.aliasName.replace(/^alias\//, '')}/escrow-`, this.key.ref]);
+      const escrowPrefix = `${props.aliasName.replace(/^alias\//, '')}/escrow-`;
+      this.escrowSecretName = Fn.join('', [escrowPrefix, this.key.ref]);
+      // The prefix, not one name: DescribeSecret of a secret that does not exist yet is authorized against the
+      // bare name (no six-character suffix), and a replaced key's escrow must stay reachable from the new policy.
       const escrowArn = stack.formatArn({
         service: 'secretsmanager',
         resource: 'secret',
-        // Secrets Manager appends six random characters to every secret's ARN.
-        resourceName: `${this.escrowSecretName}-??????`,
+        resourceName: `${escrowPrefix}*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
+      acknowledgeWildcardResource(
+        this.handler.function.role!,
+        escrowArn,
+        "The lab's escrow secrets are named after key ids, known only at deploy time; the prefix holds nothing else.",
+      );
       this.handler.allow(
         [
           'secretsmanager:CreateSecret',
@@ -119,10 +139,11 @@ export class ImportedMaterialKey extends Construct {
           'secretsmanager:PutSecretValue',
           'secretsmanager:RestoreSecret',
           'secretsmanager:DeleteSecret',
+          'secretsmanager:UntagResource',
         ],
         [escrowArn],
       );
-      this.escrowPolicy = escrowResourcePolicy(this.handler.function.role!.roleArn, props.adminArns);
+      this.escrowPolicy = escrowResourcePolicy(this.handler.function.role!.roleArn, props.adminArns, stack.formatArn({ service: 'iam', region: '', resource: 'root' }));
       sourceProperties = {
         MaterialSource: 'generate',
         EscrowSecretName: this.escrowSecretName,
@@ -167,10 +188,15 @@ export class ImportedMaterialKey extends Construct {
  * The escrow's resource policy. Key users hold Decrypt on the lab keys and may
  * hold GetSecretValue through IAM; this policy, not IAM, decides who reads the
  * material: the import handler, and the key administrators, for recovery.
- * Only the handler may write it.
+ * Only the handler writes it. Changing the policy, the ownership tags or the
+ * deletion schedule is kept to the handler, the administrators and the
+ * account root user, so that nobody else can lift these rules or make a
+ * Delete skip the escrow; the root user can always repair the policy once
+ * the handler's role is gone.
  */
-function escrowResourcePolicy(handlerRoleArn: string, adminArns: readonly string[]): iam.PolicyDocument {
+function escrowResourcePolicy(handlerRoleArn: string, adminArns: readonly string[], accountRootArn: string): iam.PolicyDocument {
   const everyone = [new iam.AnyPrincipal()];
+  const exceptFor = (arns: string[]) => ({ ArnNotEquals: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : arns } });
   const doc = new iam.PolicyDocument({
     statements: [
       new iam.PolicyStatement({
@@ -179,7 +205,7 @@ function escrowResourcePolicy(handlerRoleArn: string, adminArns: readonly string
         principals: everyone,
         actions: ['secretsmanager:GetSecretValue'],
         resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRoleArn, ...adminArns] } },
+        conditions: exceptFor([handlerRoleArn, ...adminArns]),
       }),
       new iam.PolicyStatement({
         sid: 'OnlyTheImportHandlerWrites',
@@ -187,7 +213,21 @@ function escrowResourcePolicy(handlerRoleArn: string, adminArns: readonly string
         principals: everyone,
         actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
         resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': handlerRoleArn } },
+        conditions: exceptFor([handlerRoleArn]),
+      }),
+      new iam.PolicyStatement({
+        sid: 'OnlyTheLabChangesPolicyOwnershipAndDeletion',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: [
+          'secretsmanager:PutResourcePolicy',
+          'secretsmanager:DeleteResourcePolicy',
+          'secretsmanager:TagResource',
+          'secretsmanager:UntagResource',
+          'secretsmanager:DeleteSecret',
+        ],
+        resources: ['*'],
+        conditions: exceptFor([handlerRoleArn, ...adminArns, accountRootArn]),
       }),
     ],
   });

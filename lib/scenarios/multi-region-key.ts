@@ -27,6 +27,7 @@ export class MultiRegionPrimaryKey extends Construct {
       pendingWindow: Duration.days(props.pendingWindowDays),
       removalPolicy: RemovalPolicy.DESTROY,
       policy: labKeyPolicy({
+        aliasName: props.aliasName,
         adminArns: props.adminArns,
         userArns: props.userArns,
         extraAdminActions: MULTI_REGION_ADMIN_ACTIONS,
@@ -57,6 +58,7 @@ export class MultiRegionReplicaKey extends Construct {
       enabled: true,
       pendingWindowInDays: props.pendingWindowDays,
       keyPolicy: labKeyPolicy({
+        aliasName: props.aliasName,
         adminArns: props.adminArns,
         userArns: props.userArns,
         extraAdminActions: ['kms:UpdatePrimaryRegion'],

@@ -28,7 +28,7 @@ export class SingleRegionKey extends Construct {
       rotationPeriod: Duration.days(props.rotationPeriodDays),
       pendingWindow: Duration.days(props.pendingWindowDays),
       removalPolicy: RemovalPolicy.DESTROY,
-      policy: labKeyPolicy({ adminArns: props.adminArns, userArns: props.userArns }),
+      policy: labKeyPolicy({ aliasName: props.aliasName, adminArns: props.adminArns, userArns: props.userArns }),
     });
     this.alias = new kms.Alias(this, 'Alias', { aliasName: props.aliasName, targetKey: this.key });
   }

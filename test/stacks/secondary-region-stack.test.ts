@@ -50,7 +50,7 @@ describe('secondary Region stack', () => {
   test('the replica has the same separated key policy', () => {
     const replica = Object.values(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey'))[0];
     const sids = replica.Properties.KeyPolicy.Statement.map((s: any) => s.Sid);
-    expect(sids).toEqual(['EnableIamPolicies', 'KeyAdministrators', 'DenyKeyAdministratorsCryptographicUse', 'KeyUsers']);
+    expect(sids).toEqual(['EnableIamPolicies', 'KeyAdministrators', 'KeyAdministratorsManageLabAliases', 'DenyKeyAdministratorsCryptographicUse', 'KeyUsers']);
   });
 
   test('the secondary stack deploys after the primary', () => {

@@ -222,6 +222,12 @@ export class FakeSecrets {
     return {};
   }
 
+  untagResource(input: { SecretId?: string; TagKeys?: string[] }) {
+    const s = this.secret(input.SecretId);
+    for (const key of input.TagKeys ?? []) delete s.tags[key];
+    return {};
+  }
+
   putResourcePolicy(input: { SecretId?: string; ResourcePolicy?: string }) {
     const s = this.secret(input.SecretId);
     JSON.parse(input.ResourcePolicy!);

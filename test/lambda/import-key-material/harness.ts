@@ -15,6 +15,7 @@ import {
   RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
+  UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeKms, FakeSecrets, serviceError } from './fakes';
@@ -62,6 +63,7 @@ export class ImportHarness {
     smMock.on(PutSecretValueCommand).callsFake(noted('PutSecretValue', (i) => this.sm.putSecretValue(i)));
     smMock.on(PutResourcePolicyCommand).callsFake(noted('PutResourcePolicy', (i) => this.sm.putResourcePolicy(i)));
     smMock.on(TagResourceCommand).callsFake(noted('TagResource', (i) => this.sm.tagResource(i)));
+    smMock.on(UntagResourceCommand).callsFake(noted('UntagResource', (i) => this.sm.untagResource(i)));
     smMock.on(RestoreSecretCommand).callsFake(noted('RestoreSecret', (i) => this.sm.restoreSecret(i)));
     smMock.on(DeleteSecretCommand).callsFake(noted('DeleteSecret', (i) => this.sm.deleteSecret(i)));
   }

@@ -1,6 +1,12 @@
 import { constants, privateDecrypt } from 'node:crypto';
 import { DeleteImportedKeyMaterialCommand, DescribeKeyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand } from '@aws-sdk/client-kms';
-import { DeleteSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RestoreSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  PutResourcePolicyCommand,
+  PutSecretValueCommand,
+  RestoreSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import 'aws-sdk-client-mock-jest';
 import { onEvent, setSleepForTests } from '../../../lambda/import-key-material/index';
 import { decodeEscrowRecord } from '../../../lambda/import-key-material/escrow-record';
@@ -189,11 +195,11 @@ describe('idempotency', () => {
     expect(h.smMock).not.toHaveReceivedCommand(PutSecretValueCommand);
   });
 
-  test('a repeated Create makes 4 calls and a Delete 3, as the README says', async () => {
+  test('a repeated Create makes 5 calls and a Delete 3, as the README says', async () => {
     await run(cfnEvent('Create', props()));
     h.journal = [];
     await run(cfnEvent('Create', props()));
-    expect(h.journal).toEqual(['DescribeKey', 'DescribeSecret', 'PutResourcePolicy', 'GetSecretValue']);
+    expect(h.journal).toEqual(['DescribeKey', 'DescribeSecret', 'PutResourcePolicy', 'TagResource', 'GetSecretValue']);
     h.journal = [];
     await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
     expect(h.journal).toEqual(['DescribeSecret', 'DescribeKey', 'DeleteSecret']);
@@ -334,6 +340,30 @@ describe('a live escrow is never scheduled while its key lives on', () => {
     expect(h.sm.billable()).toEqual([]);
   });
 
+  test('a rolled-back replacement hands the escrow back to the resource it took it from', async () => {
+    await run(cfnEvent('Create', props()));
+    await run(cfnEvent('Create', props(), { logicalId: replacement }));
+    expect(escrowSecret()!.tags['kms-key-lab:previous-managed-by']).toBe(ME);
+    // The update fails elsewhere: CloudFormation deletes the replacement, and the original stays.
+    const { error } = await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN, logicalId: replacement }));
+    expect(error).toBeUndefined();
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+    expect(escrowSecret()!.tags[MANAGED_BY_TAG]).toBe(ME);
+    expect(escrowSecret()!.tags['kms-key-lab:previous-managed-by']).toBeUndefined();
+    // And the original's own Delete, at destroy, schedules it.
+    await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(h.sm.billable()).toEqual([]);
+  });
+
+  test('a settled replacement drops the hand-back note when the old resource is deleted', async () => {
+    await run(cfnEvent('Create', props()));
+    await run(cfnEvent('Create', props(), { logicalId: replacement }));
+    await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(escrowSecret()!.tags['kms-key-lab:previous-managed-by']).toBeUndefined();
+    expect(escrowSecret()!.tags[MANAGED_BY_TAG]).toBe(`${STACK_ID}/${replacement}`);
+    expect(h.sm.billable()).toEqual([ESCROW]);
+  });
+
   test('a failed Create during an update leaves the live escrow and its owner alone', async () => {
     await run(cfnEvent('Create', props()));
     h.kmsMock.on(DescribeKeyCommand).rejects(serviceError('KMSInternalException', 'internal error'));
@@ -427,6 +457,38 @@ describe('transient errors are waited out within bounds', () => {
     expect(sleeps).toEqual([]);
   });
 
+  test('a secret that Secrets Manager cannot see yet right after CreateSecret is waited for', async () => {
+    h.smMock.on(PutResourcePolicyCommand).rejectsOnce(serviceError('ResourceNotFoundException')).callsFake((i) => h.sm.putResourcePolicy(i));
+    const { error } = await run(cfnEvent('Create', props()));
+    expect(error).toBeUndefined();
+    expect(sleeps).toEqual([1000]);
+  });
+
+  test('a change of the lab tags reaches the escrow on the next deploy', async () => {
+    await run(cfnEvent('Create', props()));
+    await run(cfnEvent('Update', props({ EscrowTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'new-team' } }), { physicalId: KEY_ARN, oldProperties: props() }));
+    expect(escrowSecret()!.tags['kms-key-lab:owner']).toBe('new-team');
+  });
+
+  test('once within the cleanup reserve, no further call is started and the new escrow is scheduled', async () => {
+    let clock = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => clock);
+    // The import call is slow: it uses up the time the invocation had.
+    h.kmsMock.on(GetParametersForImportCommand).callsFake((i) => {
+      clock += 30_000;
+      return h.kms.getParametersForImport(i);
+    });
+    let error: Error | undefined;
+    try {
+      await onEvent(cfnEvent('Create', props()), { getRemainingTimeInMillis: () => 45_000 } as never);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error!.message).toContain('Stopped before ImportKeyMaterial');
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+    expect(h.sm.billable()).toEqual([]);
+  });
+
   test('backoffs stop early when the Lambda would run out of time, leaving time to clean up', async () => {
     h.accessDeniedCalls = 100;
     // Each wait moves the clock, as a real sleep would.
@@ -502,6 +564,27 @@ describe('KMS errors say what happened and what to do', () => {
     const { response, error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
     expect(response!.Data!.Imported).toBe('false');
+  });
+
+  test('an Update that keeps a ValidTo that has passed (a rollback) goes through without importing', async () => {
+    const past = '2026-01-01T00:00:00.000Z';
+    await run(cfnEvent('Create', props()));
+    h.kms.deleteImportedKeyMaterial({ KeyId: KEY_ARN }); // expired: KMS deleted the material
+    h.kmsMock.resetHistory();
+    const expiring = props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: past });
+    const { response, error } = await run(cfnEvent('Update', expiring, { physicalId: KEY_ARN, oldProperties: expiring }));
+    expect(error).toBeUndefined();
+    expect(response!.Data!.Imported).toBe('false');
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
+  });
+
+  test('an Update to a ValidTo that has passed is refused when material must be imported', async () => {
+    await run(cfnEvent('Create', props()));
+    const { error } = await run(
+      cfnEvent('Update', props({ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: '2026-01-01T00:00:00Z' }), { physicalId: KEY_ARN, oldProperties: props() }),
+    );
+    expect(error!.message).toContain('has passed');
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
   });
 
   test('an expiry that has passed by deploy time fails before any AWS call', async () => {
@@ -607,6 +690,14 @@ describe('Delete', () => {
     h.kms.keys.clear();
     const { error } = await run(cfnEvent('Delete', props({ DeleteMaterialOnDelete: 'true' }), { physicalId: KEY_ARN }));
     expect(error).toBeUndefined();
+  });
+
+  test('another InvalidRequestException from DeleteSecret is not mistaken for "already scheduled"', async () => {
+    await run(cfnEvent('Create', props()));
+    h.smMock.on(DeleteSecretCommand).rejects(serviceError('InvalidRequestException', 'a replica must be deleted first'));
+    const { error } = await run(cfnEvent('Delete', props(), { physicalId: KEY_ARN }));
+    expect(error!.message).toContain('DeleteSecret failed (InvalidRequestException)');
+    expect(h.sm.billable()).toEqual([ESCROW]);
   });
 
   test('succeeds when the escrow secret is already scheduled for deletion', async () => {

@@ -2,6 +2,7 @@ import {
   escrowRecoveryWindowDays,
   MANAGED_BY_TAG,
   managedByValue,
+  PREVIOUS_MANAGED_BY_TAG,
   priorState,
   releaseDecision,
   scheduleAfterFailure,
@@ -21,8 +22,8 @@ describe('who owns a lab secret', () => {
 
   test('DescribeSecret output is read into exists, schedule and owner', () => {
     expect(secretState(undefined)).toEqual({ exists: false });
-    expect(secretState({ ARN: 'arn:s', DeletedDate: new Date(0) })).toEqual({ exists: true, arn: 'arn:s', scheduledForDeletion: true, managedBy: undefined });
-    expect(live(ME)).toEqual({ exists: true, arn: 'arn:s', scheduledForDeletion: false, managedBy: ME });
+    expect(secretState({ ARN: 'arn:s', DeletedDate: new Date(0) })).toEqual({ exists: true, arn: 'arn:s', scheduledForDeletion: true, managedBy: undefined, previousManagedBy: undefined });
+    expect(live(ME)).toEqual({ exists: true, arn: 'arn:s', scheduledForDeletion: false, managedBy: ME, previousManagedBy: undefined });
   });
 });
 
@@ -35,6 +36,14 @@ describe('releaseDecision', () => {
   });
   test('a secret another resource took over is kept', () => {
     expect(releaseDecision(live(OTHER), ME)).toEqual({ action: 'keep', reason: `the secret is now owned by ${OTHER}` });
+  });
+  test('a takeover rolled back: the new owner’s Delete hands the secret back instead of scheduling it', () => {
+    const takenOver = secretState({ ARN: 'arn:s', Tags: [{ Key: MANAGED_BY_TAG, Value: OTHER }, { Key: PREVIOUS_MANAGED_BY_TAG, Value: ME }] });
+    expect(releaseDecision(takenOver, OTHER)).toEqual({ action: 'hand-back', to: ME });
+  });
+  test('a takeover settled: the old owner’s Delete only drops the hand-back note', () => {
+    const takenOver = secretState({ ARN: 'arn:s', Tags: [{ Key: MANAGED_BY_TAG, Value: OTHER }, { Key: PREVIOUS_MANAGED_BY_TAG, Value: ME }] });
+    expect(releaseDecision(takenOver, ME)).toEqual({ action: 'settle-takeover', owner: OTHER });
   });
   test('a secret already gone or scheduled needs nothing', () => {
     expect(releaseDecision({ exists: false }, ME).action).toBe('keep');

@@ -1,6 +1,7 @@
 // tsyringe, under @peculiar/x509, throws at import time without a Reflect polyfill.
 import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+export { issuedBy } from '../shared/certificate-chain';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);
@@ -99,15 +100,6 @@ export async function signClusterCsr(csrPem: string, ca: LabCa, options: { now?:
     ],
   });
   return toPem(certificate.rawData, 'CERTIFICATE');
-}
-
-/** True when certificatePem (e.g. the cluster certificate DescribeClusters returns once INITIALIZED) was signed by the trust anchor's key. */
-export function issuedBy(certificatePem: string, trustAnchorPem: string): boolean {
-  try {
-    return new X509Certificate(certificatePem).verify(new X509Certificate(trustAnchorPem).publicKey);
-  } catch {
-    return false;
-  }
 }
 
 async function readCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {

@@ -12,8 +12,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { Caller, rootCause } from './aws-call';
 import { log } from './log';
-import { isNamed } from './retry';
-import { MANAGED_BY_TAG, PREVIOUS_MANAGED_BY_TAG, releaseDecision, secretState, SecretState } from './secret-lifecycle';
+import { errorName, isNamed } from './retry';
+import { MANAGED_BY_TAG, PREVIOUS_MANAGED_BY_TAG, PriorState, priorState, releaseDecision, scheduleAfterFailure, secretState, SecretState } from './secret-lifecycle';
 
 
 export interface LabSecretSpec {
@@ -117,6 +117,40 @@ export class LabSecrets {
     if (previousOwner && previousOwner !== spec.managedBy) tags[PREVIOUS_MANAGED_BY_TAG] = previousOwner;
     await this.call('TagResource', () => this.client.send(new TagResourceCommand({ SecretId: spec.name, Tags: toTags(tags) })));
     log('lab secret now owned by this resource', { name: spec.name, managedBy: spec.managedBy, previousOwner });
+  }
+
+  /**
+   * Makes sure the secret stands, as the template describes it, with a value:
+   * created with `initialValue()` when absent, restored when scheduled for
+   * deletion, its policy and tags converged, and owned by this resource.
+   * Returns what it was before, so that a failure can be undone with `undo`.
+   */
+  async ensure(spec: LabSecretSpec, initialValue: () => Promise<string>, recoveryWindowDays: number): Promise<PriorState> {
+    const state = await this.state(spec.name);
+    const prior = priorState(state);
+    try {
+      if (prior === 'absent') {
+        await this.create(spec, await initialValue());
+        return prior;
+      }
+      if (prior === 'scheduled') await this.restore(spec.name);
+      await this.converge(spec);
+      if (state.exists && state.managedBy !== spec.managedBy) await this.claim(spec, state.managedBy);
+      return prior;
+    } catch (error) {
+      await this.undo(spec.name, prior, recoveryWindowDays);
+      throw error;
+    }
+  }
+
+  /** After a failed Create or Update: schedules a secret that this invocation created or restored. Never throws. */
+  async undo(name: string, prior: PriorState | undefined, recoveryWindowDays: number): Promise<void> {
+    if (!prior || !scheduleAfterFailure(prior)) return;
+    try {
+      await this.scheduleDeletion(name, recoveryWindowDays);
+    } catch (error) {
+      log('could not schedule a secret of a failed deploy for deletion', { name, error: errorName(rootCause(error)) });
+    }
   }
 
   /** DeleteSecret with a recovery window; a secret already gone or already scheduled needs nothing more. */

@@ -20,8 +20,38 @@ export type TransientKind = keyof typeof TRANSIENT_BACKOFF;
 
 const KIND_OF_ERROR: Record<string, TransientKind> = {
   NotFoundException: 'notFound',
+  CloudHsmResourceNotFoundException: 'notFound',
   AccessDeniedException: 'accessDenied',
+  CloudHsmAccessDeniedException: 'accessDenied',
 };
+
+/**
+ * Errors that mean "ask again later" to a handler that is waiting anyway:
+ * throttling and the services' own internal failures, after the SDK's own
+ * retries gave up. A poll that meets one reports "not complete yet"; the
+ * Provider framework's total timeout bounds how long that can go on.
+ */
+const ASK_AGAIN_LATER = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerError',
+  'KMSInternalException',
+  'CloudHsmInternalFailureException',
+  'CloudHsmServiceException',
+  'TimeoutError',
+]);
+
+/** True for an error a polling handler should answer with "not complete yet". */
+export function isAskAgainLater(error: unknown): boolean {
+  const name = errorName(error) ?? '';
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return ASK_AGAIN_LATER.has(name) || (status !== undefined && status >= 500);
+}
 
 export interface TransientOptions {
   /** Which kinds to retry; a Delete retries none of them (gone is gone, and its role is old). */

@@ -1,0 +1,126 @@
+import { CreateHsmCommand, DeleteHsmCommand } from '@aws-sdk/client-cloudhsm-v2';
+import type { Context } from 'aws-lambda';
+import { ExplainedError, makeCaller, rootCause } from '../shared/aws-call';
+import { cloudHsm, describeCluster } from '../shared/cloudhsm';
+import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, requiredString, resourceProperties } from '../shared/custom-resource';
+import { log, loggableEvent } from '../shared/log';
+import { isNamed } from '../shared/retry';
+import { beginInvocation, isAskAgainLater, transientKindsFor } from '../shared/transient';
+import { HsmView, hsmRemovalStep, nextHsmStep } from './hsm-state';
+
+export { setSleepForTests } from '../shared/transient';
+
+interface HsmProperties {
+  readonly clusterId: string;
+  readonly availabilityZone: string;
+  /** Fixed per HSM resource, so the HSM can always be found again without keeping state. */
+  readonly ipAddress: string;
+}
+
+function hsmProperties(event: CustomResourceEvent): HsmProperties {
+  const props = resourceProperties(event);
+  return {
+    clusterId: requiredString(props, 'ClusterId', 'Custom::CloudHsmHsm'),
+    availabilityZone: requiredString(props, 'AvailabilityZone', 'Custom::CloudHsmHsm'),
+    ipAddress: requiredString(props, 'IpAddress', 'Custom::CloudHsmHsm'),
+  };
+}
+
+const physicalId = (p: HsmProperties) => `${p.clusterId}/${p.ipAddress}`;
+
+/**
+ * One HSM of the lab's cluster. onEvent starts CreateHsm (or DeleteHsm), and
+ * isComplete polls DescribeClusters until the HSM is ACTIVE (or gone). An
+ * Update that moves the HSM creates a new one under a new physical id, and
+ * CloudFormation's Delete of the old id removes the old one.
+ */
+export async function onEvent(event: CustomResourceEvent, context?: Context): Promise<OnEventResponse> {
+  beginInvocation(context);
+  log('cloudhsm-hsm event', loggableEvent(event));
+  const props = hsmProperties(event);
+  const call = makeCaller(transientKindsFor(event.RequestType));
+  const cluster = await describeCluster(call, props.clusterId);
+  if (event.RequestType === 'Delete') {
+    if (hsmRemovalStep(cluster, props.ipAddress) === 'delete') await deleteHsm(props, cluster?.Hsms ?? []);
+    return { PhysicalResourceId: event.PhysicalResourceId };
+  }
+  const step = nextHsmStep(cluster, props.ipAddress);
+  if (step.kind === 'create') await createHsm(call, props);
+  else log('HSM not created yet', { step: step.kind, ...('reason' in step ? { reason: step.reason } : {}) });
+  if (step.kind === 'failed') throw new ExplainedError(`Cannot add an HSM at ${props.ipAddress} to ${props.clusterId}: ${step.reason}.`);
+  return { PhysicalResourceId: physicalId(props) };
+}
+
+export async function isComplete(event: IsCompleteEvent, context?: Context): Promise<IsCompleteResponse> {
+  beginInvocation(context);
+  const props = hsmProperties(event);
+  const call = makeCaller([]);
+  let cluster;
+  try {
+    cluster = await describeCluster(call, props.clusterId);
+  } catch (error) {
+    if (isAskAgainLater(rootCause(error))) return notYet('DescribeClusters answered with a transient error', props);
+    throw error;
+  }
+  if (event.RequestType === 'Delete') {
+    const removal = hsmRemovalStep(cluster, props.ipAddress);
+    if (removal === 'delete') await deleteHsm(props, cluster?.Hsms ?? []);
+    return removal === 'gone' ? { IsComplete: true } : notYet('HSM is being deleted', props);
+  }
+  const step = nextHsmStep(cluster, props.ipAddress);
+  switch (step.kind) {
+    case 'active':
+      log('HSM is ACTIVE', { hsmId: step.hsm.HsmId, ip: props.ipAddress });
+      return { IsComplete: true, Data: hsmData(step.hsm) };
+    case 'create':
+      await createHsm(call, props);
+      return notYet('HSM creation started', props);
+    case 'wait':
+      return notYet(step.reason, props);
+    case 'failed':
+      // Removed at once, so a deploy run with --no-rollback does not keep billing for an HSM that will never work.
+      if (step.hsm) await deleteHsm(props, cluster?.Hsms ?? []);
+      throw new ExplainedError(
+        `HSM at ${props.ipAddress} in ${props.clusterId} did not become ACTIVE: ${step.reason}. It has been deleted. ` +
+          'What to do: deploy again; if it fails again, look at the cluster in the CloudHSM console.',
+      );
+  }
+}
+
+function notYet(reason: string, props: HsmProperties): IsCompleteResponse {
+  log('waiting', { reason, clusterId: props.clusterId, ip: props.ipAddress });
+  return { IsComplete: false };
+}
+
+function hsmData(hsm: HsmView): Record<string, string> {
+  return { HsmId: hsm.HsmId ?? '', EniIp: hsm.EniIp ?? '', AvailabilityZone: hsm.AvailabilityZone ?? '' };
+}
+
+async function createHsm(call: ReturnType<typeof makeCaller>, props: HsmProperties): Promise<void> {
+  try {
+    const out = await call('CreateHsm', () =>
+      cloudHsm.send(new CreateHsmCommand({ ClusterId: props.clusterId, AvailabilityZone: props.availabilityZone, IpAddress: props.ipAddress })),
+    );
+    log('CreateHsm started', { hsmId: out.Hsm?.HsmId, availabilityZone: props.availabilityZone, ip: props.ipAddress });
+  } catch (error) {
+    // The cluster turned busy (another HSM, a backup) between DescribeClusters and CreateHsm: the next poll tries again.
+    if (isNamed('CloudHsmInvalidRequestException')(rootCause(error))) {
+      log('CreateHsm refused for now; retried on the next poll', { ip: props.ipAddress, error: (rootCause(error) as Error).message });
+      return;
+    }
+    throw error;
+  }
+}
+
+/** DeleteHsm of the lab's HSM; one already gone is not an error. */
+async function deleteHsm(props: HsmProperties, hsms: readonly HsmView[]): Promise<void> {
+  const hsm = hsms.find((h) => h.EniIp === props.ipAddress && h.State !== 'DELETED' && h.State !== 'DELETE_IN_PROGRESS');
+  if (!hsm?.HsmId) return;
+  try {
+    await cloudHsm.send(new DeleteHsmCommand({ ClusterId: props.clusterId, HsmId: hsm.HsmId }));
+    log('DeleteHsm started', { hsmId: hsm.HsmId, ip: props.ipAddress });
+  } catch (error) {
+    if (isNamed('CloudHsmResourceNotFoundException')(error)) return;
+    throw error;
+  }
+}

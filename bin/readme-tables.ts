@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CONNECTION_ERROR_REMEDIES } from '../lambda/custom-key-store/connection-errors';
 import { IMPORT_REMEDIES } from '../lambda/import-key-material/remedies';
 import { SETTINGS } from '../lib/config/settings';
 
@@ -25,6 +26,11 @@ export const GENERATED_SECTIONS: Record<string, () => string> = {
     table(
       ['Error', 'What happened', 'What to do'],
       Object.entries(IMPORT_REMEDIES).map(([name, r]) => [code(name), r.what, r.todo]),
+    ),
+  'connection-errors': () =>
+    table(
+      ['ConnectionErrorCode', 'What happened', 'What to do'],
+      Object.entries(CONNECTION_ERROR_REMEDIES).map(([name, r]) => [code(name), r.what, r.todo]),
     ),
 };
 

@@ -1,12 +1,15 @@
 import { Annotations, App, Tags } from 'aws-cdk-lib';
 import { LAB_TAG, OWNER_TAG } from './common/lab-tags';
 import { LabConfig } from './config/lab-config';
+import { CloudHsmStack } from './stacks/cloudhsm-stack';
 import { PrimaryRegionStack } from './stacks/primary-region-stack';
 import { SecondaryRegionStack } from './stacks/secondary-region-stack';
 
 export interface Lab {
   readonly primary: PrimaryRegionStack;
   readonly secondary: SecondaryRegionStack;
+  /** Scenario (d), only with the opt-in `cloudHsm=true`. */
+  readonly cloudHsm?: CloudHsmStack;
 }
 
 export { LAB_TAG, OWNER_TAG } from './common/lab-tags';
@@ -28,9 +31,18 @@ export function buildLab(app: App, config: LabConfig): Lab {
     multiRegionPrimaryKeyArn: primary.multiRegionKey.key.keyArn,
   });
 
+  const cloudHsm = config.cloudHsm
+    ? new CloudHsmStack(app, `${config.prefix}-cloudhsm`, {
+        env: env(config.primaryRegion),
+        description: `KMS Key Lab (${config.prefix}), scenario (d): CloudHSM cluster, KMS custom key store and a key in it`,
+        config,
+        cloudHsm: config.cloudHsm,
+      })
+    : undefined;
+
   // Settings that synth accepts but that need a look before a deploy: shown once, on the first stack.
   for (const warning of config.warnings) Annotations.of(primary).addWarningV2(warning.id, warning.message);
-  for (const stack of [primary, secondary]) {
+  for (const stack of [primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) {
     Tags.of(stack).add(LAB_TAG, config.prefix);
     Tags.of(stack).add(OWNER_TAG, config.owner);
     if (!config.account) {
@@ -48,5 +60,5 @@ export function buildLab(app: App, config: LabConfig): Lab {
       );
     }
   }
-  return { primary, secondary };
+  return { primary, secondary, cloudHsm };
 }

@@ -16,6 +16,27 @@ describe('cdk-nag AwsSolutions', () => {
     expect(violationsOf(lab.secondary)).toEqual([]);
   });
 
+  test.each([
+    ['scenario (d) with its defaults', { cloudHsm: true }],
+    ['scenario (d) in manual mode, three HSMs, no expiry, with principals', { cloudHsm: true, kmsUserSetup: 'manual', hsmCount: 3, labExpiryHours: 0, keyAdminArns: [ADMIN], keyUserArns: [USER] }],
+  ])('leaves no unacknowledged finding in %s', (_name, settings) => {
+    const { lab } = synthLab(settings);
+    expect(violationsOf(lab.cloudHsm!)).toEqual([]);
+  });
+
+  test('every acknowledgement in scenario (d) gives its reason', () => {
+    const { lab } = synthLab({ cloudHsm: true });
+    const acknowledged = lab
+      .cloudHsm!.node.findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data))
+      .flatMap((data) => Object.entries(data as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(10);
+    for (const [id, reason] of acknowledged) {
+      expect(id).toMatch(/^Annotation::AwsSolutions-(IAM5\[Resource::.+\]|SF2|S1|EC29)$/);
+      expect(reason.length).toBeGreaterThan(40);
+    }
+  });
+
   test('as an app plugin, synth passes', () => {
     const { app } = synthLab();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -11,4 +11,9 @@ describe('template snapshots', () => {
   test('secondary Region stack', () => {
     expect(normalizeTemplate(secondary.toJSON())).toMatchSnapshot();
   });
+
+  test('CloudHSM stack, scenario (d), with the opt-in', () => {
+    const { cloudHsm } = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER], cloudHsm: true });
+    expect(normalizeTemplate(cloudHsm!.toJSON())).toMatchSnapshot();
+  });
 });

@@ -81,7 +81,8 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
       // Removed at once, so a deploy run with --no-rollback does not keep billing for an HSM that will never work.
       if (step.hsm) await deleteHsm(props, cluster?.Hsms ?? []);
       throw new ExplainedError(
-        `HSM at ${props.ipAddress} in ${props.clusterId} did not become ACTIVE: ${step.reason}. It has been deleted. ` +
+        // Only an HSM that exists was deleted: a cluster that is gone had none left to delete.
+        `HSM at ${props.ipAddress} in ${props.clusterId} did not become ACTIVE: ${step.reason}.${step.hsm ? ' It has been deleted.' : ''} ` +
           'What to do: deploy again; if it fails again, look at the cluster in the CloudHSM console.',
       );
   }

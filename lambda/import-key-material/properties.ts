@@ -1,3 +1,4 @@
+import { ownedSecretProperties } from '../shared/owned-secret-props';
 import type { WrappingAlgorithm, WrappingKeySpec } from './wrap';
 
 /** KMS accepts ValidTo at most 365 days after the request. */
@@ -93,17 +94,6 @@ export function parseImportProperties(
 }
 
 function escrowProperties(props: Record<string, unknown>): EscrowProperties {
-  const policy = props.EscrowResourcePolicy;
-  if (typeof policy !== 'object' || policy === null || !Array.isArray((policy as { Statement?: unknown }).Statement)) {
-    throw new PropertyError('Resource property EscrowResourcePolicy must be a policy document with a Statement list.');
-  }
-  const tags = props.EscrowTags ?? {};
-  if (typeof tags !== 'object' || tags === null || Object.values(tags).some((v) => typeof v !== 'string')) {
-    throw new PropertyError('Resource property EscrowTags must map tag keys to string values.');
-  }
-  return {
-    secretName: required(props, 'EscrowSecretName'),
-    resourcePolicy: JSON.stringify(policy),
-    tags: tags as Record<string, string>,
-  };
+  const owned = ownedSecretProperties(props, 'Escrow', 'Custom::ImportedKeyMaterial');
+  return { secretName: owned.name, resourcePolicy: owned.resourcePolicy, tags: owned.tags };
 }

@@ -95,6 +95,9 @@ export class LabHandler extends Construct {
     // Same bundle, same role, same log group: only the exported function differs.
     this.isCompleteFunction = wait ? handlerFunction('IsComplete', 'isComplete') : undefined;
 
+    // The waiter gets a role of its own: with the onEvent framework's role, the role, the state machine and the
+    // isComplete framework function would depend on one another.
+    const waiter = wait ? roleWithLogs('Waiter', `KMS Key Lab: waits for ${props.handler} to complete`) : undefined;
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.function,
       isCompleteHandler: this.isCompleteFunction,
@@ -102,15 +105,32 @@ export class LabHandler extends Construct {
       totalTimeout: wait?.totalTimeout,
       logGroup: framework.logGroup,
       frameworkOnEventRole: framework.role,
-      frameworkCompleteAndTimeoutRole: wait ? framework.role : undefined,
-      ...(wait ? { waiterStateMachineLogOptions: { destination: framework.logGroup, level: sfn.LogLevel.ERROR } } : {}),
+      frameworkCompleteAndTimeoutRole: waiter?.role,
+      ...(waiter ? { disableWaiterStateMachineLogging: false, waiterStateMachineLogOptions: { destination: waiter.logGroup, level: sfn.LogLevel.ALL } } : {}),
     });
-    for (const fn of [this.function, this.isCompleteFunction]) {
-      if (!fn) continue;
-      Validations.of(framework.role).acknowledge({
+    const invokesByQualifiedArn = (role: iam.IRole, fn: lambda.IFunction) =>
+      Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
         reason:
           'The Provider framework invokes the handler by qualified ARN (function:version); the wildcard covers versions of this one function only.',
+      });
+    for (const fn of [this.function, this.isCompleteFunction]) {
+      if (!fn) continue;
+      invokesByQualifiedArn(framework.role, fn);
+      if (waiter) invokesByQualifiedArn(waiter.role, fn);
+    }
+    if (waiter) {
+      const machine = this.provider.node.findChild('waiter-state-machine');
+      for (const id of ['framework-isComplete', 'framework-onTimeout']) {
+        invokesByQualifiedArn(machine.node.findChild('Role') as iam.IRole, this.provider.node.findChild(id) as lambda.IFunction);
+      }
+      Validations.of(machine.node.findChild('Role')).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Step Functions log delivery (logs:CreateLogDelivery and its kin) accepts no resource ARN; this is the state machine logging to its own log group.',
+      });
+      Validations.of(machine).acknowledge({
+        id: 'AwsSolutions-SF2',
+        reason: "The Provider framework's waiter state machine takes no tracing option; its executions are logged in full (level ALL).",
       });
     }
   }

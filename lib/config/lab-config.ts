@@ -50,6 +50,8 @@ export interface CloudHsmConfig {
   readonly clientInstanceType: string;
   readonly cliPackageUrl: string;
   readonly vpcCidr: string;
+  /** Two or three AZ names of the primary Region. */
+  readonly availabilityZones: readonly string[];
 }
 
 /** A setting that synth accepts but that the user should look at before deploying. */
@@ -133,6 +135,7 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
           clientInstanceType: v.hsmClientInstanceType,
           cliPackageUrl: v.hsmCliPackageUrl,
           vpcCidr: v.hsmVpcCidr,
+          availabilityZones: v.hsmAvailabilityZones.length ? v.hsmAvailabilityZones : [`${v.primaryRegion}a`, `${v.primaryRegion}b`],
         }
       : undefined,
     warnings,
@@ -251,6 +254,10 @@ function crossChecks(v: LabConfigValues): SettingError[] {
         'administrators are denied cryptographic use of the keys, so a principal cannot be both',
       ),
     );
+  }
+  const foreignZone = v.hsmAvailabilityZones.find((z) => !z.startsWith(v.primaryRegion));
+  if (foreignZone) {
+    problems.push(new SettingError('hsmAvailabilityZones', foreignZone, `Availability Zones of primaryRegion (${v.primaryRegion})`));
   }
   if (v.hsmMode === 'NON_FIPS' && v.hsmType !== 'hsm2m.medium') {
     problems.push(

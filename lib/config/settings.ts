@@ -357,6 +357,18 @@ export const SETTINGS = catalogue({
     defaultValue: 'https://s3.amazonaws.com/cloudhsmv2-software/CloudHsmClient/Amzn2023/cloudhsm-cli-latest.amzn2023.x86_64.rpm',
     parse: matching(/^https:\/\/[A-Za-z0-9.-]+\/[A-Za-z0-9._~\/-]+\.rpm$/),
   },
+  hsmAvailabilityZones: {
+    description:
+      'Availability Zones of the CloudHSM subnets, one HSM subnet each (the HSMs are spread over them in turn). Empty: `<primaryRegion>a` and `<primaryRegion>b`. Named here rather than looked up, so synth needs no AWS credentials.',
+    accepted: 'a list of 2 to 3 Availability Zone names of the primary Region, such as ap-southeast-1a, or empty',
+    defaultValue: [],
+    parse: (raw: unknown, ctx: ParseContext) => {
+      const zones = stringList(raw, ctx);
+      if (zones.some((z) => !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+[a-z]$/.test(z))) return fail(ctx, raw, 'not Availability Zone names');
+      if (zones.length === 1 || zones.length > 3) return fail(ctx, raw, `${zones.length} zones`);
+      return new Set(zones).size === zones.length ? zones : fail(ctx, raw, 'a zone is listed twice');
+    },
+  },
   hsmVpcCidr: {
     description: 'IPv4 block of the VPC that holds the CloudHSM cluster, the client host and the key store ENIs.',
     accepted: 'an IPv4 CIDR block from /16 to /24, such as 10.42.0.0/16',

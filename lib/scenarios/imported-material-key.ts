@@ -7,6 +7,7 @@ import { LAB_TAG } from '../common/lab-tags';
 import { acknowledgeWildcardResource } from '../common/nag';
 import { MaterialExpiry, MaterialSource, WrappingAlgorithm, WrappingKeySpec } from '../config/settings';
 import { IMPORTED_MATERIAL_ADMIN_ACTIONS, labKeyPolicy } from '../policies/key-policy';
+import { labSecretPolicy } from '../policies/lab-secret-policy';
 import { LabKeyProps } from './lab-key-props';
 
 export interface ImportedMaterialKeyProps extends LabKeyProps {
@@ -143,12 +144,18 @@ export class ImportedMaterialKey extends Construct {
         ],
         [escrowArn],
       );
-      this.escrowPolicy = escrowResourcePolicy(this.handler.function.role!.roleArn, props.adminArns, stack.formatArn({ service: 'iam', region: '', resource: 'root' }));
+      const handlerRole = this.handler.function.role!.roleArn;
+      this.escrowPolicy = labSecretPolicy({
+        readers: [handlerRole],
+        owner: handlerRole,
+        administrators: props.adminArns,
+        accountRoot: stack.formatArn({ service: 'iam', region: '', resource: 'root' }),
+      });
       sourceProperties = {
         MaterialSource: 'generate',
         EscrowSecretName: this.escrowSecretName,
-        EscrowResourcePolicy: this.escrowPolicy.toJSON(),
-        EscrowTags: props.labTags,
+        EscrowSecretPolicy: this.escrowPolicy.toJSON(),
+        SecretTags: props.labTags,
       };
     } else {
       if (!props.materialSecretName) throw new Error('materialSecretName is required when materialSource is "secret".');
@@ -182,64 +189,4 @@ export class ImportedMaterialKey extends Construct {
       },
     });
   }
-}
-
-/**
- * The escrow's resource policy. Key users hold Decrypt on the lab keys and may
- * hold GetSecretValue through IAM; this policy, not IAM, decides who reads the
- * material: the import handler, and the key administrators, for recovery.
- * Only the handler writes it. Changing the policy, the ownership tags or the
- * deletion schedule is kept to the handler, the administrators and the
- * account root user, so that nobody else can lift these rules or make a
- * Delete skip the escrow; the root user can always repair the policy once
- * the handler's role is gone.
- */
-function escrowResourcePolicy(handlerRoleArn: string, adminArns: readonly string[], accountRootArn: string): iam.PolicyDocument {
-  const everyone = [new iam.AnyPrincipal()];
-  const exceptFor = (arns: string[]) => ({ ArnNotEquals: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : arns } });
-  const doc = new iam.PolicyDocument({
-    statements: [
-      new iam.PolicyStatement({
-        sid: 'OnlyTheImportHandlerAndKeyAdministratorsRead',
-        effect: iam.Effect.DENY,
-        principals: everyone,
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: ['*'],
-        conditions: exceptFor([handlerRoleArn, ...adminArns]),
-      }),
-      new iam.PolicyStatement({
-        sid: 'OnlyTheImportHandlerWrites',
-        effect: iam.Effect.DENY,
-        principals: everyone,
-        actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
-        resources: ['*'],
-        conditions: exceptFor([handlerRoleArn]),
-      }),
-      new iam.PolicyStatement({
-        sid: 'OnlyTheLabChangesPolicyOwnershipAndDeletion',
-        effect: iam.Effect.DENY,
-        principals: everyone,
-        actions: [
-          'secretsmanager:PutResourcePolicy',
-          'secretsmanager:DeleteResourcePolicy',
-          'secretsmanager:TagResource',
-          'secretsmanager:UntagResource',
-          'secretsmanager:DeleteSecret',
-        ],
-        resources: ['*'],
-        conditions: exceptFor([handlerRoleArn, ...adminArns, accountRootArn]),
-      }),
-    ],
-  });
-  if (adminArns.length > 0) {
-    doc.addStatements(
-      new iam.PolicyStatement({
-        sid: 'KeyAdministratorsRecoverTheMaterial',
-        principals: adminArns.map((arn) => new iam.ArnPrincipal(arn)),
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],
-        resources: ['*'],
-      }),
-    );
-  }
-  return doc;
 }

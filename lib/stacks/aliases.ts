@@ -4,5 +4,6 @@ export function labAliases(prefix: string) {
     singleRegion: `alias/${prefix}/single-region`,
     multiRegion: `alias/${prefix}/multi-region`,
     importedMaterial: `alias/${prefix}/imported-material`,
+    cloudHsm: `alias/${prefix}/cloudhsm`,
   } as const;
 }

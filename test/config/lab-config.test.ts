@@ -207,3 +207,42 @@ describe('checks that depend on the clock or the outside world warn instead of f
     expect(config.warnings[0].message).toContain('MalformedPolicyDocumentException');
   });
 });
+
+describe('scenario (d) settings', () => {
+  test('without the opt-in there is no CloudHSM configuration', () => {
+    expect(read({}).cloudHsm).toBeUndefined();
+  });
+
+  test('the opt-in gives two FIPS hsm2m.medium HSMs in zones a and b, automated kmsuser and an 8-hour expiry', () => {
+    expect(read({ cloudHsm: 'true' }).cloudHsm).toEqual({
+      hsmCount: 2,
+      hsmType: 'hsm2m.medium',
+      mode: 'FIPS',
+      backupRetentionDays: 7,
+      kmsUserSetup: 'automated',
+      labExpiryHours: 8,
+      clientInstanceType: 't3.micro',
+      cliPackageUrl: 'https://s3.amazonaws.com/cloudhsmv2-software/CloudHsmClient/Amzn2023/cloudhsm-cli-latest.amzn2023.x86_64.rpm',
+      vpcCidr: '10.42.0.0/16',
+      availabilityZones: ['ap-southeast-1a', 'ap-southeast-1b'],
+    });
+  });
+
+  test.each([
+    ['one HSM, which no key store accepts', { hsmCount: 1 }, 'hsmCount', '1', 'from 2 to 6'],
+    ['NON_FIPS on hsm1.medium', { hsmType: 'hsm1.medium', hsmMode: 'NON_FIPS' }, 'hsmMode', 'NON_FIPS', 'NON_FIPS with hsmType hsm2m.medium'],
+    ['an unknown HSM type', { hsmType: 'hsm3.large' }, 'hsmType', 'hsm3.large', 'hsm2m.medium, hsm1.medium'],
+    ['a backup retention below 7 days', { hsmBackupRetentionDays: 3 }, 'hsmBackupRetentionDays', '3', 'from 7 to 379'],
+    ['an Availability Zone of another Region', { hsmAvailabilityZones: ['ap-southeast-1a', 'us-east-1b'] }, 'hsmAvailabilityZones', 'us-east-1b', 'Availability Zones of primaryRegion'],
+    ['a single Availability Zone', { hsmAvailabilityZones: ['ap-southeast-1a'] }, 'hsmAvailabilityZones', 'ap-southeast-1a', '2 to 3 Availability Zone names'],
+    ['a VPC block too small to split', { hsmVpcCidr: '10.0.0.0/26' }, 'hsmVpcCidr', '10.0.0.0/26', 'from /16 to /24'],
+    ['an expiry over a week', { labExpiryHours: 200 }, 'labExpiryHours', '200', 'from 0 (off) to 168'],
+    ['a CLI package that is not an https RPM', { hsmCliPackageUrl: 'http://example.com/cli.deb' }, 'hsmCliPackageUrl', 'http://example.com/cli.deb', 'an https URL ending in .rpm'],
+    ['an unknown kmsuser setup', { kmsUserSetup: 'later' }, 'kmsUserSetup', 'later', 'automated, manual'],
+  ])('%s is refused', (_name, settings, key, value, accepted) => {
+    const message = problem({ cloudHsm: true, ...settings });
+    expect(message).toContain(`"${key}"`);
+    expect(message).toContain(value);
+    expect(message).toContain(accepted);
+  });
+});

@@ -28,6 +28,8 @@ export interface SynthesizedLab {
   readonly lab: Lab;
   readonly primary: Template;
   readonly secondary: Template;
+  /** Scenario (d), present with the opt-in `cloudHsm: true`. */
+  readonly cloudHsm?: Template;
 }
 
 /** Synthesizes the whole lab as `cdk synth` would, with settings on top of cdk.json's. */
@@ -49,6 +51,7 @@ export function synthLab(settings: Record<string, unknown> = {}, options: SynthO
       lab,
       primary: Template.fromStack(lab.primary),
       secondary: Template.fromStack(lab.secondary),
+      cloudHsm: lab.cloudHsm ? Template.fromStack(lab.cloudHsm) : undefined,
       warnings: printed.join('\n'),
     };
   } finally {

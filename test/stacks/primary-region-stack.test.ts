@@ -103,7 +103,7 @@ describe('scenario (c): imported-material key', () => {
     primary.hasResourceProperties('Custom::ImportedKeyMaterial', {
       MaterialSource: 'generate',
       EscrowSecretName: escrowName(keyId),
-      EscrowTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'unassigned' },
+      SecretTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'unassigned' },
     });
   });
 
@@ -112,11 +112,11 @@ describe('scenario (c): imported-material key', () => {
     const handlerRole = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerRole'), 'Arn'] };
     const accountRoot = { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':root']] };
     t.hasResourceProperties('Custom::ImportedKeyMaterial', {
-      EscrowResourcePolicy: {
+      EscrowSecretPolicy: {
         Version: '2012-10-17',
         Statement: [
           {
-            Sid: 'OnlyTheImportHandlerAndKeyAdministratorsRead',
+            Sid: 'OnlyNamedReadersAndKeyAdministratorsRead',
             Effect: 'Deny',
             Principal: { AWS: '*' },
             Action: 'secretsmanager:GetSecretValue',
@@ -124,7 +124,7 @@ describe('scenario (c): imported-material key', () => {
             Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
           },
           {
-            Sid: 'OnlyTheImportHandlerWrites',
+            Sid: 'OnlyTheOwningHandlerWrites',
             Effect: 'Deny',
             Principal: { AWS: '*' },
             Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
@@ -146,7 +146,7 @@ describe('scenario (c): imported-material key', () => {
             Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN, accountRoot] } },
           },
           {
-            Sid: 'KeyAdministratorsRecoverTheMaterial',
+            Sid: 'KeyAdministratorsRecoverTheValue',
             Effect: 'Allow',
             Principal: { AWS: ADMIN },
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],

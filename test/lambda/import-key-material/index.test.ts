@@ -65,8 +65,8 @@ function props(overrides: Record<string, unknown> = {}) {
     ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     MaterialSource: 'generate',
     EscrowSecretName: ESCROW,
-    EscrowResourcePolicy: POLICY,
-    EscrowTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'platform' },
+    EscrowSecretPolicy: POLICY,
+    SecretTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'platform' },
     PendingWindowDays: '7',
     DeleteMaterialOnDelete: 'false',
     ...overrides,
@@ -466,7 +466,7 @@ describe('transient errors are waited out within bounds', () => {
 
   test('a change of the lab tags reaches the escrow on the next deploy', async () => {
     await run(cfnEvent('Create', props()));
-    await run(cfnEvent('Update', props({ EscrowTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'new-team' } }), { physicalId: KEY_ARN, oldProperties: props() }));
+    await run(cfnEvent('Update', props({ SecretTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'new-team' } }), { physicalId: KEY_ARN, oldProperties: props() }));
     expect(escrowSecret()!.tags['kms-key-lab:owner']).toBe('new-team');
   });
 
@@ -607,7 +607,7 @@ describe('KMS errors say what happened and what to do', () => {
 
 describe('bring-your-own material', () => {
   const byoProps = () =>
-    props({ MaterialSource: 'secret', MaterialSecretName: BYO_NAME, EscrowSecretName: undefined, EscrowResourcePolicy: undefined });
+    props({ MaterialSource: 'secret', MaterialSecretName: BYO_NAME, EscrowSecretName: undefined, EscrowSecretPolicy: undefined });
 
   test('imports the SecretBinary of the named secret and escrows nothing', async () => {
     const material = Buffer.alloc(32);

@@ -112,8 +112,8 @@ describe('parseImportProperties', () => {
     ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     MaterialSource: 'generate',
     EscrowSecretName: 'lab/imported-material/escrow-k',
-    EscrowResourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny' }] },
-    EscrowTags: { 'kms-key-lab:lab': 'lab' },
+    EscrowSecretPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Deny' }] },
+    SecretTags: { 'kms-key-lab:lab': 'lab' },
     PendingWindowDays: '7',
   };
   test('reads CloudFormation strings into typed properties', () => {
@@ -139,8 +139,8 @@ describe('parseImportProperties', () => {
     [{ ExpirationModel: 'KEY_MATERIAL_EXPIRES', ValidTo: '2028-01-01T00:00:00Z' }, 'more than 365 days ahead'],
     [{ PendingWindowDays: '3' }, 'PendingWindowDays must be a whole number from 7 to 30.'],
     [{ MaterialSource: 'secret' }, 'Resource property MaterialSecretName is missing.'],
-    [{ EscrowResourcePolicy: '{}' }, 'EscrowResourcePolicy must be a policy document with a Statement list.'],
-    [{ EscrowTags: { a: 1 } }, 'EscrowTags must map tag keys to string values.'],
+    [{ EscrowSecretPolicy: '{}' }, 'EscrowSecretPolicy must be a policy document with a Statement list.'],
+    [{ SecretTags: { a: 1 } }, 'SecretTags must map tag keys to string values.'],
   ])('rejects %j', (overrides, message) => {
     expect(() => parseImportProperties({ ...base, ...overrides }, now)).toThrow(message);
   });

@@ -62,7 +62,7 @@ describe('SDK clients use the default configuration', () => {
           ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
           MaterialSource: 'generate',
           EscrowSecretName: 'kms-key-lab/imported-material/escrow-1234abcd-12ab-34cd-56ef-1234567890ab',
-          EscrowResourcePolicy: { Version: '2012-10-17', Statement: [] },
+          EscrowSecretPolicy: { Version: '2012-10-17', Statement: [] },
           PendingWindowDays: '7',
           DeleteMaterialOnDelete: 'true',
         },

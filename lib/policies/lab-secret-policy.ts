@@ -1,0 +1,74 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+export interface LabSecretPolicyProps {
+  /** Roles that read the value: the handlers and hosts that use it. */
+  readonly readers: readonly string[];
+  /** The handler that owns the secret: the only one that writes the value. */
+  readonly owner: string;
+  /** Key administrators: may read, describe and restore the secret, to recover what it holds. */
+  readonly administrators: readonly string[];
+  /** The account root user's ARN: may always repair the policy once the owner's role is gone. */
+  readonly accountRoot: string;
+}
+
+const SECRET_MANAGEMENT_ACTIONS = [
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:DeleteSecret',
+];
+
+/**
+ * The resource policy of a secret that a lab handler owns (escrowed material,
+ * passwords, a CA key). IAM alone would let anyone with GetSecretValue in an
+ * IAM policy read it; this policy, not IAM, decides: only the named readers
+ * (and the administrators, for recovery) read it, only its owner writes it,
+ * and only the lab (owner, administrators, account root user) may change the
+ * policy, the ownership tags or the deletion schedule, so nobody else can
+ * lift these rules or make the owner's Delete skip the secret.
+ */
+export function labSecretPolicy(props: LabSecretPolicyProps): iam.PolicyDocument {
+  const everyone = [new iam.AnyPrincipal()];
+  const exceptFor = (arns: readonly string[]) => ({ ArnNotEquals: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : [...arns] } });
+  const unique = (arns: readonly string[]) => [...new Set(arns)];
+  const doc = new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'OnlyNamedReadersAndKeyAdministratorsRead',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: exceptFor(unique([...props.readers, ...props.administrators])),
+      }),
+      new iam.PolicyStatement({
+        sid: 'OnlyTheOwningHandlerWrites',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: ['*'],
+        conditions: exceptFor([props.owner]),
+      }),
+      new iam.PolicyStatement({
+        sid: 'OnlyTheLabChangesPolicyOwnershipAndDeletion',
+        effect: iam.Effect.DENY,
+        principals: everyone,
+        actions: SECRET_MANAGEMENT_ACTIONS,
+        resources: ['*'],
+        conditions: exceptFor(unique([props.owner, ...props.administrators, props.accountRoot])),
+      }),
+    ],
+  });
+  if (props.administrators.length > 0) {
+    doc.addStatements(
+      new iam.PolicyStatement({
+        sid: 'KeyAdministratorsRecoverTheValue',
+        principals: props.administrators.map((arn) => new iam.ArnPrincipal(arn)),
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],
+        resources: ['*'],
+      }),
+    );
+  }
+  return doc;
+}

@@ -29,7 +29,9 @@ describe('cdk-nag AwsSolutions', () => {
     const acknowledged = lab
       .cloudHsm!.node.findAll()
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data))
-      .flatMap((data) => Object.entries(data as Record<string, string>));
+      .flatMap((data) => Object.entries(data as Record<string, string>))
+      // aws-cdk-lib acknowledges CloudFormation validation findings of its own; these are the lab's.
+      .filter(([id]) => id.startsWith('Annotation::AwsSolutions-'));
     expect(acknowledged.length).toBeGreaterThan(10);
     for (const [id, reason] of acknowledged) {
       expect(id).toMatch(/^Annotation::AwsSolutions-(IAM5\[Resource::.+\]|SF2|S1|EC29)$/);

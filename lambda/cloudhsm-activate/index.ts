@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { Caller, ExplainedError, makeCaller, rootCause } from '../shared/aws-call';
 import { CLIENT_CONFIG } from '../shared/clients';
 import { describeCluster } from '../shared/cloudhsm';
-import { KMS_USER, parseUserList } from '../shared/cloudhsm-users';
+import { KMS_USER, parseUserList, USERS_LOGIN_FAILED } from '../shared/cloudhsm-users';
 import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, requiredString, resourceProperties } from '../shared/custom-resource';
 import { LabSecrets, LabSecretSpec } from '../shared/lab-secrets';
 import { log, loggableEvent } from '../shared/log';
@@ -140,7 +140,16 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
 }
 
 function kmsUserReady(props: ActivationProperties, output: string): IsCompleteResponse {
-  const kmsUser = parseUserList(output)?.find((u) => u.username === KMS_USER);
+  const users = parseUserList(output);
+  // The script goes on past a failed login (to print what it can), so the cause is named here rather than as a missing kmsuser.
+  if (!users && output.includes(USERS_LOGIN_FAILED)) {
+    throw new ExplainedError(
+      `The activation script could not log in to cluster ${props.clusterId} as admin with the password in secret ${props.adminSecret.name}. ` +
+        `What to do: on client host ${props.instanceId}, check that password with \`user list\` as admin; if the admin password was changed by hand, ` +
+        'put the current one into the secret, then deploy again.',
+    );
+  }
+  const kmsUser = users?.find((u) => u.username === KMS_USER);
   if (!kmsUser || kmsUser.role !== 'crypto-user') {
     throw new ExplainedError(`The activation script ran, but ${KMS_USER} is not a crypto-user in the cluster's user list. Deploy again.`);
   }

@@ -6,9 +6,10 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { Caller } from './aws-call';
+import { Caller, rootCause } from './aws-call';
 import { CLIENT_CONFIG } from './clients';
 import { log } from './log';
+import { isNamed } from './retry';
 
 const ssm = new SSMClient(CLIENT_CONFIG);
 
@@ -56,11 +57,18 @@ export async function hostCommandState(call: Caller, command: HostCommand, liste
   const found = (listed ?? (await listHostCommands(call, command.instanceId, command.comment))).find((c) => c.comment === command.comment);
   if (!found) return { status: 'not-sent' };
   if (RUNNING.has(found.status)) return { status: 'running' };
-  const invocation = await call(
-    'GetCommandInvocation',
-    () => ssm.send(new GetCommandInvocationCommand({ CommandId: found.commandId, InstanceId: command.instanceId })),
-    { notFoundNames: ['InvocationDoesNotExist'] },
-  );
+  let invocation;
+  try {
+    invocation = await call(
+      'GetCommandInvocation',
+      () => ssm.send(new GetCommandInvocationCommand({ CommandId: found.commandId, InstanceId: command.instanceId })),
+      { notFoundNames: ['InvocationDoesNotExist'] },
+    );
+  } catch (error) {
+    // SSM may not know the invocation for a moment after the command: a caller that does not retry (isComplete) asks on its next poll.
+    if (isNamed('InvocationDoesNotExist')(rootCause(error))) return { status: 'running' };
+    throw error;
+  }
   if (RUNNING.has(invocation.Status ?? '')) return { status: 'running' };
   const output = invocation.StandardOutputContent ?? '';
   if (invocation.Status === 'Success') return { status: 'succeeded', output };

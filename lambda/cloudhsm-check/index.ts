@@ -92,7 +92,8 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
     const message = describeFailures(props.clusterId, findings);
     const startedAt = earlier.length ? earlier[earlier.length - 1].requestedAt.getTime() : Date.now();
     if (props.mode === 'manual' && Date.now() - startedAt < props.manualWaitMinutes * 60_000) {
-      log('waiting for the manual setup', { missing: findings.filter((x) => !x.holds).map((x) => x.condition), message });
+      // Not `message`: log() puts its own message in that field, and a field of the same name would replace it.
+      log('waiting for the manual setup', { missing: findings.filter((x) => !x.holds).map((x) => x.condition), problems: message });
       return { IsComplete: false };
     }
     throw new ExplainedError(`${message} Deploy again once they hold.`);

@@ -203,7 +203,9 @@ describe('manual mode', () => {
     expect(outcome.error!.message).toContain('[kmsuser-everywhere] kmsuser does not exist: KMS would fail to connect with USER_NOT_FOUND.');
     expect(world.commands.length).toBeGreaterThanOrEqual(4);
     expect(world.commands.length).toBeLessThanOrEqual(6);
-    expect(logs.join('\n')).toContain('waiting for the manual setup');
+    const waitingLines = logs.filter((l) => JSON.parse(l).message === 'waiting for the manual setup');
+    expect(waitingLines.length).toBeGreaterThan(0);
+    expect(JSON.parse(waitingLines[0]).missing).toEqual(['kmsuser-everywhere']);
   });
 
   test('passes once a person has created kmsuser by hand', async () => {

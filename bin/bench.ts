@@ -66,6 +66,15 @@ try {
     console.log(`  ${a.name.padEnd(44)} ${kib(code.length).padStart(9)} raw ${kib(gzipSync(code).length).padStart(9)} gzip   ${load}`);
   }
 
+  console.log('');
+  const timeline = spawnSync(path.join(BIN, 'tsx'), ['bin/bench-timeline.ts', path.join(labDir, 'kms-key-lab-cloudhsm.template.json')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    encoding: 'utf8',
+  });
+  if (timeline.status !== 0) throw new Error(`bench-timeline failed:\n${timeline.stdout}\n${timeline.stderr}`);
+  console.log(timeline.stdout.trimEnd());
+
   if (!skipTests) {
     console.log('');
     const testMs = timed('npm', ['test', '--silent'], { CI: 'true' });

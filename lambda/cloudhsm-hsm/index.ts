@@ -39,11 +39,18 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   log('cloudhsm-hsm event', loggableEvent(event));
   const props = hsmProperties(event);
   const call = makeCaller(transientKindsFor(event.RequestType));
-  const cluster = await describeCluster(call, props.clusterId);
   if (event.RequestType === 'Delete') {
-    if (hsmRemovalStep(cluster, props.ipAddress) === 'delete') await deleteHsm(props, cluster?.Hsms ?? []);
+    try {
+      const cluster = await describeCluster(call, props.clusterId);
+      if (hsmRemovalStep(cluster, props.ipAddress) === 'delete') await deleteHsm(props, cluster?.Hsms ?? []);
+    } catch (error) {
+      // A failed Delete would leave a billed HSM behind: isComplete deletes it too, and rides out what passes.
+      if (!isAskAgainLater(rootCause(error))) throw error;
+      log('DeleteHsm left to isComplete after a transient error', { ip: props.ipAddress });
+    }
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
+  const cluster = await describeCluster(call, props.clusterId);
   const step = nextHsmStep(cluster, props.ipAddress);
   if (step.kind === 'create') await createHsm(call, props);
   else log('HSM not created yet', { step: step.kind, ...('reason' in step ? { reason: step.reason } : {}) });
@@ -54,14 +61,18 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
 export async function isComplete(event: IsCompleteEvent, context?: Context): Promise<IsCompleteResponse> {
   beginInvocation(context);
   const props = hsmProperties(event);
-  const call = makeCaller([]);
-  let cluster;
   try {
-    cluster = await describeCluster(call, props.clusterId);
+    return await nextPoll(event, props);
   } catch (error) {
-    if (isAskAgainLater(rootCause(error))) return notYet('DescribeClusters answered with a transient error', props);
+    // Throttling and service errors, of DescribeClusters or of the CreateHsm/DeleteHsm a poll makes: the next poll asks again.
+    if (isAskAgainLater(rootCause(error))) return notYet('CloudHSM answered with a transient error', props);
     throw error;
   }
+}
+
+async function nextPoll(event: IsCompleteEvent, props: HsmProperties): Promise<IsCompleteResponse> {
+  const call = makeCaller([]);
+  const cluster = await describeCluster(call, props.clusterId);
   if (event.RequestType === 'Delete') {
     const removal = hsmRemovalStep(cluster, props.ipAddress);
     if (removal === 'delete') await deleteHsm(props, cluster?.Hsms ?? []);
@@ -80,8 +91,8 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
     case 'failed':
       // Removed at once, so a deploy run with --no-rollback does not keep billing for an HSM that will never work.
       if (step.hsm) await deleteHsm(props, cluster?.Hsms ?? []);
+      // Only an HSM that exists was deleted: a cluster that is gone had none left to delete.
       throw new ExplainedError(
-        // Only an HSM that exists was deleted: a cluster that is gone had none left to delete.
         `HSM at ${props.ipAddress} in ${props.clusterId} did not become ACTIVE: ${step.reason}.${step.hsm ? ' It has been deleted.' : ''} ` +
           'What to do: deploy again; if it fails again, look at the cluster in the CloudHSM console.',
       );

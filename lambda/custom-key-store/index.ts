@@ -60,8 +60,14 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   const call = makeCaller(transientKindsFor(event.RequestType));
   const props = storeProperties(resourceProperties(event));
   if (event.RequestType === 'Delete') {
-    const store = await describeStore(call, { id: event.PhysicalResourceId });
-    if (removalStep(store?.ConnectionState).kind === 'disconnect') await disconnect(call, event.PhysicalResourceId);
+    try {
+      const store = await describeStore(call, { id: event.PhysicalResourceId });
+      if (removalStep(store?.ConnectionState).kind === 'disconnect') await disconnect(call, event.PhysicalResourceId);
+    } catch (error) {
+      // A failed Delete would leave the store connected (and its network interfaces in the VPC): isComplete disconnects it too.
+      if (!isAskAgainLater(rootCause(error))) throw error;
+      log('disconnect left to isComplete after a transient error', { customKeyStoreId: event.PhysicalResourceId });
+    }
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
   if (event.RequestType === 'Update') {
@@ -181,7 +187,10 @@ async function describeStore(call: Caller, by: { id?: string; name?: string }): 
 
 async function connect(call: Caller, id: string): Promise<void> {
   try {
-    await call('ConnectCustomKeyStore', () => kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id })));
+    // Right after CreateCustomKeyStore, KMS may not find the new store for a moment: waited out like any NotFound.
+    await call('ConnectCustomKeyStore', () => kms.send(new ConnectCustomKeyStoreCommand({ CustomKeyStoreId: id })), {
+      notFoundNames: ['CustomKeyStoreNotFoundException'],
+    });
     log('connect requested', { customKeyStoreId: id });
   } catch (error) {
     // Already connecting or connected: the next poll sees it.

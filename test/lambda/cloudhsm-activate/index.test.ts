@@ -2,7 +2,7 @@ import * as handler from '../../../lambda/cloudhsm-activate/index';
 import { MANAGED_BY_TAG } from '../../../lambda/shared/secret-lifecycle';
 import { cfnEvent, STACK_ID } from '../../helpers/events';
 import { ADMIN_SECRET, buildLab, expectNoSecretValueIn, IP_A, KMSUSER_SECRET, Lab, ownedSecret, SECRET_POLICY, SECRET_TAGS } from '../cloudhsm/lab';
-import { captureLogs, outcomeText, Outcome, runEvent } from '../cloudhsm/provider';
+import { captureLogs, LAB_WAITS, outcomeText, Outcome, runEvent } from '../cloudhsm/provider';
 import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
 
 let world: World;
@@ -40,7 +40,8 @@ const create = (lab: Lab, overrides: Record<string, unknown> = {}, requestId = '
 });
 const remove = (lab: Lab) =>
   cfnEvent('Delete', props(lab), { physicalId: `${lab.clusterId}/activation`, resourceType: 'Custom::CloudHsmActivation', logicalId: 'Activation' });
-const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, event);
+const WAIT = LAB_WAITS['cloudhsm-activate'];
+const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, event, WAIT);
 const secretValue = (name: string) => world.secrets.secrets.get(name)!.string!;
 
 /** Every surface a password could leak to: SSM's record of each command, its output, the logs, and what CloudFormation sees. */
@@ -166,6 +167,7 @@ describe('Create', () => {
   test('throttling and 5xx errors of SSM and CloudHSM while waiting are ridden out', async () => {
     const lab = await buildLab(world, 'initialized');
     const outcome = await runEvent(world, handler, create(lab), {
+      ...WAIT,
       afterOnEvent: () => {
         world.failNext('ListCommands', 2, 'throttle');
         world.failNext('DescribeClusters', 1, '5xx');

@@ -1,7 +1,7 @@
 import * as handler from '../../../lambda/cloudhsm-check/index';
 import { cfnEvent } from '../../helpers/events';
 import { ADMIN_SECRET, AZ_B, buildLab, createKmsUser, expectNoSecretValueIn, IP_A, KMSUSER_SECRET, Lab, LabStage, testCa } from '../cloudhsm/lab';
-import { captureLogs, outcomeText, runEvent } from '../cloudhsm/provider';
+import { captureLogs, LAB_WAITS, outcomeText, runEvent } from '../cloudhsm/provider';
 import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
 
 let world: World;
@@ -33,7 +33,10 @@ const props = (lab: Lab, overrides: Record<string, unknown> = {}) => ({
 });
 const create = (lab: Lab, overrides: Record<string, unknown> = {}) =>
   cfnEvent('Create', props(lab, overrides), { resourceType: 'Custom::KmsUserSetupCheck', logicalId: 'KmsUserCheck' });
-const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, event);
+/** The wait lib/ gives the check in each mode. */
+const waitFor = (event: ReturnType<typeof cfnEvent>) =>
+  LAB_WAITS[(event.ResourceProperties as { Mode?: string }).Mode === 'manual' ? 'cloudhsm-check-manual' : 'cloudhsm-check-automated'];
+const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, event, waitFor(event));
 
 async function labAt(stage: LabStage, options: { kmsUser?: boolean } = {}): Promise<Lab> {
   return buildLab(world, stage, options);
@@ -165,6 +168,7 @@ describe('automated mode', () => {
   test('throttling and 5xx errors of SSM, CloudHSM and EC2 while waiting are ridden out', async () => {
     const lab = await labAt('two-hsms');
     const outcome = await runEvent(world, handler, create(lab), {
+      ...LAB_WAITS['cloudhsm-check-automated'],
       afterOnEvent: () => {
         world.failNext('ListCommands', 1, 'throttle');
         world.failNext('DescribeClusters', 1, '5xx');
@@ -211,6 +215,7 @@ describe('manual mode', () => {
   test('passes once a person has created kmsuser by hand', async () => {
     const lab = await labAt('two-hsms', { kmsUser: false });
     const outcome = await runEvent(world, handler, create(lab, { Mode: 'manual' }), {
+      ...LAB_WAITS['cloudhsm-check-manual'],
       afterOnEvent: () => world.schedule(12 * MINUTE, () => createKmsUser(lab)),
     });
     expect(outcome.status).toBe('SUCCESS');

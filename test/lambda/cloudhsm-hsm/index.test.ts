@@ -1,8 +1,8 @@
 import * as handler from '../../../lambda/cloudhsm-hsm/index';
 import { cfnEvent } from '../../helpers/events';
 import { AZ_A, AZ_B, buildLab, IP_A, IP_B, Lab } from '../cloudhsm/lab';
-import { captureLogs, createWithRollback, runEvent } from '../cloudhsm/provider';
-import { MINUTE, SECOND, useWorldClock, World } from '../cloudhsm/world';
+import { captureLogs, createWithRollback, LAB_WAITS, runEvent, runTogether } from '../cloudhsm/provider';
+import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
 
 let world: World;
 let logs: string[];
@@ -24,7 +24,8 @@ const props = (lab: Lab, ip = IP_A, az = AZ_A) => ({ ClusterId: lab.clusterId, A
 const create = (lab: Lab, ip = IP_A, az = AZ_A) => cfnEvent('Create', props(lab, ip, az), { resourceType: 'Custom::CloudHsmHsm' });
 const remove = (lab: Lab, physicalId: string, ip = IP_A, az = AZ_A) =>
   cfnEvent('Delete', props(lab, ip, az), { physicalId, resourceType: 'Custom::CloudHsmHsm' });
-const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, event);
+const WAIT = LAB_WAITS['cloudhsm-hsm'];
+const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, event, WAIT);
 
 describe('Create', () => {
   test('creates the HSM at its fixed IP and completes once it is ACTIVE, about 10 minutes later', async () => {
@@ -35,7 +36,7 @@ describe('Create', () => {
     const [hsm] = world.activeHsms(lab.clusterId);
     expect(outcome.data).toEqual({ HsmId: hsm.hsmId, EniIp: IP_A, AvailabilityZone: AZ_A });
     expect(outcome.endedAt - outcome.startedAt).toBeGreaterThanOrEqual(10 * MINUTE);
-    expect(outcome.endedAt - outcome.startedAt).toBeLessThanOrEqual(10 * MINUTE + 30 * SECOND);
+    expect(outcome.endedAt - outcome.startedAt).toBeLessThanOrEqual(11 * MINUTE);
     expect(world.calls({ operation: 'CreateHsm' })).toHaveLength(1);
   });
 
@@ -87,23 +88,19 @@ describe('Create', () => {
   test('two HSMs created at once when CloudHSM takes one at a time both end ACTIVE', async () => {
     const lab = await buildLab(world, 'activated');
     world.faults.serializeHsmCreation = true;
-    // Both resources run in the same deploy: interleave their polls on one clock.
-    const events = [create(lab, IP_B, AZ_B), create(lab, '10.0.1.20', AZ_A)];
-    const ids = await Promise.all(events.map((e) => handler.onEvent(e)));
-    const done = [false, false];
-    for (let i = 0; i < 120 && !done.every(Boolean); i++) {
-      for (const [n, e] of events.entries()) {
-        if (!done[n]) done[n] = (await handler.isComplete({ ...e, PhysicalResourceId: ids[n].PhysicalResourceId } as never)).IsComplete;
-      }
-      world.advance(30 * SECOND);
-    }
-    expect(done).toEqual([true, true]);
+    const outcomes = await runTogether(world, [
+      { handler, event: create(lab, IP_B, AZ_B), wait: WAIT },
+      { handler, event: create(lab, '10.0.1.20', AZ_A), wait: WAIT },
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(outcomes[1].endedAt).toBeGreaterThanOrEqual(outcomes[0].endedAt + 10 * MINUTE);
     expect(world.activeHsms(lab.clusterId)).toHaveLength(3);
   });
 
   test('throttling and 5xx errors of DescribeClusters while waiting are ridden out', async () => {
     const lab = await buildLab(world, 'cluster');
     const outcome = await runEvent(world, handler, create(lab), {
+      ...WAIT,
       afterOnEvent: () => {
         world.failNext('DescribeClusters', 3, 'throttle');
         world.failNext('DescribeClusters', 3, '5xx');
@@ -125,7 +122,7 @@ describe('failures leave no HSM behind', () => {
   test('an HSM that never becomes ACTIVE fails the deploy, naming its state, and is deleted at once', async () => {
     const lab = await buildLab(world, 'cluster');
     world.faults.hsmNeverActive = true;
-    const { create: outcome, rollback } = await createWithRollback(world, handler, create(lab), (id) => remove(lab, id));
+    const { create: outcome, rollback } = await createWithRollback(world, handler, create(lab), (id) => remove(lab, id), WAIT);
     expect(outcome.stage).toBe('isComplete');
     expect(outcome.error!.message).toMatch(/did not become ACTIVE: HSM hsm-\w+ is DEGRADED \(HSM creation failed\. Please delete this HSM and try again\.\)\. It has been deleted\./);
     expect(rollback!.status).toBe('SUCCESS');
@@ -135,7 +132,7 @@ describe('failures leave no HSM behind', () => {
   test('a deploy that times out while the HSM is still being created deletes it on rollback', async () => {
     const lab = await buildLab(world, 'cluster');
     world.latency.hsmCreate = 2 * 60 * MINUTE;
-    const { create: outcome, rollback } = await createWithRollback(world, handler, create(lab), (id) => remove(lab, id));
+    const { create: outcome, rollback } = await createWithRollback(world, handler, create(lab), (id) => remove(lab, id), WAIT);
     expect(outcome.stage).toBe('timeout');
     expect(rollback!.status).toBe('SUCCESS');
     expect(world.remainingHsms(lab.clusterId)).toEqual([]);
@@ -144,6 +141,7 @@ describe('failures leave no HSM behind', () => {
   test('an error while waiting that is not transient fails the deploy, and the rollback deletes the HSM', async () => {
     const lab = await buildLab(world, 'cluster');
     const { create: outcome, rollback } = await createWithRollback(world, handler, create(lab), (id) => remove(lab, id), {
+      ...WAIT,
       afterOnEvent: () => world.failNext('DescribeClusters', 1, 'accessDenied'),
     });
     expect(outcome.stage).toBe('isComplete');
@@ -155,6 +153,7 @@ describe('failures leave no HSM behind', () => {
   test('a cluster deleted while the HSM is being created fails the deploy with the cluster state, and the rollback succeeds', async () => {
     const lab = await buildLab(world, 'cluster');
     const { create: outcome, rollback } = await createWithRollback(world, handler, create(lab), (id) => remove(lab, id), {
+      ...WAIT,
       afterOnEvent: () =>
         world.schedule(5 * MINUTE, () => {
           for (const h of lab.cluster.hsms) h.state = 'DELETED';
@@ -185,6 +184,17 @@ describe('Delete', () => {
     const outcome = await run(remove(lab, created.physicalId!));
     expect(outcome.status).toBe('SUCCESS');
     expect(outcome.endedAt - outcome.startedAt).toBeGreaterThanOrEqual(3 * MINUTE);
+    expect(world.remainingHsms(lab.clusterId)).toEqual([]);
+  });
+
+  test('throttling and 5xx errors of DescribeClusters and DeleteHsm during the Delete are ridden out', async () => {
+    const lab = await buildLab(world, 'cluster');
+    const created = await run(create(lab));
+    world.failNext('DescribeClusters', 1, 'throttle');
+    world.failNext('DeleteHsm', 1, '5xx');
+    world.failNext('DescribeClusters', 1, '5xx', 1);
+    const outcome = await run(remove(lab, created.physicalId!));
+    expect(outcome.status).toBe('SUCCESS');
     expect(world.remainingHsms(lab.clusterId)).toEqual([]);
   });
 

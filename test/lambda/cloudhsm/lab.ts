@@ -1,5 +1,8 @@
 import { createLabCa, LabCa, signClusterCsr } from '../../../lambda/cloudhsm-init/certificates';
-import { FakeCluster, FakeInstance, FakeSubnet, MINUTE, World } from './world';
+// Types only: pure tests that need just a test CA do not load the fake and its SDK clients.
+import type { FakeCluster, FakeInstance, FakeSubnet, World } from './world';
+
+const MINUTE = 60_000;
 
 /**
  * The lab's CloudHSM setup built directly on the world (as if the earlier

@@ -87,6 +87,61 @@ export async function runEvent(world: World, handler: LifecycleHandler, event: C
 }
 
 /**
+ * Resources CloudFormation deploys at the same time (none depends on
+ * another): each runs as in runEvent with its own wait, their polls
+ * interleaved on the one clock.
+ */
+export async function runTogether(world: World, resources: { handler: LifecycleHandler; event: CustomResourceEvent; wait?: WaitOptions }[]): Promise<Outcome[]> {
+  // onEvent of each in turn (deterministic), then each one's polls at its own interval.
+  const states = [];
+  for (const { handler, event, wait = {} } of resources) {
+    const first = await runEvent(world, { onEvent: handler.onEvent }, event, wait);
+    const interval = wait.queryIntervalMs ?? 30 * SECOND;
+    const deadline = first.startedAt + (wait.totalTimeoutMs ?? HOUR);
+    states.push({ handler, event, wait, interval, deadline, outcome: first, done: first.status === 'FAILED' || !handler.isComplete, polls: 0, nextAt: world.now });
+  }
+  for (;;) {
+    const pending = states.filter((x) => !x.done);
+    if (pending.length === 0) return states.map((x) => x.outcome);
+    const nextAt = Math.min(...pending.map((x) => x.nextAt));
+    if (nextAt > world.now) world.advance(nextAt - world.now);
+    for (const s of pending.filter((x) => x.nextAt <= world.now)) {
+      s.polls++;
+      const waitEvent = { ...s.event, PhysicalResourceId: s.outcome.physicalId!, Data: s.outcome.data } as IsCompleteEvent;
+      try {
+        const result = await s.handler.isComplete!(waitEvent, lambdaContext(world, s.wait.lambdaTimeoutMs ?? 2 * 60 * SECOND));
+        if (result.IsComplete) {
+          s.done = true;
+          s.outcome = { ...s.outcome, data: { ...s.outcome.data, ...(result.Data ?? {}) }, polls: s.polls, endedAt: world.now };
+        }
+      } catch (error) {
+        s.done = true;
+        s.outcome = { ...s.outcome, status: 'FAILED', stage: 'isComplete', error: error as Error, polls: s.polls, endedAt: world.now };
+      }
+      if (s.done) continue;
+      s.nextAt = world.now + s.interval;
+      if (s.nextAt > s.deadline) {
+        s.done = true;
+        s.outcome = { ...s.outcome, status: 'FAILED', stage: 'timeout', error: new Error('Operation timed out'), polls: s.polls, endedAt: world.now };
+      }
+    }
+  }
+}
+
+/**
+ * The waits lib/ gives each handler's Provider (lib/cloudhsm/*.ts), so the
+ * tests poll as a deploy does.
+ */
+export const LAB_WAITS = {
+  'cloudhsm-hsm': { queryIntervalMs: 60 * SECOND, totalTimeoutMs: HOUR },
+  'cloudhsm-init': { queryIntervalMs: 30 * SECOND, totalTimeoutMs: 30 * 60 * SECOND },
+  'cloudhsm-activate': { queryIntervalMs: 20 * SECOND, totalTimeoutMs: 40 * 60 * SECOND },
+  'cloudhsm-check-automated': { queryIntervalMs: 15 * SECOND, totalTimeoutMs: 15 * 60 * SECOND },
+  'cloudhsm-check-manual': { queryIntervalMs: 60 * SECOND, totalTimeoutMs: HOUR },
+  'custom-key-store': { queryIntervalMs: 30 * SECOND, totalTimeoutMs: HOUR },
+} as const satisfies Record<string, WaitOptions>;
+
+/**
  * A Create as a whole stack deploy sees it: when it fails after onEvent
  * returned, CloudFormation's rollback sends a Delete with onEvent's physical
  * id (when onEvent itself failed, the framework answers that Delete alone and

@@ -841,7 +841,7 @@ export class World {
       if (this.faults.cliMissing) return { ok: false, stdout: '', stderr: 'cloudhsm-cli: No such file or directory' };
       const cluster = [...this.clusters.values()].find((c) => c.state !== 'DELETED' && c.hsms.some((h) => h.eniIp === host.cliIp && h.state === 'ACTIVE'));
       if (!cluster) return fail(`Failed to connect to the HSM at ${host.cliIp ?? '(not configured)'}`);
-      if (cluster.trustAnchor && host.caFile && sameCertificate(host.caFile, cluster.trustAnchor) === false) {
+      if (cluster.trustAnchor && host.caFile && !sameCertificate(host.caFile, cluster.trustAnchor)) {
         return fail('TLS handshake failed: the HSM certificate does not chain to /opt/cloudhsm/etc/customerCA.crt');
       }
       const pin = /CLOUDHSM_PIN="([^:"]*):([^"]*)"/.exec(envPart);
@@ -1392,6 +1392,7 @@ function mocks() {
  * timers and promises stay real). Undo with jest.useRealTimers() in afterEach.
  */
 export function useWorldClock(world: World): void {
+  if (typeof jest === 'undefined') return patchDate(world);
   jest.useFakeTimers({
     now: world.now,
     doNotFake: [
@@ -1414,6 +1415,21 @@ export function useWorldClock(world: World): void {
   world.onClock((now) => jest.setSystemTime(now));
 }
 
+/** Outside jest (the benchmark): Date follows the world's clock; timers stay real. Returns nothing to undo: the process ends. */
+function patchDate(world: World): void {
+  const RealDate = Date;
+  class WorldDate extends RealDate {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(world.now);
+      else super(...(args as [string]));
+    }
+    static now(): number {
+      return world.now;
+    }
+  }
+  globalThis.Date = WorldDate as DateConstructor;
+}
+
 function injectedError(service: Service, operation: string, kind: InjectedKind): Error {
   const names: Record<InjectedKind, Record<Service, string>> = {
     throttle: { cloudhsm: 'ThrottlingException', kms: 'ThrottlingException', secretsmanager: 'ThrottlingException', ssm: 'ThrottlingException', ec2: 'RequestLimitExceeded', scheduler: 'ThrottlingException' },
@@ -1426,7 +1442,7 @@ function injectedError(service: Service, operation: string, kind: InjectedKind):
   return Object.assign(e, { $metadata: { httpStatusCode: status }, $fault: kind === '5xx' ? 'server' : 'client' });
 }
 
-function sameCertificate(a: string, b: string): boolean | undefined {
+function sameCertificate(a: string, b: string): boolean {
   try {
     return new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
   } catch {

@@ -133,6 +133,12 @@ async function deleteHsm(props: HsmProperties, hsms: readonly HsmView[]): Promis
     log('DeleteHsm started', { hsmId: hsm.HsmId, ip: props.ipAddress });
   } catch (error) {
     if (isNamed('CloudHsmResourceNotFoundException')(error)) return;
+    // Refused for now (the HSM or the cluster is busy, say still creating): the next poll asks again, so a
+    // Delete never gives up on an HSM that would go on billing.
+    if (isNamed('CloudHsmInvalidRequestException')(error)) {
+      log('DeleteHsm refused for now; asked again on the next poll', { hsmId: hsm.HsmId, error: (error as Error).message });
+      return;
+    }
     throw error;
   }
 }

@@ -198,6 +198,16 @@ describe('Delete', () => {
     expect(world.remainingHsms(lab.clusterId)).toEqual([]);
   });
 
+  test('a DeleteHsm refused while the HSM is busy is asked again on each poll until the HSM is gone', async () => {
+    const lab = await buildLab(world, 'cluster');
+    const created = await run(create(lab));
+    world.failNext('DeleteHsm', 2, 'refused');
+    const outcome = await run(remove(lab, created.physicalId!));
+    expect(outcome.status).toBe('SUCCESS');
+    expect(world.calls({ operation: 'DeleteHsm' })).toHaveLength(3);
+    expect(world.remainingHsms(lab.clusterId)).toEqual([]);
+  });
+
   test('succeeds at once when the HSM is already gone', async () => {
     const lab = await buildLab(world, 'cluster');
     const outcome = await run(remove(lab, `${lab.clusterId}/${IP_A}`));

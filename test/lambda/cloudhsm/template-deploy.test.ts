@@ -1,6 +1,6 @@
 import { setSleepForTests } from '../../../lambda/shared/transient';
 import { ADMIN, synthLab, USER } from '../../helpers/lab';
-import { captureLogs } from './provider';
+import { captureLogs, LAB_WAITS } from './provider';
 import { TemplateDeployer } from './template-deploy';
 import { HOUR, MINUTE, useWorldClock, World } from './world';
 
@@ -64,4 +64,18 @@ test('destroy leaves no HSM, a disconnected key store waiting for its key, and n
   expect([...world.keys.values()].map((k) => k.state)).toEqual(['PendingDeletion']);
   expect(world.secrets.billable()).toEqual([]);
   expect(world.schedules.size).toBe(0);
+});
+
+test("the handler tests poll at the intervals the template's waiters use (LAB_WAITS cannot drift from lib/)", () => {
+  const waits = new TemplateDeployer(world, template(), 'kms-key-lab-cloudhsm').waits();
+  const asTest = (w: { queryIntervalMs: number; totalTimeoutMs: number }) => ({ intervalMs: w.queryIntervalMs, totalMs: w.totalTimeoutMs });
+  expect(waits).toEqual({
+    'Custom::CloudHsmHsm': asTest(LAB_WAITS['cloudhsm-hsm']),
+    'Custom::CloudHsmInitialization': asTest(LAB_WAITS['cloudhsm-init']),
+    'Custom::CloudHsmActivation': asTest(LAB_WAITS['cloudhsm-activate']),
+    'Custom::KmsUserSetupCheck': asTest(LAB_WAITS['cloudhsm-check-automated']),
+    'Custom::KmsCustomKeyStore': asTest(LAB_WAITS['custom-key-store']),
+  });
+  const manual = new TemplateDeployer(world, synthLab({ cloudHsm: true, kmsUserSetup: 'manual' }).cloudHsm!.toJSON() as never, 'x').waits();
+  expect(manual['Custom::KmsUserSetupCheck']).toEqual(asTest(LAB_WAITS['cloudhsm-check-manual']));
 });

@@ -93,6 +93,16 @@ export class TemplateDeployer {
     }
   }
 
+  /** The wait of every custom resource type that waits, as the template's waiter state machines give it. */
+  waits(): Record<string, { intervalMs: number; totalMs: number }> {
+    const out: Record<string, { intervalMs: number; totalMs: number }> = {};
+    for (const [id, r] of Object.entries(this.template.Resources)) {
+      const wait = r.Type.startsWith('Custom::') ? this.waitOf(id) : undefined;
+      if (wait) out[r.Type] = wait;
+    }
+    return out;
+  }
+
   /** Deploys every resource, as CloudFormation would, and returns the timeline. */
   async deploy(): Promise<DeployResult> {
     return this.run('Create', (s) => [...s.deps]);

@@ -117,7 +117,8 @@ export interface JournalEntry {
   readonly at: number;
 }
 
-export type InjectedKind = 'throttle' | '5xx' | 'accessDenied';
+/** `refused`: the service's invalid-request error, as CloudHSM gives while an HSM or the cluster is busy. */
+export type InjectedKind = 'throttle' | '5xx' | 'accessDenied' | 'refused';
 
 export const CONNECTION_ERROR_CODES = [
   'USER_NOT_FOUND',
@@ -1435,9 +1436,11 @@ function injectedError(service: Service, operation: string, kind: InjectedKind):
     throttle: { cloudhsm: 'ThrottlingException', kms: 'ThrottlingException', secretsmanager: 'ThrottlingException', ssm: 'ThrottlingException', ec2: 'RequestLimitExceeded', scheduler: 'ThrottlingException' },
     '5xx': { cloudhsm: 'CloudHsmInternalFailureException', kms: 'KMSInternalException', secretsmanager: 'InternalServiceError', ssm: 'InternalServerError', ec2: 'InternalError', scheduler: 'InternalServerException' },
     accessDenied: { cloudhsm: 'CloudHsmAccessDeniedException', kms: 'AccessDeniedException', secretsmanager: 'AccessDeniedException', ssm: 'AccessDeniedException', ec2: 'UnauthorizedOperation', scheduler: 'AccessDeniedException' },
+    refused: { cloudhsm: 'CloudHsmInvalidRequestException', kms: 'KMSInvalidStateException', secretsmanager: 'InvalidRequestException', ssm: 'InvalidDocument', ec2: 'IncorrectState', scheduler: 'ValidationException' },
   };
   const status = kind === '5xx' ? 500 : kind === 'accessDenied' ? 403 : 400;
-  const message = kind === 'accessDenied' ? `User is not authorized to perform: ${operation}` : kind === 'throttle' ? 'Rate exceeded' : 'Internal failure';
+  const message =
+    kind === 'accessDenied' ? `User is not authorized to perform: ${operation}` : kind === 'throttle' ? 'Rate exceeded' : kind === 'refused' ? 'The resource is busy.' : 'Internal failure';
   const e = serviceError(names[kind][service], message);
   return Object.assign(e, { $metadata: { httpStatusCode: status }, $fault: kind === '5xx' ? 'server' : 'client' });
 }

@@ -8,7 +8,7 @@ import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventRespon
 import { LabSecrets, LabSecretSpec } from '../shared/lab-secrets';
 import { log, loggableEvent } from '../shared/log';
 import { OwnedSecretProperties, ownedSecretProperties, ownedSecretSpec } from '../shared/owned-secret-props';
-import { MIN_RECOVERY_WINDOW_DAYS, PriorState } from '../shared/secret-lifecycle';
+import { PriorState } from '../shared/secret-lifecycle';
 import { commandComment, hostCommandState, hostOnline, sendHostCommand } from '../shared/ssm-command';
 import { beginCleanup, beginInvocation, isAskAgainLater, transientKindsFor } from '../shared/transient';
 import { activationScript } from './script';
@@ -23,6 +23,7 @@ interface ActivationProperties {
   readonly instanceId: string;
   readonly hsmIp: string;
   readonly trustAnchor: string;
+  readonly cliPackageUrl?: string;
   readonly adminSecret: OwnedSecretProperties;
   readonly kmsUserSecret: OwnedSecretProperties;
   /** `manual`: the passwords are made here, and a person runs the commands (the kmsuser check says which). */
@@ -36,6 +37,7 @@ function activationProperties(event: CustomResourceEvent): ActivationProperties 
     instanceId: requiredString(props, 'InstanceId', WHAT),
     hsmIp: requiredString(props, 'HsmIp', WHAT),
     trustAnchor: requiredString(props, 'TrustAnchor', WHAT),
+    cliPackageUrl: typeof props.CliPackageUrl === 'string' ? props.CliPackageUrl : undefined,
     adminSecret: ownedSecretProperties(props, 'Admin', WHAT),
     kmsUserSecret: ownedSecretProperties(props, 'KmsUser', WHAT),
     mode: props.Mode === 'manual' ? 'manual' : 'automated',
@@ -78,15 +80,15 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   const specs = secretSpecs(props, event);
   if (event.RequestType === 'Delete') {
     // The cluster, and its users with it, go when the stack deletes the cluster; only the passwords are left to release.
-    for (const spec of specs) await secrets.release(spec.name, spec.managedBy, async () => MIN_RECOVERY_WINDOW_DAYS);
+    for (const spec of specs) await secrets.release(spec.name, spec.managedBy, async () => 'none' as const);
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
   const priors: [LabSecretSpec, PriorState][] = [];
   try {
-    for (const spec of specs) priors.push([spec, await secrets.ensure(spec, () => generatePassword(call), MIN_RECOVERY_WINDOW_DAYS)]);
+    for (const spec of specs) priors.push([spec, await secrets.ensure(spec, () => generatePassword(call), 'none')]);
   } catch (error) {
     beginCleanup();
-    for (const [spec, prior] of priors) await secrets.undo(spec.name, prior, MIN_RECOVERY_WINDOW_DAYS);
+    for (const [spec, prior] of priors) await secrets.undo(spec.name, prior, 'none');
     throw error;
   }
   return { PhysicalResourceId: `${props.clusterId}/activation` };
@@ -116,6 +118,7 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
             region: process.env.AWS_REGION ?? '',
             hsmIp: props.hsmIp,
             trustAnchorPem: props.trustAnchor,
+            cliPackageUrl: props.cliPackageUrl,
             adminSecretName: props.adminSecret.name,
             kmsUserSecretName: props.kmsUserSecret.name,
             activate: cluster.State === 'INITIALIZED',

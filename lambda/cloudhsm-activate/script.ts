@@ -4,6 +4,8 @@ export interface ActivationScriptInput {
   readonly region: string;
   readonly hsmIp: string;
   readonly trustAnchorPem: string;
+  /** Where to install the CloudHSM CLI from when the host's user data did not. */
+  readonly cliPackageUrl?: string;
   readonly adminSecretName: string;
   readonly kmsUserSecretName: string;
   /** False once the cluster is ACTIVE: activation happens once, and a second `cluster activate` fails. */
@@ -21,7 +23,7 @@ export function activationScript(input: ActivationScriptInput): string[] {
   const asAdmin = `CLOUDHSM_ROLE=admin CLOUDHSM_PIN="admin:$ADMIN_PW" ${CLI}`;
   const hasKmsUser = `${asAdmin} user list | python3 -c 'import json,sys; users=json.load(sys.stdin)["data"]["users"]; sys.exit(0 if any(u.get("username")=="${KMS_USER}" for u in users) else 1)'`;
   return [
-    ...prepareCli(input.hsmIp, input.trustAnchorPem),
+    ...prepareCli(input.hsmIp, input.trustAnchorPem, input.cliPackageUrl),
     readSecretInto('ADMIN_PW', input.adminSecretName, input.region),
     readSecretInto('KMSUSER_PW', input.kmsUserSecretName, input.region),
     ...(input.activate

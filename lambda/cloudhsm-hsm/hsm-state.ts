@@ -36,6 +36,8 @@ export function nextHsmStep(cluster: ClusterView | undefined, ip: string): HsmSt
   if (!cluster || GONE.has(cluster.State ?? '')) {
     return { kind: 'failed', reason: `the cluster is ${cluster?.State ?? 'gone'}, so no HSM can be added to it` };
   }
+  const leaving = cluster.Hsms?.find((h) => h.EniIp === ip && h.State === 'DELETE_IN_PROGRESS');
+  if (leaving) return { kind: 'wait', reason: `HSM ${leaving.HsmId} still holds ${ip} while it is deleted` };
   const hsm = hsmAt(cluster, ip);
   if (!hsm) {
     return ACCEPTS_NEW_HSMS.has(cluster.State ?? '')
@@ -63,4 +65,19 @@ export function hsmRemovalStep(cluster: ClusterView | undefined, ip: string): Hs
   const hsm = cluster?.Hsms?.find((h) => h.EniIp === ip && h.State !== 'DELETED');
   if (!hsm) return 'gone';
   return hsm.State === 'DELETE_IN_PROGRESS' ? 'wait' : 'delete';
+}
+
+/**
+ * Whether CloudHSM's refusal of a CreateHsm will pass by itself: the cluster
+ * is busy (an HSM is being created or deleted, or the cluster is changing
+ * state), or it has an HSM but is not yet activated (CloudHSM adds a second
+ * HSM only to an activated cluster). Any other refusal (the address is taken,
+ * a quota, no capacity in the zone) will not, and is reported at once.
+ */
+export function refusalWillPass(cluster: ClusterView | undefined): boolean {
+  if (!cluster) return false;
+  if (/_IN_PROGRESS$/.test(cluster.State ?? '')) return true;
+  const hsms = cluster.Hsms ?? [];
+  if (hsms.some((h) => h.State === 'CREATE_IN_PROGRESS' || h.State === 'DELETE_IN_PROGRESS')) return true;
+  return cluster.State !== 'ACTIVE' && hsms.some((h) => h.State === 'ACTIVE');
 }

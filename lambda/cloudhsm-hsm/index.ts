@@ -6,7 +6,7 @@ import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventRespon
 import { log, loggableEvent } from '../shared/log';
 import { isNamed } from '../shared/retry';
 import { beginInvocation, isAskAgainLater, transientKindsFor } from '../shared/transient';
-import { HsmView, hsmRemovalStep, nextHsmStep } from './hsm-state';
+import { ClusterView, HsmView, hsmRemovalStep, nextHsmStep, refusalWillPass } from './hsm-state';
 
 export { setSleepForTests } from '../shared/transient';
 
@@ -52,7 +52,7 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   }
   const cluster = await describeCluster(call, props.clusterId);
   const step = nextHsmStep(cluster, props.ipAddress);
-  if (step.kind === 'create') await createHsm(call, props);
+  if (step.kind === 'create') await createHsm(call, props, cluster, 'onEvent');
   else log('HSM not created yet', { step: step.kind, ...('reason' in step ? { reason: step.reason } : {}) });
   if (step.kind === 'failed') throw new ExplainedError(`Cannot add an HSM at ${props.ipAddress} to ${props.clusterId}: ${step.reason}.`);
   return { PhysicalResourceId: physicalId(props) };
@@ -84,7 +84,7 @@ async function nextPoll(event: IsCompleteEvent, props: HsmProperties): Promise<I
       log('HSM is ACTIVE', { hsmId: step.hsm.HsmId, ip: props.ipAddress });
       return { IsComplete: true, Data: hsmData(step.hsm) };
     case 'create':
-      await createHsm(call, props);
+      await createHsm(call, props, cluster, 'poll');
       return notYet('HSM creation started', props);
     case 'wait':
       return notYet(step.reason, props);
@@ -108,19 +108,31 @@ function hsmData(hsm: HsmView): Record<string, string> {
   return { HsmId: hsm.HsmId ?? '', EniIp: hsm.EniIp ?? '', AvailabilityZone: hsm.AvailabilityZone ?? '' };
 }
 
-async function createHsm(call: ReturnType<typeof makeCaller>, props: HsmProperties): Promise<void> {
+/**
+ * `stage`: a refusal in a poll may come from the lab's own HSM, created by an
+ * earlier call and not listed yet (eventual consistency), so it is waited out
+ * (bounded by the wait's total timeout); in onEvent, before this resource has
+ * created anything, a refusal of a cluster that is not busy is final.
+ */
+async function createHsm(call: ReturnType<typeof makeCaller>, props: HsmProperties, cluster: ClusterView | undefined, stage: 'onEvent' | 'poll'): Promise<void> {
   try {
     const out = await call('CreateHsm', () =>
       cloudHsm.send(new CreateHsmCommand({ ClusterId: props.clusterId, AvailabilityZone: props.availabilityZone, IpAddress: props.ipAddress })),
     );
     log('CreateHsm started', { hsmId: out.Hsm?.HsmId, availabilityZone: props.availabilityZone, ip: props.ipAddress });
   } catch (error) {
-    // The cluster turned busy (another HSM, a backup) between DescribeClusters and CreateHsm: the next poll tries again.
-    if (isNamed('CloudHsmInvalidRequestException')(rootCause(error))) {
-      log('CreateHsm refused for now; retried on the next poll', { ip: props.ipAddress, error: (rootCause(error) as Error).message });
+    const cause = rootCause(error);
+    if (!isNamed('CloudHsmInvalidRequestException')(cause)) throw error;
+    // A busy cluster (another HSM, a backup, not yet activated) takes it on a later poll; anything else never will.
+    if (refusalWillPass(cluster) || stage === 'poll') {
+      log('CreateHsm refused for now; retried on the next poll', { ip: props.ipAddress, error: (cause as Error).message });
       return;
     }
-    throw error;
+    throw new ExplainedError(
+      `CreateHsm at ${props.ipAddress} in ${props.availabilityZone} was refused: ${(cause as Error).message}. What to do: if the address ` +
+        'is taken, a settings change is replacing the cluster in the same subnets (destroy the CloudHSM stack, then deploy); ' +
+        'otherwise check the CloudHSM quota and the zone, then deploy again.',
+    );
   }
 }
 

@@ -9,7 +9,7 @@ import { LabSecrets } from '../shared/lab-secrets';
 import { log, loggableEvent } from '../shared/log';
 import { OwnedSecretProperties, ownedSecretProperties, ownedSecretSpec } from '../shared/owned-secret-props';
 import { isNamed } from '../shared/retry';
-import { MIN_RECOVERY_WINDOW_DAYS, PriorState } from '../shared/secret-lifecycle';
+import { PriorState } from '../shared/secret-lifecycle';
 import { beginCleanup, beginInvocation, isAskAgainLater, transientKindsFor } from '../shared/transient';
 import { createLabCa, decodeCaRecord, encodeCaRecord, issuedBy, LabCa, signClusterCsr } from './certificates';
 
@@ -48,13 +48,13 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   const spec = ownedSecretSpec(props.caSecret, event, `KMS Key Lab: CA that signed CloudHSM cluster ${props.clusterId}. Private key: keep secret.`);
   if (event.RequestType === 'Delete') {
     // Nothing to undo on the cluster: it is deleted after its HSMs. The CA's key goes with the lab.
-    await secrets.release(spec.name, spec.managedBy, async () => MIN_RECOVERY_WINDOW_DAYS);
+    await secrets.release(spec.name, spec.managedBy, async () => 'none' as const);
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
 
   let prior: PriorState | undefined;
   try {
-    prior = await secrets.ensure(spec, async () => encodeCaRecord(await createLabCa({ commonName: props.caCommonName })), MIN_RECOVERY_WINDOW_DAYS);
+    prior = await secrets.ensure(spec, async () => encodeCaRecord(await createLabCa({ commonName: props.caCommonName })), 'none');
     if (prior !== 'absent' && !decodeCaRecord(await secrets.read(spec.name))) {
       throw new ExplainedError(
         `CA secret ${spec.name} holds no lab CA record. Restore the secret (or an earlier version of it) with \`aws secretsmanager\`, ` +
@@ -63,7 +63,7 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
     }
   } catch (error) {
     beginCleanup();
-    await secrets.undo(spec.name, prior, MIN_RECOVERY_WINDOW_DAYS);
+    await secrets.undo(spec.name, prior, 'none');
     throw error;
   }
   return { PhysicalResourceId: props.clusterId };
@@ -136,8 +136,13 @@ async function initialize(call: Caller, props: InitProperties, csr: string): Pro
     );
     log('InitializeCluster started', { clusterId: props.clusterId });
   } catch (error) {
-    // Already initialising (a poll that raced the previous one): the next poll sees the new state.
-    if (isNamed('CloudHsmInvalidRequestException')(rootCause(error))) return log('InitializeCluster refused for now', { clusterId: props.clusterId });
-    throw error;
+    // Polls never overlap, and this one saw the cluster UNINITIALIZED with its CSR: a refusal now is CloudHSM's
+    // verdict on the certificates, which no later poll would change.
+    const cause = rootCause(error);
+    if (!isNamed('CloudHsmInvalidRequestException')(cause)) throw error;
+    throw new ExplainedError(
+      `InitializeCluster of ${props.clusterId} was refused: ${(cause as Error).message}. What to do: destroy the CloudHSM stack and deploy it ` +
+        'again; if it is refused again, look at the cluster and its CSR in the CloudHSM console.',
+    );
   }
 }

@@ -11,7 +11,7 @@ import {
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import type { Context } from 'aws-lambda';
-import { Caller, makeCaller, rootCause } from '../shared/aws-call';
+import { Caller, ExplainedError, makeCaller, rootCause } from '../shared/aws-call';
 import { CLIENT_CONFIG } from '../shared/clients';
 import { CustomResourceEvent, OnEventResponse, requiredString, resourceProperties } from '../shared/custom-resource';
 import { log, loggableEvent } from '../shared/log';
@@ -90,9 +90,19 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   try {
     await setAlias(call, props.aliasName, key.KeyId!, existing !== undefined);
   } catch (error) {
-    // The key would be left behind, unnamed and billed: schedule it before reporting.
+    // The key would be left behind, unnamed and billed, and would keep the key store from ever being deleted:
+    // schedule it before reporting, and say so if even that fails.
     beginCleanup();
-    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.Arn, PendingWindowInDays: 7 })).catch(() => undefined);
+    const cleanup = await kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.Arn, PendingWindowInDays: 7 })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    if (cleanup) {
+      throw new ExplainedError(
+        `${(error as Error).message} The key ${key.Arn} it had just created could not be scheduled for deletion (${cleanup.name}): ` +
+          `run \`aws kms schedule-key-deletion --key-id ${key.Arn} --pending-window-in-days 7\`.`,
+      );
+    }
     throw error;
   }
   return answer(key);

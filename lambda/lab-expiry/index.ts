@@ -6,7 +6,7 @@ import { CustomResourceEvent, OnEventResponse, requiredString, resourcePropertie
 import { log, loggableEvent } from '../shared/log';
 import { isNamed } from '../shared/retry';
 import { beginInvocation, transientKindsFor } from '../shared/transient';
-import { deleteStackTarget, expiryAt } from './schedule';
+import { deleteStackTarget, expiryAt, RETRY_EVERY } from './schedule';
 
 export { setSleepForTests } from '../shared/transient';
 
@@ -14,11 +14,12 @@ const scheduler = new SchedulerClient(CLIENT_CONFIG);
 const WHAT = 'Custom::LabExpiry';
 
 /**
- * Schedules the deletion of the CloudHSM stack a set number of hours after
- * each deploy, so an abandoned lab stops billing HSM hours. The schedule
- * calls CloudFormation's DeleteStack: the teardown is the stack's own ordered
- * one, not a second one written here. Every deploy moves the time; deleting
- * the stack removes the schedule.
+ * Schedules the deletion of the CloudHSM stack a set number of hours after the
+ * deploy that creates this resource (or changes its hours), so an abandoned
+ * lab stops billing HSM hours. The schedule calls CloudFormation's
+ * DeleteStack: the teardown is the stack's own ordered one, not a second one
+ * written here. It asks again every 15 minutes until the stack is gone; the
+ * stack's deletion removes the schedule, last.
  */
 export async function onEvent(event: CustomResourceEvent, context?: Context): Promise<OnEventResponse> {
   beginInvocation(context);
@@ -31,19 +32,19 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       await call('DeleteSchedule', () => scheduler.send(new DeleteScheduleCommand({ Name: name })));
       log('deleted the expiry schedule', { name });
     } catch (error) {
-      // Already run and removed (ActionAfterCompletion DELETE), or never made.
+      // Never made, or removed by hand.
       if (!isNamed('ResourceNotFoundException')(rootCause(error))) throw error;
     }
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
   const hours = Number(requiredString(props, 'Hours', WHAT));
-  const { expression, expiresAt } = expiryAt(new Date(), hours);
+  const { startDate, expiresAt } = expiryAt(new Date(), hours);
   const input = {
     Name: name,
-    ScheduleExpression: expression,
+    ScheduleExpression: RETRY_EVERY,
+    StartDate: startDate,
     ScheduleExpressionTimezone: 'UTC',
     FlexibleTimeWindow: { Mode: 'OFF' as const },
-    ActionAfterCompletion: 'DELETE' as const,
     Description: `KMS Key Lab: deletes stack ${requiredString(props, 'StackName', WHAT)} at ${expiresAt} so its HSMs stop billing`,
     Target: deleteStackTarget(requiredString(props, 'StackName', WHAT), requiredString(props, 'SchedulerRoleArn', WHAT)),
   };

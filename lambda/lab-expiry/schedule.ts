@@ -1,14 +1,18 @@
 const HOUR_MS = 60 * 60 * 1000;
 
+/** How often the schedule asks CloudFormation to delete the stack, from the expiry on, until it is gone. */
+export const RETRY_EVERY = 'rate(15 minutes)';
+
 /**
- * When the lab expires and how EventBridge Scheduler spells it: a one-time
- * `at()` expression in UTC, to the minute, counted from the deploy that set it
- * (never from synth, so templates stay the same from one synth to the next).
+ * When the lab expires, counted from the deploy that set it (never from
+ * synth, so templates stay the same from one synth to the next), to the
+ * minute. The schedule is a recurring one that starts then: DeleteStack is
+ * refused while the stack is being updated or rolled back, and asking again
+ * every 15 minutes costs nothing once a deletion is under way.
  */
-export function expiryAt(now: Date, hours: number): { readonly expression: string; readonly expiresAt: string } {
+export function expiryAt(now: Date, hours: number): { readonly startDate: Date; readonly expiresAt: string } {
   const at = new Date(Math.ceil((now.getTime() + hours * HOUR_MS) / 60_000) * 60_000);
-  const iso = at.toISOString();
-  return { expression: `at(${iso.slice(0, 19)})`, expiresAt: `${iso.slice(0, 19)}Z` };
+  return { startDate: at, expiresAt: `${at.toISOString().slice(0, 19)}Z` };
 }
 
 /** The Scheduler universal target that deletes a CloudFormation stack: the ordered teardown, run by CloudFormation. */

@@ -25,12 +25,20 @@ export function readSecretInto(variable: string, secretName: string, region: str
   return `${variable}="$(aws secretsmanager get-secret-value --region ${region} --secret-id '${secretName}' --query SecretString --output text)"`;
 }
 
-/** Lines that wait for the CLI (installed by the host's user data) and point it at the cluster's HSM. */
-export function prepareCli(hsmIp: string, trustAnchorPem: string): string[] {
+/**
+ * Lines that make sure the CLI is there and point it at the cluster's HSM.
+ * The host's user data installs it once at boot; if that failed (the NAT
+ * route not up yet, a download error), this installs it again, so deploying
+ * again repairs it instead of failing the same way.
+ */
+export function prepareCli(hsmIp: string, trustAnchorPem: string, cliPackageUrl?: string): string[] {
   return [
     'set -euo pipefail',
     'set +x',
     `for i in $(seq 1 60); do [ -x ${CLI} ] && break; sleep 5; done`,
+    ...(cliPackageUrl
+      ? [`[ -x ${CLI} ] || for i in 1 2 3; do dnf install -y '${cliPackageUrl}' >/dev/null && break; sleep 15; done`]
+      : []),
     `[ -x ${CLI} ] || { echo "KMSLAB error: the CloudHSM CLI is not installed on this host (see /var/log/cloud-init-output.log)" >&2; exit 3; }`,
     // The trust anchor is public: the CLI checks the HSMs' certificates against it.
     `cat > /opt/cloudhsm/etc/customerCA.crt <<'KMSLAB_CA'\n${trustAnchorPem.trim()}\nKMSLAB_CA`,

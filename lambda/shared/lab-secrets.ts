@@ -27,6 +27,13 @@ export interface LabSecretSpec {
   readonly managedBy: string;
 }
 
+/**
+ * Days Secrets Manager keeps a deleted secret (7 to 30), or `none`: deleted at
+ * once, for a secret that is useless without what it belonged to (the
+ * password of a cluster that is being deleted).
+ */
+export type RecoveryWindow = number | 'none';
+
 /** Right after CreateSecret, Secrets Manager may not find the secret for a moment. */
 const JUST_CREATED = { notFoundNames: ['ResourceNotFoundException'] } as const;
 
@@ -125,7 +132,7 @@ export class LabSecrets {
    * deletion, its policy and tags converged, and owned by this resource.
    * Returns what it was before, so that a failure can be undone with `undo`.
    */
-  async ensure(spec: LabSecretSpec, initialValue: () => Promise<string>, recoveryWindowDays: number): Promise<PriorState> {
+  async ensure(spec: LabSecretSpec, initialValue: () => Promise<string>, recoveryWindowDays: RecoveryWindow): Promise<PriorState> {
     const state = await this.state(spec.name);
     const prior = priorState(state);
     try {
@@ -144,7 +151,7 @@ export class LabSecrets {
   }
 
   /** After a failed Create or Update: schedules a secret that this invocation created or restored. Never throws. */
-  async undo(name: string, prior: PriorState | undefined, recoveryWindowDays: number): Promise<void> {
+  async undo(name: string, prior: PriorState | undefined, recoveryWindowDays: RecoveryWindow): Promise<void> {
     if (!prior || !scheduleAfterFailure(prior)) return;
     try {
       await this.scheduleDeletion(name, recoveryWindowDays);
@@ -154,10 +161,11 @@ export class LabSecrets {
   }
 
   /** DeleteSecret with a recovery window; a secret already gone or already scheduled needs nothing more. */
-  async scheduleDeletion(name: string, recoveryWindowDays: number): Promise<void> {
+  async scheduleDeletion(name: string, recoveryWindowDays: RecoveryWindow): Promise<void> {
+    const window = recoveryWindowDays === 'none' ? { ForceDeleteWithoutRecovery: true } : { RecoveryWindowInDays: recoveryWindowDays };
     try {
-      await this.call('DeleteSecret', () => this.client.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: recoveryWindowDays })));
-      log('scheduled lab secret deletion', { name, recoveryWindowDays });
+      await this.call('DeleteSecret', () => this.client.send(new DeleteSecretCommand({ SecretId: name, ...window })));
+      log(recoveryWindowDays === 'none' ? 'deleted lab secret' : 'scheduled lab secret deletion', { name, recoveryWindowDays });
     } catch (error) {
       const cause = rootCause(error);
       if (isNamed('ResourceNotFoundException')(cause)) return log('lab secret already gone', { name });
@@ -175,7 +183,7 @@ export class LabSecrets {
    * another resource owns it (see releaseDecision). Reads no value, so it
    * works whatever state the encryption key is in.
    */
-  async release(name: string, managedBy: string, recoveryWindowDays: () => Promise<number>): Promise<void> {
+  async release(name: string, managedBy: string, recoveryWindowDays: () => Promise<RecoveryWindow>): Promise<void> {
     const decision = releaseDecision(await this.state(name), managedBy);
     switch (decision.action) {
       case 'schedule':

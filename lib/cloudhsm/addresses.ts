@@ -20,3 +20,8 @@ export function hsmIpAddress(subnetCidr: string, k: number): string {
 export function hsmPlacement(hsmCount: number, zoneCount: number): { zone: number; k: number }[] {
   return Array.from({ length: hsmCount }, (_, i) => ({ zone: i % zoneCount, k: Math.floor(i / zoneCount) }));
 }
+
+/** The client host's address: the 6th of the subnet, below every HSM's (see hsmIpAddress). */
+export function hostIpAddress(subnetCidr: string): string {
+  return hsmIpAddress(subnetCidr, -5);
+}

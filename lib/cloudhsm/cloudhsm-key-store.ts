@@ -34,7 +34,8 @@ export class CloudHsmKeyStore extends Construct {
     this.handler = new LabHandler(this, 'Handler', {
       handler: 'custom-key-store',
       description: 'KMS Key Lab: creates, connects, disconnects and deletes the KMS custom key store',
-      wait: { queryInterval: Duration.seconds(30), totalTimeout: Duration.hours(1) },
+      // Within CloudFormation's hour for one custom resource, so the explained error is what a failure shows.
+      wait: { queryInterval: Duration.seconds(30), totalTimeout: Duration.minutes(55) },
     });
     this.handler.allow(
       [

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../common/nag';
+import { hostIpAddress } from './addresses';
 import { HsmNetwork } from './hsm-network';
 
 export interface HsmClientHostProps {
@@ -64,12 +65,19 @@ export class HsmClientHost extends Construct {
       allowAllOutbound: true,
     });
     const userData = ec2.UserData.forLinux();
-    userData.addCommands(`dnf install -y '${props.cliPackageUrl}'`);
+    // A few tries: the first boot can come before the NAT route carries traffic. The SSM scripts try again too.
+    userData.addCommands(`for i in 1 2 3 4 5; do dnf install -y '${props.cliPackageUrl}' && break; sleep 20; done`);
+    const subnet = props.network.hsmSubnets[0];
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.network.vpc,
-      vpcSubnets: { subnets: [props.network.hsmSubnets[0]] },
+      vpcSubnets: { subnets: [subnet] },
+      // A fixed address below the HSMs' (the 11th address on), so the host never takes one an HSM will ask for.
+      privateIpAddress: hostIpAddress(subnet.ipv4CidrBlock),
       instanceType: new ec2.InstanceType(props.instanceType),
-      machineImage: ec2.MachineImage.latestAmazonLinux2023(),
+      // Resolved when the instance launches, not at each deploy: a newer AMI does not replace a working host.
+      machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', {
+        os: ec2.OperatingSystemType.LINUX,
+      }),
       role: this.role,
       securityGroup,
       userData,
@@ -78,6 +86,11 @@ export class HsmClientHost extends Construct {
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
     });
     this.instance.addSecurityGroup(ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', props.clusterSecurityGroupId));
+    this.instance.node.addDependency(props.network.vpc.internetConnectivityEstablished);
+    Validations.of(this.instance).acknowledge({
+      id: 'CloudFormation-Validate::E1152',
+      reason: 'EC2 takes `resolve:ssm:<parameter>` as an ImageId and resolves it at launch; the validator expects an ami- id only.',
+    });
     Validations.of(this.instance).acknowledge({
       id: 'AwsSolutions-EC29',
       reason: 'The lab is torn down as a whole (by cdk destroy or its expiry): termination protection would block that.',

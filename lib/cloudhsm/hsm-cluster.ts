@@ -7,6 +7,7 @@ import { HsmMode, HsmType } from '../config/settings';
 import { labSecretPolicy } from '../policies/lab-secret-policy';
 import { hsmIpAddress, hsmPlacement } from './addresses';
 import { HsmNetwork } from './hsm-network';
+import { cloudHsmSecretNames } from './lab-secret-names';
 
 export interface HsmClusterProps {
   readonly network: HsmNetwork;
@@ -14,10 +15,8 @@ export interface HsmClusterProps {
   readonly mode: HsmMode;
   readonly backupRetentionDays: number;
   readonly hsmCount: number;
-  /** The lab's prefix, for the CA's name. */
+  /** The lab's prefix, for the CA's name and the secrets' names. */
   readonly prefix: string;
-  /** Secret that will hold the lab CA's certificate and private key. */
-  readonly caSecretName: string;
   readonly labTags: Readonly<Record<string, string>>;
   readonly adminArns: readonly string[];
 }
@@ -41,6 +40,8 @@ export class HsmCluster extends Construct {
   readonly initHandler: LabHandler;
   /** The lab CA's certificate (public): the trust anchor of the cluster and of the key store. */
   readonly trustAnchor: string;
+  /** The names of the scenario's secrets, which hold the cluster's id. */
+  readonly secretNames: ReturnType<typeof cloudHsmSecretNames>;
   /** Where each HSM goes: its zone's subnet and its fixed address. */
   private readonly placements: { subnetId: string; availabilityZone: string; ipAddress: string }[];
 
@@ -55,6 +56,7 @@ export class HsmCluster extends Construct {
       backupRetentionPolicy: { type: 'DAYS', value: String(props.backupRetentionDays) },
     });
     this.cluster.applyRemovalPolicy(RemovalPolicy.DESTROY);
+    this.secretNames = cloudHsmSecretNames(props.prefix, this.cluster.attrClusterId);
     this.placements = hsmPlacement(props.hsmCount, subnets.length).map(({ zone, k }) => ({
       subnetId: subnets[zone].subnetId,
       availabilityZone: subnets[zone].availabilityZone,
@@ -64,8 +66,9 @@ export class HsmCluster extends Construct {
     this.hsmHandler = new LabHandler(this, 'HsmHandler', {
       handler: 'cloudhsm-hsm',
       description: 'KMS Key Lab: creates and deletes one CloudHSM HSM, waiting until it is ACTIVE or gone',
-      // An HSM takes 10 to 20 minutes; one DescribeClusters a minute is enough to follow it.
-      wait: { queryInterval: Duration.minutes(1), totalTimeout: Duration.hours(1) },
+      // An HSM takes 10 to 20 minutes; one DescribeClusters a minute is enough to follow it. The wait ends before
+      // CloudFormation's own hour, so its explained error, not CloudFormation's timeout, is what a failure shows.
+      wait: { queryInterval: Duration.minutes(1), totalTimeout: Duration.minutes(55) },
     });
     this.hsmHandler.allow(['cloudhsm:DescribeClusters'], ['*']);
     this.hsmHandler.allow(['cloudhsm:CreateHsm', 'cloudhsm:DeleteHsm'], [this.cluster.attrArn]);
@@ -101,7 +104,7 @@ export class HsmCluster extends Construct {
     this.initHandler.allow(['cloudhsm:DescribeClusters'], ['*']);
     this.initHandler.allow(['cloudhsm:InitializeCluster'], [this.cluster.attrArn]);
     acknowledgeWildcardResource(this.initHandler.function.role!, '*', 'cloudhsm:DescribeClusters accepts no resource ARN.');
-    ownedSecretGrant(this.initHandler, props.caSecretName, ['secretsmanager:GetSecretValue']);
+    ownedSecretGrant(this.initHandler, this.secretNames.ca, ['secretsmanager:GetSecretValue']);
     const initRole = this.initHandler.function.role!.roleArn;
     this.initialization = new CustomResource(this, 'Initialization', {
       serviceToken: this.initHandler.provider.serviceToken,
@@ -109,7 +112,7 @@ export class HsmCluster extends Construct {
       properties: {
         ClusterId: this.cluster.attrClusterId,
         CaCommonName: `KMS Key Lab CA (${props.prefix})`,
-        CaSecretName: props.caSecretName,
+        CaSecretName: this.secretNames.ca,
         CaSecretPolicy: labSecretPolicy({
           readers: [initRole],
           owner: initRole,

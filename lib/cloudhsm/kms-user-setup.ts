@@ -16,6 +16,8 @@ export interface KmsUserSetupProps {
   /** Address of the first HSM, which the CloudHSM CLI is pointed at. */
   readonly hsmIp: string;
   readonly trustAnchor: string;
+  /** Installed again by the scripts when the host's user data could not. */
+  readonly cliPackageUrl: string;
   readonly adminSecretName: string;
   readonly kmsUserSecretName: string;
   readonly labTags: Readonly<Record<string, string>>;
@@ -64,10 +66,10 @@ export class KmsUserSetup extends Construct {
         InstanceId: props.instanceId,
         HsmIp: props.hsmIp,
         TrustAnchor: props.trustAnchor,
+        CliPackageUrl: props.cliPackageUrl,
         AdminSecretName: props.adminSecretName,
         AdminSecretPolicy: passwordPolicy([]),
         KmsUserSecretName: props.kmsUserSecretName,
-        // The key store handler reads it once, for CreateCustomKeyStore.
         // The key store handler reads it once, for CreateCustomKeyStore (see allowKmsUserReader).
         KmsUserSecretPolicy: Lazy.any({ produce: () => passwordPolicy(this.kmsUserReaders) }),
         SecretTags: props.labTags,
@@ -80,7 +82,7 @@ export class KmsUserSetup extends Construct {
       wait:
         props.mode === 'automated'
           ? { queryInterval: Duration.seconds(15), totalTimeout: Duration.minutes(15) }
-          : { queryInterval: Duration.minutes(1), totalTimeout: Duration.hours(1) },
+          : { queryInterval: Duration.minutes(1), totalTimeout: Duration.minutes(55) },
     });
     this.allowHostCommands(this.checkHandler);
     this.checkHandler.allow(['ec2:DescribeSubnets'], ['*']);
@@ -103,6 +105,7 @@ export class KmsUserSetup extends Construct {
         InstanceId: p.instanceId,
         HsmIp: p.hsmIp,
         TrustAnchor: p.trustAnchor,
+        CliPackageUrl: p.cliPackageUrl,
         AdminSecretName: p.adminSecretName,
         KmsUserSecretName: p.kmsUserSecretName,
         // Manual mode: the deploy waits this long for the commands to be run by hand, then says what is missing.

@@ -1,4 +1,4 @@
-import { CustomResource, DefaultStackSynthesizer, Fn, Stack } from 'aws-cdk-lib';
+import { CustomResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
@@ -11,11 +11,12 @@ export interface LabExpiryProps {
 
 /**
  * Deletes the stack it is in a set number of hours after it is deployed (or
- * after a deploy that changes the number of hours), through
- * an EventBridge Scheduler one-time schedule that calls CloudFormation's
- * DeleteStack: the same ordered teardown as `cdk destroy`, run by
- * CloudFormation with the role it deployed with. An abandoned lab stops
- * billing HSM hours; deploying the stack again resumes the lab, with a new expiry.
+ * after a deploy that changes the number of hours), through an EventBridge
+ * Scheduler schedule that calls CloudFormation's DeleteStack from then on,
+ * every 15 minutes until the stack is gone: the same ordered teardown as
+ * `cdk destroy`, run by CloudFormation with the role it deployed with. An
+ * abandoned lab stops billing HSM hours; deploying the stack again resumes
+ * the lab, with a new expiry. Call `outlast` so the schedule is deleted last.
  */
 export class LabExpiry extends Construct {
   readonly resource: CustomResource;
@@ -28,18 +29,8 @@ export class LabExpiry extends Construct {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
       description: `KMS Key Lab: deletes stack ${stack.stackName} when the lab expires`,
     });
+    // CloudFormation deletes with the service role the stack was deployed with: DeleteStack is all the schedule needs.
     schedulerRole.addToPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DeleteStack'], resources: [stack.stackId] }));
-    const synthesizer = stack.synthesizer;
-    if (synthesizer instanceof DefaultStackSynthesizer) {
-      // CloudFormation deletes with the role the stack was deployed with.
-      schedulerRole.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ['iam:PassRole'],
-          resources: [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)],
-          conditions: { StringEquals: { 'iam:PassedToService': 'cloudformation.amazonaws.com' } },
-        }),
-      );
-    }
 
     const handler = new LabHandler(this, 'Handler', {
       handler: 'lab-expiry',
@@ -60,5 +51,13 @@ export class LabExpiry extends Construct {
       },
     });
     this.expiresAt = this.resource.getAttString('ExpiresAt');
+  }
+
+  /**
+   * Makes `resource` depend on the expiry, so that a stack deletion removes the
+   * schedule after it: a deletion that stops half-way is asked for again.
+   */
+  outlast(resource: Construct): void {
+    resource.node.addDependency(this.resource);
   }
 }

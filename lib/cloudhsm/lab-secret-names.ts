@@ -1,9 +1,12 @@
-/** The names of the secrets scenario (d)'s handlers own: fixed per lab, so a repeated deploy finds them. */
-export function cloudHsmSecretNames(prefix: string) {
-  const base = `${prefix}/cloudhsm`;
+/**
+ * The names of the secrets scenario (d)'s handlers own. Each holds the cluster's
+ * id: a redeploy (after a destroy, the lab's expiry or a rolled-back first
+ * deploy) makes a new cluster, and so new secrets, instead of finding the old
+ * ones still in their recovery window and locked to roles that are gone.
+ */
+export function cloudHsmSecretNames(prefix: string, clusterId: string) {
+  const base = `${prefix}/cloudhsm/${clusterId}`;
   return {
-    /** Every secret of the scenario is under this; IAM grants name it with a trailing `*`. */
-    base,
     ca: `${base}/ca`,
     adminPassword: `${base}/admin-password`,
     kmsUserPassword: `${base}/kmsuser-password`,

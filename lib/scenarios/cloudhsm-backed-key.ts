@@ -40,17 +40,18 @@ export class CloudHsmBackedKey extends Construct {
     const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
     handler.allow(['kms:CreateKey'], ['*'], { StringEquals: { 'kms:KeyOrigin': 'AWS_CLOUDHSM' } });
     handler.allow(['kms:TagResource'], [anyKey], { StringEquals: { [`aws:RequestTag/${LAB_TAG}`]: props.labTags[LAB_TAG] } });
-    // The lab's own keys only, known by their tag: the key's id exists only once the handler has created it.
+    // Keys in a CloudHSM key store only. Not by tag: a new key's tags can take minutes to count for authorization,
+    // and CreateAlias (or the cleanup's ScheduleKeyDeletion) follows CreateKey at once.
     handler.allow(
       ['kms:DescribeKey', 'kms:PutKeyPolicy', 'kms:UpdateKeyDescription', 'kms:ScheduleKeyDeletion', 'kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'],
       [anyKey],
-      { StringEquals: { [`aws:ResourceTag/${LAB_TAG}`]: props.labTags[LAB_TAG] } },
+      { StringEquals: { 'kms:KeyOrigin': 'AWS_CLOUDHSM' } },
     );
     const alias = stack.formatArn({ service: 'kms', resource: 'alias', resourceName: props.aliasName.replace(/^alias\//, ''), arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     handler.allow(['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias', 'kms:DescribeKey'], [alias]);
     const role = handler.function.role!;
     acknowledgeWildcardResource(role, '*', 'kms:CreateKey accepts no resource ARN; the condition limits it to keys in a CloudHSM key store.');
-    acknowledgeWildcardResource(role, anyKey, "The key's id is unknown until it is created; the conditions limit every action to keys carrying this lab's tag.");
+    acknowledgeWildcardResource(role, anyKey, "The key's id is unknown until it is created; the conditions limit every action to keys in a CloudHSM key store (and tagging to this lab's tag).");
 
     this.resource = new CustomResource(this, 'Key', {
       serviceToken: handler.provider.serviceToken,

@@ -6,7 +6,6 @@ import { HsmClientHost } from '../cloudhsm/hsm-client-host';
 import { HsmCluster } from '../cloudhsm/hsm-cluster';
 import { HsmNetwork } from '../cloudhsm/hsm-network';
 import { KmsUserSetup } from '../cloudhsm/kms-user-setup';
-import { cloudHsmSecretNames } from '../cloudhsm/lab-secret-names';
 import { LabExpiry } from '../cloudhsm/lab-expiry';
 import { addKeyOutputs } from '../common/key-outputs';
 import { labTags } from '../common/lab-tags';
@@ -40,7 +39,6 @@ export class CloudHsmStack extends Stack {
     const c = props.config;
     const d = props.cloudHsm;
     const tags = labTags(c.prefix, c.owner);
-    const secrets = cloudHsmSecretNames(c.prefix);
 
     const cost = cloudHsmHourlyCost(d.hsmCount, d.clientInstanceType);
     Annotations.of(this).addWarningV2(
@@ -60,10 +58,10 @@ export class CloudHsmStack extends Stack {
       backupRetentionDays: d.backupRetentionDays,
       hsmCount: d.hsmCount,
       prefix: c.prefix,
-      caSecretName: secrets.ca,
       labTags: tags,
       adminArns: c.keyAdminArns,
     });
+    const secrets = this.cluster.secretNames;
     this.host = new HsmClientHost(this, 'ClientHost', {
       network: this.network,
       clusterSecurityGroupId: this.cluster.cluster.attrSecurityGroup,
@@ -79,6 +77,7 @@ export class CloudHsmStack extends Stack {
       hostRoleArn: this.host.role.roleArn,
       hsmIp: this.cluster.firstHsm.getAttString('EniIp'),
       trustAnchor: this.cluster.trustAnchor,
+      cliPackageUrl: d.cliPackageUrl,
       adminSecretName: secrets.adminPassword,
       kmsUserSecretName: secrets.kmsUserPassword,
       labTags: tags,
@@ -90,7 +89,8 @@ export class CloudHsmStack extends Stack {
 
     const aliasName = labAliases(c.prefix).cloudHsm;
     this.keyStore = new CloudHsmKeyStore(this, 'KeyStore', {
-      name: `${c.prefix}-cloudhsm`,
+      // With the cluster's id: a settings change that replaces the cluster makes a new store beside the old one.
+      name: `${c.prefix}-cloudhsm-${this.cluster.cluster.attrClusterId}`,
       clusterId: this.cluster.cluster.attrClusterId,
       trustAnchor: this.cluster.trustAnchor,
       kmsUserSecretName: secrets.kmsUserPassword,
@@ -111,6 +111,8 @@ export class CloudHsmStack extends Stack {
 
     if (d.labExpiryHours > 0) {
       this.expiry = new LabExpiry(this, 'Expiry', { hours: d.labExpiryHours, scheduleName: `${c.prefix}-cloudhsm-expiry` });
+      // The VPC is among the last things deleted: the schedule outlives everything that bills.
+      this.expiry.outlast(this.network.vpc);
       new CfnOutput(this, 'LabExpiresAt', { value: this.expiry.expiresAt, description: 'Scenario (d): when the CloudHSM stack deletes itself (UTC)' });
     }
     const out = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description: `Scenario (d): ${description}` });

@@ -186,23 +186,23 @@ describe('Create', () => {
     expect(world.commands).toHaveLength(1);
   });
 
-  test('a Create that fails after making the admin secret schedules it for deletion', async () => {
+  test('a Create that fails after making the admin secret deletes it', async () => {
     const lab = await buildLab(world, 'initialized');
     world.failNext('CreateSecret', 1, '5xx', 1);
     const outcome = await run(create(lab));
     expect(outcome.stage).toBe('onEvent');
-    expect(world.secrets.secrets.get(ADMIN_SECRET)!.deletedDate).toBeDefined();
+    expect(world.secrets.secrets.has(ADMIN_SECRET)).toBe(false);
     expect(world.secrets.billable()).toEqual([]);
   });
 });
 
 describe('Delete', () => {
-  test('schedules the deletion of both password secrets with a 7-day recovery window', async () => {
+  test('deletes both password secrets at once: they are useless once the cluster goes', async () => {
     const lab = await buildLab(world, 'initialized');
     await run(create(lab));
     const outcome = await run(remove(lab));
     expect(outcome.status).toBe('SUCCESS');
-    for (const name of [ADMIN_SECRET, KMSUSER_SECRET]) expect(world.secrets.secrets.get(name)!.recoveryWindowInDays).toBe(7);
+    for (const name of [ADMIN_SECRET, KMSUSER_SECRET]) expect(world.secrets.secrets.has(name)).toBe(false);
     expect(world.commands).toHaveLength(1);
   });
 

@@ -212,6 +212,26 @@ describe('manual mode', () => {
     expect(JSON.parse(waitingLines[0]).missing).toEqual(['kmsuser-everywhere']);
   });
 
+  test('before the cluster is activated it logs in to nothing, and names the activate command while it waits', async () => {
+    const lab = await labAt('initialized');
+    const outcome = await run(create(lab, { Mode: 'manual', ManualWaitMinutes: '10' }));
+    expect(outcome.stage).toBe('isComplete');
+    expect(outcome.error!.message).toContain('[cluster-active]');
+    expect(outcome.error!.message).toContain('cluster activate --password');
+    // Only the marker that starts the wait ran on the host: no user list, so no failed admin login.
+    expect(world.commands.map((c) => c.text)).toEqual(['true']);
+  });
+
+  test('an admin login that fails ends the wait at once, so the admin is not locked out by repeated tries', async () => {
+    const lab = await labAt('two-hsms');
+    world.secrets.putSecretValue({ SecretId: ADMIN_SECRET, SecretString: 'not-the-admin-password' });
+    const outcome = await run(create(lab, { Mode: 'manual' }));
+    expect(outcome.stage).toBe('isComplete');
+    expect(outcome.error!.message).toContain('logging in as admin failed');
+    expect(outcome.endedAt - outcome.startedAt).toBeLessThan(5 * MINUTE);
+    expect(world.commands.filter((c) => c.text.includes('user list'))).toHaveLength(1);
+  });
+
   test('passes once a person has created kmsuser by hand', async () => {
     const lab = await labAt('two-hsms', { kmsUser: false });
     const outcome = await runEvent(world, handler, create(lab, { Mode: 'manual' }), {

@@ -118,6 +118,18 @@ describe('Create', () => {
   });
 });
 
+describe('a refused CreateHsm', () => {
+  test('in onEvent, on a cluster that is not busy, fails at once with what to do', async () => {
+    const lab = await buildLab(world, 'cluster');
+    world.failNext('CreateHsm', 1, 'refused');
+    const outcome = await run(create(lab));
+    expect(outcome.stage).toBe('onEvent');
+    expect(outcome.error!.message).toContain(`CreateHsm at ${IP_A} in ${AZ_A} was refused`);
+    expect(outcome.error!.message).toContain('destroy the CloudHSM stack, then deploy');
+    expect(world.remainingHsms(lab.clusterId)).toEqual([]);
+  });
+});
+
 describe('failures leave no HSM behind', () => {
   test('an HSM that never becomes ACTIVE fails the deploy, naming its state, and is deleted at once', async () => {
     const lab = await buildLab(world, 'cluster');

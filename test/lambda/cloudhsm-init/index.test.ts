@@ -120,12 +120,12 @@ describe('Create', () => {
     expect(world.calls({ operation: 'InitializeCluster' })).toHaveLength(0);
   });
 
-  test('a Create that fails after making the CA secret schedules the secret for deletion', async () => {
+  test('a Create that fails after making the CA secret deletes it', async () => {
     const lab = await buildLab(world, 'first-hsm');
     world.failNext('PutSecretValue', 1, '5xx');
     const outcome = await run(create(lab));
     expect(outcome.stage).toBe('onEvent');
-    expect(world.secrets.secrets.get(CA_SECRET)!.deletedDate).toBeDefined();
+    expect(world.secrets.secrets.has(CA_SECRET)).toBe(false);
     expect(world.secrets.billable()).toEqual([]);
   });
 
@@ -168,15 +168,13 @@ describe('Create', () => {
 });
 
 describe('Delete', () => {
-  test("schedules the CA secret's deletion with a 7-day recovery window and leaves the cluster alone", async () => {
+  test('deletes the CA secret at once (it belongs to this cluster alone) and leaves the cluster alone', async () => {
     const lab = await buildLab(world, 'first-hsm');
     await run(create(lab));
     const mark = world.journal.length;
     const outcome = await run(remove(lab));
     expect(outcome.status).toBe('SUCCESS');
-    const secret = world.secrets.secrets.get(CA_SECRET)!;
-    expect(secret.recoveryWindowInDays).toBe(7);
-    expect(secret.deletedDate!.getTime()).toBe(world.now);
+    expect(world.secrets.secrets.has(CA_SECRET)).toBe(false);
     expect(world.journal.slice(mark).filter((c) => c.service === 'cloudhsm')).toEqual([]);
     expect(lab.cluster.state).toBe('INITIALIZED');
   });

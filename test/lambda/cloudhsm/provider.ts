@@ -133,12 +133,12 @@ export async function runTogether(world: World, resources: { handler: LifecycleH
  * tests poll as a deploy does.
  */
 export const LAB_WAITS = {
-  'cloudhsm-hsm': { queryIntervalMs: 60 * SECOND, totalTimeoutMs: HOUR },
+  'cloudhsm-hsm': { queryIntervalMs: 60 * SECOND, totalTimeoutMs: 55 * 60 * SECOND },
   'cloudhsm-init': { queryIntervalMs: 30 * SECOND, totalTimeoutMs: 30 * 60 * SECOND },
   'cloudhsm-activate': { queryIntervalMs: 20 * SECOND, totalTimeoutMs: 40 * 60 * SECOND },
   'cloudhsm-check-automated': { queryIntervalMs: 15 * SECOND, totalTimeoutMs: 15 * 60 * SECOND },
-  'cloudhsm-check-manual': { queryIntervalMs: 60 * SECOND, totalTimeoutMs: HOUR },
-  'custom-key-store': { queryIntervalMs: 30 * SECOND, totalTimeoutMs: HOUR },
+  'cloudhsm-check-manual': { queryIntervalMs: 60 * SECOND, totalTimeoutMs: 55 * 60 * SECOND },
+  'custom-key-store': { queryIntervalMs: 30 * SECOND, totalTimeoutMs: 55 * 60 * SECOND },
 } as const satisfies Record<string, WaitOptions>;
 
 /**

@@ -60,7 +60,7 @@ test('destroy leaves no HSM, a disconnected key store waiting for its key, and n
   const cluster = [...world.clusters.values()][0];
   expect(world.remainingHsms(cluster.clusterId)).toEqual([]);
   expect([...world.stores.values()]).toEqual([expect.objectContaining({ state: 'DISCONNECTED', enis: [] })]);
-  expect([...world.stores.values()][0].name).toMatch(/^kms-key-lab-cloudhsm-delete-after-\d{4}-\d{2}-\d{2}$/);
+  expect([...world.stores.values()][0].name).toMatch(/^kms-key-lab-cloudhsm-cluster-[a-z0-9]+-delete-after-\d{4}-\d{2}-\d{2}$/);
   expect([...world.keys.values()].map((k) => k.state)).toEqual(['PendingDeletion']);
   expect(world.secrets.billable()).toEqual([]);
   expect(world.schedules.size).toBe(0);

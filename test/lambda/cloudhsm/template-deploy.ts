@@ -124,13 +124,25 @@ export class TemplateDeployer {
     const startedAt = this.world.now;
     const rows: TimelineRow[] = [];
     for (;;) {
-      for (const s of this.slots.values()) {
-        if (s.state === 'waiting' && prerequisites(s).every((d) => this.slots.get(d)!.state === 'done')) await this.begin(s, requestType);
+      // Again until nothing more starts: a resource done within begin() frees others at once.
+      for (let started = true; started; ) {
+        started = false;
+        for (const s of this.slots.values()) {
+          if (s.state === 'waiting' && prerequisites(s).every((d) => this.slots.get(d)!.state === 'done')) {
+            await this.begin(s, requestType);
+            started = true;
+          }
+        }
       }
       const failed = [...this.slots.values()].find((s) => s.state === 'failed');
       if (failed) return { ok: false, failure: `${failed.id}: ${failed.data.error}`, rows, startedAt, endedAt: this.world.now, physicalIds: this.physicalIds() };
       const running = [...this.slots.values()].filter((s) => s.state === 'running');
-      if (running.length === 0) break;
+      if (running.length === 0) {
+        // Nothing runs, yet something never started: it waits for something that will never be done.
+        const stuck = [...this.slots.values()].filter((s) => s.state === 'waiting').map((s) => s.id);
+        if (stuck.length) return { ok: false, failure: `never started: ${stuck.join(', ')}`, rows, startedAt, endedAt: this.world.now, physicalIds: this.physicalIds() };
+        break;
+      }
       const nextAt = Math.min(...running.map((s) => s.nextAt!));
       if (nextAt > this.world.now) this.world.advance(nextAt - this.world.now);
       for (const s of running.filter((x) => x.nextAt! <= this.world.now)) {

@@ -273,6 +273,8 @@ export interface FakeSchedule {
   input: Record<string, any>;
   version: number;
   fireAt?: number;
+  /** A recurring schedule's period; undefined for a one-time one. */
+  everyMs?: number;
 }
 
 // ---------------------------------------------------------------- Secrets Manager
@@ -291,8 +293,22 @@ export class WorldSecrets extends FakeSecrets {
   }
 
   /** The values every live or scheduled secret holds: what must never show up anywhere else. */
+  /** Every value any secret has held, deleted ones included: what must never appear anywhere else. */
   values(): string[] {
-    return [...this.secrets.values()].map((s) => s.string).filter((v): v is string => typeof v === 'string' && v.length > 0);
+    return [...this.everHeld];
+  }
+
+  private readonly everHeld = new Set<string>();
+
+  /** Notes every value as it is written, so secrets deleted at once still count. */
+  override add(name: string, value: Parameters<FakeSecrets['add']>[1] = {}) {
+    if (value.string) this.everHeld.add(value.string);
+    return super.add(name, value);
+  }
+
+  override putSecretValue(input: { SecretId?: string; SecretString?: string }) {
+    if (input.SecretString) this.everHeld.add(input.SecretString);
+    return super.putSecretValue(input);
   }
 }
 
@@ -879,6 +895,9 @@ export class World {
       let m: RegExpExecArray | null;
       if (line === 'set -euo pipefail' || line === 'set +x') continue;
       if (line.startsWith('for i in $(seq 1 60); do [ -x ')) continue; // waits for the CLI
+      // Installs the CLI when the boot did not: a host whose user data failed gets it here (the fault cliMissing
+      // stands for a host where even this fails, the download being out of reach).
+      if (/^\[ -x \S+ \] \|\| for i in 1 2 3; do dnf install -y '[^']+' >\/dev\/null && break; sleep 15; done$/.test(line)) continue;
       if ((m = /^\[ -x \S+ \] \|\| \{ echo "([^"]*)" >&2; exit (\d+); \}$/.exec(line))) {
         if (this.faults.cliMissing) {
           err.push(m[1]);
@@ -1245,14 +1264,20 @@ export class World {
 
   // -------------------------------------------------------------- Scheduler
 
-  private scheduleInput(input: Record<string, any>) {
+  /** When the schedule first fires, and how often after that (undefined: once). */
+  private scheduleInput(input: Record<string, any>): { fireAt?: number; everyMs?: number } {
     if (!/^[0-9a-zA-Z-_.]{1,64}$/.test(input.Name ?? '')) throw serviceError('ValidationException', `Invalid schedule name ${input.Name}.`);
     if (!input.FlexibleTimeWindow?.Mode) throw serviceError('ValidationException', 'FlexibleTimeWindow is required.');
     if (!input.Target?.Arn || !input.Target?.RoleArn) throw serviceError('ValidationException', 'Target.Arn and Target.RoleArn are required.');
+    if ((input.ScheduleExpressionTimezone ?? 'UTC') !== 'UTC') throw serviceError('ValidationException', 'This fake models UTC schedules only.');
     const at = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/.exec(input.ScheduleExpression ?? '');
-    if (!at && !/^(rate|cron)\(.+\)$/.test(input.ScheduleExpression ?? '')) throw serviceError('ValidationException', `Invalid ScheduleExpression ${input.ScheduleExpression}.`);
-    if (at && (input.ScheduleExpressionTimezone ?? 'UTC') !== 'UTC') throw serviceError('ValidationException', 'This fake models UTC one-time schedules only.');
-    return at ? Date.parse(`${at[1]}Z`) : undefined;
+    if (at) return { fireAt: Date.parse(`${at[1]}Z`) };
+    const rate = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(input.ScheduleExpression ?? '');
+    if (!rate) throw serviceError('ValidationException', `Invalid ScheduleExpression ${input.ScheduleExpression}.`);
+    if (input.ActionAfterCompletion === 'DELETE') throw serviceError('ValidationException', 'ActionAfterCompletion DELETE is for one-time schedules.');
+    const everyMs = Number(rate[1]) * (rate[2].startsWith('hour') ? HOUR : MINUTE);
+    const start = input.StartDate ? new Date(input.StartDate).getTime() : this.now;
+    return { fireAt: Math.max(start, this.now), everyMs };
   }
 
   private arm(schedule: FakeSchedule): void {
@@ -1260,29 +1285,35 @@ export class World {
     const version = schedule.version;
     this.schedule(Math.max(0, schedule.fireAt - this.now), () => {
       if (this.schedules.get(schedule.name) !== schedule || schedule.version !== version) return;
+      // Timers run lazily, when the world is next looked at: the firing happened at its due time, not now.
+      const firedAt = schedule.fireAt!;
       if (schedule.input.Target.Arn === 'arn:aws:scheduler:::aws-sdk:cloudformation:deleteStack') {
-        this.deletedStacks.push({ stackName: JSON.parse(schedule.input.Target.Input).StackName, at: this.now });
+        this.deletedStacks.push({ stackName: JSON.parse(schedule.input.Target.Input).StackName, at: firedAt });
       }
-      if (schedule.input.ActionAfterCompletion === 'DELETE') this.schedules.delete(schedule.name);
+      if (schedule.everyMs) {
+        schedule.fireAt = firedAt + schedule.everyMs;
+        this.arm(schedule);
+      } else if (schedule.input.ActionAfterCompletion === 'DELETE') this.schedules.delete(schedule.name);
     });
   }
 
   createSchedule(input: Record<string, any>) {
-    const fireAt = this.scheduleInput(input);
+    const { fireAt, everyMs } = this.scheduleInput(input);
     if (this.schedules.has(input.Name)) throw serviceError('ConflictException', `Schedule ${input.Name} already exists.`);
-    const schedule: FakeSchedule = { name: input.Name, input: { ...input }, version: 1, fireAt };
+    const schedule: FakeSchedule = { name: input.Name, input: { ...input }, version: 1, fireAt, everyMs };
     this.schedules.set(input.Name, schedule);
     this.arm(schedule);
     return { ScheduleArn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${input.Name}` };
   }
 
   updateSchedule(input: Record<string, any>) {
-    const fireAt = this.scheduleInput(input);
+    const { fireAt, everyMs } = this.scheduleInput(input);
     const schedule = this.schedules.get(input.Name);
     if (!schedule) throw serviceError('ResourceNotFoundException', `Schedule ${input.Name} does not exist.`);
     schedule.input = { ...input };
     schedule.version++;
     schedule.fireAt = fireAt;
+    schedule.everyMs = everyMs;
     this.arm(schedule);
     return { ScheduleArn: `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule/default/${input.Name}` };
   }

@@ -242,8 +242,14 @@ export class FakeSecrets {
     return { ARN: s.arn };
   }
 
-  deleteSecret(input: { SecretId?: string; RecoveryWindowInDays?: number }, now = new Date()) {
+  deleteSecret(input: { SecretId?: string; RecoveryWindowInDays?: number; ForceDeleteWithoutRecovery?: boolean }, now = new Date()) {
     const s = this.secret(input.SecretId);
+    if (input.ForceDeleteWithoutRecovery) {
+      if (input.RecoveryWindowInDays !== undefined) throw serviceError('InvalidParameterException', 'You can’t use ForceDeleteWithoutRecovery with RecoveryWindowInDays.');
+      // Gone at once, scheduled or not: nothing is left to bill or to restore.
+      this.byName.delete(s.name);
+      return { ARN: s.arn, DeletionDate: now };
+    }
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'already scheduled for deletion');
     s.deletedDate = now;
     s.recoveryWindowInDays = input.RecoveryWindowInDays;

@@ -30,27 +30,35 @@ const run = (event: ReturnType<typeof cfnEvent>) => runEvent(world, handler, eve
 const remove = () => cfnEvent('Delete', props(), { physicalId: 'kms-key-lab-cloudhsm-expiry' });
 
 describe('Create', () => {
-  test('creates a one-time UTC schedule at deploy time plus the hours, targeting CloudFormation DeleteStack', async () => {
+  test('schedules CloudFormation DeleteStack from deploy time plus the hours, asking again every 15 minutes', async () => {
     world.advance(25 * SECOND);
     const outcome = await run(cfnEvent('Create', props()));
     expect(outcome).toMatchObject({ status: 'SUCCESS', physicalId: 'kms-key-lab-cloudhsm-expiry', data: { ExpiresAt: '2030-06-01T16:01:00Z' } });
     const schedule = world.getSchedule({ Name: 'kms-key-lab-cloudhsm-expiry' });
     expect(schedule).toMatchObject({
-      ScheduleExpression: 'at(2030-06-01T16:01:00)',
+      ScheduleExpression: 'rate(15 minutes)',
+      StartDate: new Date('2030-06-01T16:01:00Z'),
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
-      ActionAfterCompletion: 'DELETE',
       Target: { Arn: 'arn:aws:scheduler:::aws-sdk:cloudformation:deleteStack', RoleArn: ROLE, Input: JSON.stringify({ StackName: 'kms-key-lab-cloudhsm' }) },
     });
+    expect(schedule.ActionAfterCompletion).toBeUndefined();
     expect(schedule.Description).toBe('KMS Key Lab: deletes stack kms-key-lab-cloudhsm at 2030-06-01T16:01:00Z so its HSMs stop billing');
   });
 
-  test('when the time comes the schedule deletes the stack, then removes itself', async () => {
+  test('when the time comes it asks for the stack deletion, and again every 15 minutes until the stack deletes the schedule', async () => {
     await run(cfnEvent('Create', props()));
     world.advance(8 * HOUR - MINUTE);
     expect(world.deletedStacks).toEqual([]);
     world.advance(MINUTE);
     expect(world.deletedStacks).toEqual([{ stackName: 'kms-key-lab-cloudhsm', at: START + 8 * HOUR }]);
+    // A DeleteStack refused during an update is asked for again.
+    world.advance(30 * MINUTE);
+    expect(world.deletedStacks.map((d) => d.at)).toEqual([START + 8 * HOUR, START + 8 * HOUR + 15 * MINUTE, START + 8 * HOUR + 30 * MINUTE]);
+    // The stack's deletion reaches this resource last, and the schedule goes with it.
+    await run(remove());
+    world.advance(HOUR);
+    expect(world.deletedStacks).toHaveLength(3);
     expect(world.schedules.size).toBe(0);
   });
 
@@ -72,7 +80,7 @@ describe('Create', () => {
     world.advance(HOUR);
     const updated = await run(cfnEvent('Update', props({ Hours: '2' }), { physicalId: 'kms-key-lab-cloudhsm-expiry', oldProperties: props() }));
     expect(updated.data.ExpiresAt).toBe('2030-06-01T11:00:00Z');
-    expect(world.getSchedule({ Name: 'kms-key-lab-cloudhsm-expiry' }).ScheduleExpression).toBe('at(2030-06-01T11:00:00)');
+    expect(world.getSchedule({ Name: 'kms-key-lab-cloudhsm-expiry' }).StartDate).toEqual(new Date('2030-06-01T11:00:00Z'));
   });
 
   test('AccessDenied while the role propagates is waited out', async () => {
@@ -91,10 +99,9 @@ describe('Delete', () => {
     expect(world.schedules.size).toBe(0);
   });
 
-  test('succeeds when the schedule already ran and removed itself', async () => {
+  test('succeeds when the schedule is already gone (removed by hand)', async () => {
     await run(cfnEvent('Create', props()));
-    world.advance(9 * HOUR);
-    expect(world.schedules.size).toBe(0);
+    world.deleteSchedule({ Name: 'kms-key-lab-cloudhsm-expiry' });
     const outcome = await run(remove());
     expect(outcome.status).toBe('SUCCESS');
     expect(world.calls({ operation: 'DeleteSchedule' })).toHaveLength(1);

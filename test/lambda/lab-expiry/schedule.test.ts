@@ -2,11 +2,11 @@ import { deleteStackTarget, expiryAt } from '../../../lambda/lab-expiry/schedule
 
 describe('expiryAt', () => {
   test('adds the hours and rounds up to the next whole minute, in UTC', () => {
-    expect(expiryAt(new Date('2030-06-01T08:00:25.500Z'), 8)).toEqual({ expression: 'at(2030-06-01T16:01:00)', expiresAt: '2030-06-01T16:01:00Z' });
+    expect(expiryAt(new Date('2030-06-01T08:00:25.500Z'), 8)).toEqual({ startDate: new Date('2030-06-01T16:01:00Z'), expiresAt: '2030-06-01T16:01:00Z' });
   });
 
   test('a time already on the minute stays as it is', () => {
-    expect(expiryAt(new Date('2030-06-01T08:00:00Z'), 1)).toEqual({ expression: 'at(2030-06-01T09:00:00)', expiresAt: '2030-06-01T09:00:00Z' });
+    expect(expiryAt(new Date('2030-06-01T08:00:00Z'), 1)).toEqual({ startDate: new Date('2030-06-01T09:00:00Z'), expiresAt: '2030-06-01T09:00:00Z' });
   });
 
   test('crosses midnight and month ends', () => {

@@ -1,0 +1,72 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { KMS } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+import { ApiCallCounter, countCalls } from './api-call-counter';
+
+/** Temporary credentials from AssumeRole, to act as another principal. */
+export interface RoleCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
+}
+
+/**
+ * Every SDK client the CLI uses, one per service, Region and identity, each
+ * counted. Each is given the Region of the lab stack it reads (so AWS_REGION
+ * does not move the lab) and --profile; everything else is the SDK's default
+ * configuration, so AWS_ENDPOINT_URL*, AWS_MAX_ATTEMPTS and the credential
+ * chain behave as they do for any SDK program.
+ */
+export class AwsClients {
+  readonly counter = new ApiCallCounter();
+  private readonly cache = new Map<string, unknown>();
+
+  constructor(private readonly profile?: string) {}
+
+  /**
+   * The KMS aggregate client (a KMSClient with one method per operation):
+   * the Encryption SDK keyrings call `generateDataKey`/`decrypt` on it.
+   */
+  kms(region: string, credentials?: RoleCredentials): KMS {
+    return this.client(`kms|${region}|${credentials?.accessKeyId ?? ''}`, () => new KMS(this.config(region, credentials)));
+  }
+
+  cloudFormation(region: string): CloudFormationClient {
+    return this.client(`cfn|${region}`, () => new CloudFormationClient(this.config(region)));
+  }
+
+  sts(region: string): STSClient {
+    return this.client(`sts|${region}`, () => new STSClient(this.config(region)));
+  }
+
+  cloudTrail(region: string): CloudTrailClient {
+    return this.client(`cloudtrail|${region}`, () => new CloudTrailClient(this.config(region)));
+  }
+
+  secretsManager(region: string): SecretsManagerClient {
+    return this.client(`secrets|${region}`, () => new SecretsManagerClient(this.config(region)));
+  }
+
+  cloudHsm(region: string): CloudHSMV2Client {
+    // This older client's config type has no `profile`, but its default credential chain reads it from the config it is given.
+    return this.client(`cloudhsm|${region}`, () => new CloudHSMV2Client(this.config(region) as ConstructorParameters<typeof CloudHSMV2Client>[0]));
+  }
+
+  private config(region: string, credentials?: RoleCredentials) {
+    if (credentials) return { region, credentials };
+    return this.profile ? { region, profile: this.profile } : { region };
+  }
+
+  private client<C extends { send(command: unknown, ...rest: unknown[]): unknown }>(key: string, create: () => C): C {
+    let client = this.cache.get(key) as C | undefined;
+    if (!client) {
+      client = countCalls(create(), this.counter);
+      this.cache.set(key, client);
+    }
+    return client;
+  }
+}

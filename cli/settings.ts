@@ -1,0 +1,85 @@
+import { UsageError } from './errors';
+
+/** Which lab the CLI talks to, and as whom. */
+export interface LabSettings {
+  readonly prefix: string;
+  readonly primaryRegion: string;
+  readonly secondaryRegion: string;
+  /** AWS profile for every SDK client; unset: the SDK's default chain (AWS_PROFILE included). */
+  readonly profile?: string;
+}
+
+/** Where settings come from, lowest precedence first: defaults, cdk.json's context, `-c key=value`, then --prefix. */
+export interface SettingsInput {
+  /** The "context" object of cdk.json, if there is one. */
+  readonly cdkContext?: Readonly<Record<string, unknown>>;
+  /** Every `-c`/`--context` value, as typed. */
+  readonly contextArgs?: readonly string[];
+  readonly prefix?: string;
+  readonly profile?: string;
+}
+
+/** The CDK app's own defaults (lib/config/settings.ts), repeated here because the CLI must not load aws-cdk-lib. */
+export const DEFAULT_SETTINGS = { prefix: 'kms-key-lab', primaryRegion: 'ap-southeast-1', secondaryRegion: 'ap-southeast-2' } as const;
+
+/** The same rules as the CDK app's settings, so the CLI accepts exactly the labs that synth accepts. */
+const RULES = {
+  prefix: {
+    pattern: /^[A-Za-z][A-Za-z0-9-]{1,31}$/,
+    accepted: '2 to 32 letters, digits or hyphens, starting with a letter, not "aws"',
+  },
+  primaryRegion: { pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, accepted: 'an AWS Region code such as ap-southeast-1' },
+  secondaryRegion: { pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$/, accepted: 'an AWS Region code such as ap-southeast-2' },
+} as const;
+
+type Key = keyof typeof RULES;
+
+/**
+ * `-c key=value` as cdk reads it: split at the first "=", so values may hold
+ * more; a later value for the same key wins.
+ */
+export function parseContextArgs(args: readonly string[]): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const arg of args) {
+    const at = arg.indexOf('=');
+    if (at <= 0) throw new UsageError(`-c "${arg}" is not key=value. What to do: write it as -c key=value, e.g. -c prefix=my-lab.`);
+    context[arg.slice(0, at).trim()] = arg.slice(at + 1);
+  }
+  return context;
+}
+
+/** Resolves and validates the lab's settings; every invalid one is named in a single UsageError. */
+export function resolveSettings(input: SettingsInput): LabSettings {
+  const merged: Record<string, unknown> = {
+    ...DEFAULT_SETTINGS,
+    ...pick(input.cdkContext ?? {}),
+    ...pick(parseContextArgs(input.contextArgs ?? [])),
+    ...(input.prefix !== undefined ? { prefix: input.prefix } : {}),
+  };
+  const problems: string[] = [];
+  const value = (key: Key): string => {
+    const raw = merged[key];
+    const text = typeof raw === 'string' ? raw.trim() : raw;
+    const rule = RULES[key];
+    if (typeof text !== 'string' || !rule.pattern.test(text) || (key === 'prefix' && text.toLowerCase() === 'aws')) {
+      problems.push(`"${key}" is ${JSON.stringify(raw)}, but accepts ${rule.accepted}`);
+    }
+    return String(text);
+  };
+  const settings = { prefix: value('prefix'), primaryRegion: value('primaryRegion'), secondaryRegion: value('secondaryRegion') };
+  if (problems.length === 0 && settings.primaryRegion === settings.secondaryRegion) {
+    problems.push(`"primaryRegion" and "secondaryRegion" are both ${settings.primaryRegion}, but must differ`);
+  }
+  if (input.profile !== undefined && input.profile.trim() === '') problems.push('--profile is empty, but needs a profile name');
+  if (problems.length > 0) {
+    throw new UsageError(
+      `Invalid setting${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}. What to do: fix them in cdk.json's "context" or on the command line (-c key=value, --prefix).`,
+    );
+  }
+  return { ...settings, ...(input.profile ? { profile: input.profile.trim() } : {}) };
+}
+
+/** Only the keys the CLI uses; cdk.json holds many more, which synth validates. */
+function pick(context: Readonly<Record<string, unknown>>): Partial<Record<Key, unknown>> {
+  return Object.fromEntries(Object.entries(context).filter(([key, raw]) => key in RULES && raw !== undefined));
+}

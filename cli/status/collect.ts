@@ -1,0 +1,164 @@
+import { DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
+import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { AwsClients } from '../aws/clients';
+import { describeLab } from '../aws/describe-lab';
+import { awsCall, CliError } from '../errors';
+import { explainError, isCredentialsProblem } from '../error-messages';
+import { findKey, KEY_SPECS, LabDeployment, LabKey, labStacks, missingOutputsMessage, StackRole } from '../lab-stacks';
+import { LabSettings } from '../settings';
+import { CloudHsmStatus, estimateHsmHours, KeyStatus, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
+
+/** Collects the failures of optional reads; a credentials problem would repeat on every call, so it ends the command. */
+class Problems {
+  readonly paragraphs: string[] = [];
+
+  async attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (isCredentialsProblem(error)) throw new CliError(explainError(error));
+      this.paragraphs.push(explainError(error));
+      return undefined;
+    }
+  }
+}
+
+/** States in which rotation is moot, and in which KMS may refuse GetKeyRotationStatus. */
+const NO_ROTATION_STATES = ['PendingDeletion', 'PendingReplicaDeletion', 'Unavailable', 'Creating'];
+
+async function keyStatus(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus> {
+  const kms = clients.kms(key.region);
+  const call = (operation: string) => ({ operation, region: key.region, resource: key.keyArn });
+  const described = await problems.attempt(() => awsCall(call('DescribeKey'), () => kms.send(new DescribeKeyCommand({ KeyId: key.keyArn }))));
+  const meta = described?.KeyMetadata;
+  const state = meta?.KeyState ?? 'unknown';
+  let rotation: { enabled?: boolean; periodDays?: number; next?: Date } = {};
+  if (meta?.Origin === 'AWS_KMS' && !NO_ROTATION_STATES.includes(state)) {
+    const answer = await problems.attempt(() =>
+      awsCall(call('GetKeyRotationStatus'), () => kms.send(new GetKeyRotationStatusCommand({ KeyId: key.keyArn }))),
+    );
+    if (answer) rotation = { enabled: answer.KeyRotationEnabled, periodDays: answer.RotationPeriodInDays, next: answer.NextRotationDate };
+  }
+  return {
+    scenario: key.scenario,
+    where: key.where,
+    region: key.region,
+    keyArn: key.keyArn,
+    alias: key.alias,
+    state,
+    enabled: meta?.Enabled,
+    origin: meta?.Origin,
+    multiRegion: meta?.MultiRegionConfiguration?.MultiRegionKeyType,
+    rotation: meta ? rotationText({ origin: meta.Origin, state, ...rotation }) : 'unknown',
+    deletionDate: meta?.DeletionDate?.toISOString(),
+  };
+}
+
+/**
+ * The newest CloudTrail event that names the key. LookupEvents allows two
+ * requests a second per Region, so the caller asks for one key at a time.
+ */
+async function lastUsed(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus['lastUsed']> {
+  const answer = await problems.attempt(() =>
+    awsCall({ operation: 'LookupEvents', region: key.region, resource: key.keyArn }, () =>
+      clients.cloudTrail(key.region).send(
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.keyArn }], MaxResults: 1 }),
+      ),
+    ),
+  );
+  const event = answer?.Events?.[0];
+  return event?.EventTime ? { at: event.EventTime.toISOString(), event: event.EventName ?? 'unknown event' } : undefined;
+}
+
+async function cloudHsmStatus(clients: AwsClients, deployment: LabDeployment, now: Date, problems: Problems): Promise<CloudHsmStatus | undefined> {
+  const stack = deployment.cloudhsm;
+  if (!stack) return undefined;
+  const { CustomKeyStoreId: keyStoreId, ClusterId: clusterId, LabExpiresAt: expiresAt } = stack.outputs;
+  const [store, clusters] = await Promise.all([
+    keyStoreId
+      ? problems.attempt(() =>
+          awsCall({ operation: 'DescribeCustomKeyStores', region: stack.region, resource: keyStoreId }, () =>
+            clients.kms(stack.region).send(new DescribeCustomKeyStoresCommand({ CustomKeyStoreId: keyStoreId })),
+          ),
+        )
+      : undefined,
+    clusterId
+      ? problems.attempt(() =>
+          awsCall({ operation: 'DescribeClusters', region: stack.region, resource: clusterId }, () =>
+            clients.cloudHsm(stack.region).send(new DescribeClustersCommand({ Filters: { clusterIds: [clusterId] } })),
+          ),
+        )
+      : undefined,
+  ]);
+  const s = store?.CustomKeyStores?.[0];
+  const cluster = clusters?.Clusters?.[0];
+  const hsmCount = cluster?.Hsms?.length;
+  return {
+    keyStoreId,
+    connectionState: s?.ConnectionState,
+    connectionErrorCode: s?.ConnectionErrorCode,
+    expiresAt,
+    clusterId,
+    clusterState: cluster?.State,
+    hsmCount,
+    hsmHoursEstimate: hsmCount === undefined ? undefined : estimateHsmHours(cluster?.CreateTimestamp, hsmCount, now),
+  };
+}
+
+async function escrowSecret(clients: AwsClients, deployment: LabDeployment, problems: Problems) {
+  const name = deployment.primary?.outputs.ImportedMaterialEscrowSecretName;
+  if (!name || !deployment.primary) return [];
+  const region = deployment.primary.region;
+  const answer = await problems.attempt(() =>
+    awsCall({ operation: 'DescribeSecret', region, resource: name }, () => clients.secretsManager(region).send(new DescribeSecretCommand({ SecretId: name }))),
+  );
+  return [{ name, region, deletedDate: answer?.DeletedDate?.toISOString() }];
+}
+
+/** Reads what is deployed; only Describe, Get and Lookup calls. */
+export async function collectStatus(settings: LabSettings, now: Date, clients = new AwsClients(settings.profile)): Promise<StatusReport> {
+  const deployment = await describeLab(clients, settings);
+  const problems = new Problems();
+  const refs = labStacks(settings);
+  const stacks: StackStatus[] = (Object.keys(refs) as StackRole[]).map((role) => {
+    const d = deployment[role];
+    return { ...refs[role], status: d?.status ?? 'NOT_DEPLOYED', lastUpdated: d?.lastUpdated?.toISOString() };
+  });
+
+  const keys: LabKey[] = [];
+  for (const spec of KEY_SPECS) {
+    const found = findKey(deployment, spec);
+    if (found && 'missing' in found) problems.paragraphs.push(missingOutputsMessage(found.stack, found.missing));
+    else if (found) keys.push(found.key);
+  }
+  const regions = [...new Set(keys.map((k) => k.region))];
+  const [statuses, usedByRegion, cloudHsm, secrets] = await Promise.all([
+    Promise.all(keys.map((k) => keyStatus(clients, k, problems))),
+    Promise.all(
+      regions.map(async (region) => {
+        const found = new Map<string, KeyStatus['lastUsed']>();
+        for (const key of keys.filter((k) => k.region === region)) found.set(key.keyArn, await lastUsed(clients, key, problems));
+        return found;
+      }),
+    ),
+    cloudHsmStatus(clients, deployment, now, problems),
+    escrowSecret(clients, deployment, problems),
+  ]);
+  const used = new Map(usedByRegion.flatMap((m) => [...m]));
+  const keyStatuses = statuses.map((k) => ({ ...k, lastUsed: used.get(k.keyArn) }));
+
+  return {
+    schemaVersion: 1,
+    prefix: settings.prefix,
+    regions: { primary: settings.primaryRegion, secondary: settings.secondaryRegion },
+    generatedAt: now.toISOString(),
+    stacks,
+    keys: keyStatuses,
+    ...(cloudHsm ? { cloudHsm } : {}),
+    pendingDeletion: pendingDeletions(keyStatuses, secrets),
+    problems: problems.paragraphs,
+    apiCalls: clients.counter.total,
+  };
+}

@@ -1,0 +1,76 @@
+import { renderTable } from '../render/table';
+import { lastUsedText, StatusReport } from './report';
+
+const keyLabel = (scenario: string, where: string) => `(${scenario}) ${scenario === 'b' && where === 'secondary' ? 'replica' : where}`;
+
+/** The human form of the status: stacks, keys, scenario (d), then what is pending deletion. */
+export function renderStatusText(report: StatusReport, now: Date): string {
+  const parts: string[] = [`KMS Key Lab "${report.prefix}": primary ${report.regions.primary}, secondary ${report.regions.secondary}\n`];
+
+  parts.push(
+    'Stacks\n' +
+      renderTable(
+        ['STACK', 'REGION', 'STATUS', 'LAST UPDATED'],
+        report.stacks.map((s) => [s.name, s.region, s.status, s.lastUpdated ?? '']),
+        '  ',
+      ),
+  );
+
+  if (report.keys.length > 0) {
+    parts.push(
+      'Keys\n' +
+        renderTable(
+          ['KEY', 'REGION', 'STATE', 'ORIGIN', 'ROTATION', 'DELETION', 'LAST USED', 'ARN'],
+          report.keys.map((k) => [
+            keyLabel(k.scenario, k.where),
+            k.region,
+            k.state,
+            k.origin ?? '',
+            k.rotation,
+            k.deletionDate ?? '',
+            lastUsedText(k.lastUsed, now),
+            k.keyArn,
+          ]),
+          '  ',
+        ),
+    );
+  } else {
+    parts.push('Keys\n  none: no lab stack is deployed\n');
+  }
+
+  const d = report.cloudHsm;
+  if (d) {
+    const store = `${d.keyStoreId ?? 'no key store output'}: ${d.connectionState ?? 'unknown'}${d.connectionErrorCode ? ` (${d.connectionErrorCode})` : ''}`;
+    const hours =
+      d.hsmHoursEstimate === undefined
+        ? 'unknown'
+        : `about ${d.hsmHoursEstimate} HSM-hours so far (estimate, an upper bound: ${d.hsmCount} HSM${d.hsmCount === 1 ? '' : 's'} × hours since the cluster was created)`;
+    parts.push(
+      'CloudHSM (d)\n' +
+        `  key store  ${store}\n` +
+        `  cluster    ${d.clusterId ?? 'unknown'}: ${d.clusterState ?? 'unknown'}, ${d.hsmCount ?? '?'} HSM(s)\n` +
+        `  HSM use    ${hours}\n` +
+        `  expires    ${d.expiresAt ?? 'never: labExpiryHours is 0, destroy it yourself'}\n`,
+    );
+  }
+
+  parts.push(
+    'Pending deletion\n' +
+      (report.pendingDeletion.length === 0
+        ? '  nothing\n'
+        : renderTable(
+            ['WHAT', 'REGION', 'WHEN'],
+            report.pendingDeletion.map((p) => [
+              `${p.kind} ${p.name}`,
+              p.region,
+              p.dateMeaning === 'deleted-on' ? `deleted on ${p.date}` : `scheduled on ${p.date} (deleted when its recovery window, up to 30 days, ends)`,
+            ]),
+            '  ',
+          )),
+  );
+  return parts.join('\n') + `\n${report.apiCalls} AWS API call${report.apiCalls === 1 ? '' : 's'}\n`;
+}
+
+export function renderStatusJson(report: StatusReport): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}

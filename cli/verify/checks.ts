@@ -1,0 +1,216 @@
+import { AwsClients } from '../aws/clients';
+import { CallContext } from '../errors';
+import { findKey, KeySpec, KEY_SPECS, LabDeployment, LabKey, missingOutputsMessage } from '../lab-stacks';
+import { LabSettings } from '../settings';
+import { envelopeError, envelopeProblem, envelopeRoundTrip, envelopeSample, KeyringKms, mrkKeyring } from './envelope';
+import { assumeRole, attemptScheduleDeletion, decrypt, describeKeyStore, encrypt, SAMPLE_PLAINTEXT, VERIFY_CONTEXT } from './kms-probes';
+import {
+  judgeCrossRegionDecrypt,
+  judgeCrossRegionRefusal,
+  judgeDenied,
+  judgeKeyStore,
+  judgeRoundTrip,
+  keyIdOf,
+  Outcome,
+} from './outcomes';
+import { CheckScenario } from './report';
+
+/** A check before it runs: how to run it, or why it is skipped or failed without running. */
+export interface PlannedCheck {
+  readonly scenario: CheckScenario;
+  readonly check: string;
+  readonly region: string;
+  readonly keyId: string;
+  readonly run?: () => Promise<Outcome>;
+  readonly skip?: string;
+  readonly fail?: string;
+}
+
+export interface VerifyOptions {
+  readonly scenarios: readonly CheckScenario[];
+  readonly adminRoleArn?: string;
+  readonly userRoleArn?: string;
+}
+
+interface Lab {
+  readonly clients: AwsClients;
+  readonly settings: LabSettings;
+  readonly deployment: LabDeployment;
+}
+
+const spec = (scenario: KeySpec['scenario'], where: KeySpec['where']) => KEY_SPECS.find((s) => s.scenario === scenario && s.where === where)!;
+
+/**
+ * Resolves a key for a check: the check runs with it, or fails naming the
+ * outputs its stack lacks, or is skipped when the stack is not deployed.
+ */
+function withKey(
+  lab: Lab,
+  base: Omit<PlannedCheck, 'keyId' | 'run' | 'skip' | 'fail' | 'region'> & { region?: string },
+  keySpec: KeySpec,
+  run: (key: LabKey) => Promise<Outcome>,
+): PlannedCheck {
+  const found = findKey(lab.deployment, keySpec);
+  const region = base.region ?? (keySpec.where === 'primary' ? lab.settings.primaryRegion : lab.settings.secondaryRegion);
+  if (!found) {
+    const optIn = keySpec.stack === 'cloudhsm' ? ' (scenario (d) is opt-in: `npx cdk deploy --all -c cloudHsm=true`)' : '';
+    return { ...base, region, keyId: '', skip: `the stack ${lab.settings.prefix}-${keySpec.stack} is not deployed${optIn}` };
+  }
+  if ('missing' in found) return { ...base, region, keyId: '', fail: missingOutputsMessage(found.stack, found.missing) };
+  return { ...base, region: base.region ?? found.key.region, keyId: found.key.keyArn, run: () => run(found.key) };
+}
+
+/** Encrypt by alias (as applications do), then Decrypt pinned to the key the stack says it is. */
+async function roundTrip(lab: Lab, key: LabKey): Promise<Outcome> {
+  const kms = lab.clients.kms(key.region);
+  const sealed = await encrypt(kms, key.region, key.alias, SAMPLE_PLAINTEXT, key.keyArn);
+  const trip = { expectedKeyArn: key.keyArn, encryptedWith: key.alias, plaintext: SAMPLE_PLAINTEXT, encryptKeyId: sealed.keyId };
+  // A repointed alias is the finding; Decrypt pinned to the stack's key would only refuse with a less telling error.
+  if (sealed.keyId !== key.keyArn) return judgeRoundTrip(trip);
+  const opened = await decrypt(kms, key.region, key.keyArn, sealed.ciphertext);
+  return judgeRoundTrip({ ...trip, decrypted: opened.plaintext, decryptKeyId: opened.keyId });
+}
+
+function roundTripCheck(lab: Lab, keySpec: KeySpec): PlannedCheck {
+  return withKey(lab, { scenario: keySpec.scenario, check: `encrypt-decrypt:${keySpec.where}` }, keySpec, (key) => roundTrip(lab, key));
+}
+
+function scenarioA(lab: Lab): PlannedCheck[] {
+  const primary = spec('a', 'primary');
+  const secondary = spec('a', 'secondary');
+  const refused = withKey(lab, { scenario: 'a', check: 'cross-region-refused', region: lab.settings.secondaryRegion }, primary, async (key) => {
+    const { primaryRegion, secondaryRegion } = lab.settings;
+    const sealed = await encrypt(lab.clients.kms(primaryRegion), primaryRegion, key.keyArn, SAMPLE_PLAINTEXT);
+    // The same alias in the secondary Region names that Region's own key, which must not open the primary's ciphertext.
+    const call: CallContext = { operation: 'Decrypt', region: secondaryRegion, resource: key.alias };
+    try {
+      await decrypt(lab.clients.kms(secondaryRegion), secondaryRegion, key.alias, sealed.ciphertext);
+      return judgeCrossRegionRefusal({ call, primaryRegion, secondaryRegion });
+    } catch (error) {
+      return judgeCrossRegionRefusal({ error, call, primaryRegion, secondaryRegion });
+    }
+  });
+  return [roundTripCheck(lab, primary), roundTripCheck(lab, secondary), refused];
+}
+
+function scenarioB(lab: Lab): PlannedCheck[] {
+  const primary = spec('b', 'primary');
+  const replica = findKey(lab.deployment, spec('b', 'secondary'));
+  const { primaryRegion, secondaryRegion } = lab.settings;
+  const acrossRegions = (check: string, run: (p: LabKey, r: LabKey) => Promise<Outcome>): PlannedCheck =>
+    withKey(lab, { scenario: 'b', check, region: secondaryRegion }, primary, async (p) => {
+      if (!replica || !('key' in replica)) return { result: 'FAIL', detail: 'the replica has no outputs in the secondary stack' };
+      return run(p, replica.key);
+    });
+
+  const crossRegion = acrossRegions('cross-region-decrypt', async (p, r) => {
+    const sealed = await encrypt(lab.clients.kms(p.region), p.region, p.keyArn, SAMPLE_PLAINTEXT);
+    const opened = await decrypt(lab.clients.kms(r.region), r.region, r.keyArn, sealed.ciphertext);
+    return judgeCrossRegionDecrypt({
+      primaryKeyArn: p.keyArn,
+      replicaKeyArn: r.keyArn,
+      plaintext: SAMPLE_PLAINTEXT,
+      decrypted: opened.plaintext,
+      decryptKeyId: opened.keyId,
+      primaryRegion,
+      secondaryRegion,
+    });
+  });
+
+  const envelope = acrossRegions('envelope-64k', async (p, r) => {
+    const sent = envelopeSample();
+    const context = { ...VERIFY_CONTEXT, lab: lab.settings.prefix };
+    const sealing = new KeyringKms(lab.clients.kms(p.region), p.region);
+    const opening = new KeyringKms(lab.clients.kms(r.region), r.region);
+    const result = await envelopeRoundTrip({
+      encryptWith: mrkKeyring(p.keyArn, sealing),
+      decryptWith: mrkKeyring(r.keyArn, opening),
+      plaintext: sent,
+      encryptionContext: context,
+    }).catch((error: unknown) => {
+      throw envelopeError(error, [sealing, opening]);
+    });
+    const problem = envelopeProblem({ sent, context, result });
+    if (problem) return { result: 'FAIL', detail: problem };
+    return {
+      result: 'PASS',
+      detail: `${sent.length} bytes sealed with the Encryption SDK in ${p.region} under ${keyIdOf(p.keyArn)}, opened in ${r.region} with the replica (${result.ciphertextBytes} bytes of message)`,
+    };
+  });
+
+  return [roundTripCheck(lab, primary), roundTripCheck(lab, spec('b', 'secondary')), crossRegion, envelope];
+}
+
+function scenarioD(lab: Lab): PlannedCheck[] {
+  const keySpec = spec('d', 'primary');
+  return [
+    withKey(lab, { scenario: 'd', check: 'encrypt-decrypt:primary' }, keySpec, async (key) => {
+      const storeId = lab.deployment.cloudhsm?.outputs.CustomKeyStoreId;
+      if (storeId) {
+        const notConnected = judgeKeyStore(await describeKeyStore(lab.clients.kms(key.region), key.region, storeId));
+        if (notConnected) return notConnected;
+      }
+      return roundTrip(lab, key);
+    }),
+  ];
+}
+
+function grant(lab: Lab): PlannedCheck[] {
+  const roleArn = lab.deployment.primary?.outputs.ApplicationRoleArn;
+  return [
+    withKey(lab, { scenario: 'grant', check: 'grant-encrypt-decrypt' }, spec('a', 'primary'), async (key) => {
+      if (!roleArn) return { result: 'FAIL', detail: `the stack ${lab.settings.prefix}-primary has no output ApplicationRoleArn` };
+      const credentials = await assumeRole(lab.clients, key.region, roleArn);
+      // By ARN: no key or IAM policy names the role, so the grant is the only thing that lets it in.
+      const kms = lab.clients.kms(key.region, credentials);
+      const sealed = await encrypt(kms, key.region, key.keyArn, SAMPLE_PLAINTEXT);
+      const opened = await decrypt(kms, key.region, key.keyArn, sealed.ciphertext);
+      const outcome = judgeRoundTrip({
+        expectedKeyArn: key.keyArn,
+        encryptedWith: key.keyArn,
+        plaintext: SAMPLE_PLAINTEXT,
+        encryptKeyId: sealed.keyId,
+        decrypted: opened.plaintext,
+        decryptKeyId: opened.keyId,
+      });
+      return outcome.result === 'PASS' ? { result: 'PASS', detail: `${roleArn} encrypted and decrypted with ${keyIdOf(key.keyArn)} through its grant` } : outcome;
+    }),
+  ];
+}
+
+function policy(lab: Lab, options: VerifyOptions): PlannedCheck[] {
+  const keySpec = spec('a', 'primary');
+  const admin = withKey(lab, { scenario: 'policy', check: 'admin-denied-encrypt' }, keySpec, async (key) => {
+    const credentials = await assumeRole(lab.clients, key.region, options.adminRoleArn!);
+    const call: CallContext = { operation: 'Encrypt', region: key.region, resource: key.keyArn };
+    try {
+      await encrypt(lab.clients.kms(key.region, credentials), key.region, key.keyArn, SAMPLE_PLAINTEXT);
+      return judgeDenied({ call, who: `the administrator ${options.adminRoleArn}` });
+    } catch (error) {
+      return judgeDenied({ error, call, who: `the administrator ${options.adminRoleArn}` });
+    }
+  });
+  const user = withKey(lab, { scenario: 'policy', check: 'user-denied-schedule-deletion' }, keySpec, async (key) => {
+    const credentials = await assumeRole(lab.clients, key.region, options.userRoleArn!);
+    const call: CallContext = { operation: 'ScheduleKeyDeletion', region: key.region, resource: key.keyArn };
+    const attempt = await attemptScheduleDeletion(lab.clients.kms(key.region, credentials), lab.clients.kms(key.region), key.region, key.keyArn);
+    const outcome = judgeDenied({ error: attempt.error, call, who: `the key user ${options.userRoleArn}` });
+    return attempt.undo ? { result: 'FAIL', detail: `${outcome.detail}; ${attempt.undo}` } : outcome;
+  });
+  const skipped = (check: PlannedCheck, option: string): PlannedCheck =>
+    check.run ? { scenario: check.scenario, check: check.check, region: check.region, keyId: check.keyId, skip: `pass ${option} <role ARN> to check it` } : check;
+  return [options.adminRoleArn ? admin : skipped(admin, '--admin-role'), options.userRoleArn ? user : skipped(user, '--user-role')];
+}
+
+/** Every check of the selected scenarios, in the order they run and are reported. */
+export function planChecks(lab: Lab, options: VerifyOptions): PlannedCheck[] {
+  const builders: Record<CheckScenario, () => PlannedCheck[]> = {
+    a: () => scenarioA(lab),
+    b: () => scenarioB(lab),
+    c: () => [roundTripCheck(lab, spec('c', 'primary'))],
+    d: () => scenarioD(lab),
+    grant: () => grant(lab),
+    policy: () => policy(lab, options),
+  };
+  return options.scenarios.flatMap((s) => builders[s]());
+}

@@ -1,0 +1,112 @@
+import { explainError } from '../error-messages';
+import { CallContext } from '../errors';
+
+/** What a check decided. */
+export interface Outcome {
+  readonly result: 'PASS' | 'FAIL';
+  readonly detail: string;
+}
+
+const pass = (detail: string): Outcome => ({ result: 'PASS', detail });
+const fail = (detail: string): Outcome => ({ result: 'FAIL', detail });
+
+/** The key id within an ARN (`mrk-...` for multi-Region keys), or the input if it is no ARN. */
+export function keyIdOf(keyRef: string): string {
+  const match = /:key\/(.+)$/.exec(keyRef);
+  return match ? match[1] : keyRef;
+}
+
+function errorNameOf(error: unknown): string {
+  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
+  return cause instanceof Error ? cause.name : 'Error';
+}
+
+export interface RoundTrip {
+  readonly expectedKeyArn: string;
+  /** What Encrypt was given: the alias, as applications use it. */
+  readonly encryptedWith: string;
+  readonly plaintext: Uint8Array;
+  readonly encryptKeyId?: string;
+  readonly decrypted?: Uint8Array;
+  readonly decryptKeyId?: string;
+}
+
+const same = (a: Uint8Array, b: Uint8Array | undefined) => b !== undefined && Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+/**
+ * A round trip passes when the alias led to the stack's own key (an alias
+ * repointed elsewhere is a finding), the plaintext came back unchanged, and
+ * Decrypt named the same key.
+ */
+export function judgeRoundTrip(t: RoundTrip): Outcome {
+  if (t.encryptKeyId !== t.expectedKeyArn) {
+    return fail(`${t.encryptedWith} encrypted under ${t.encryptKeyId ?? 'no key'}, not under the stack's key ${t.expectedKeyArn}: the alias points elsewhere`);
+  }
+  if (!same(t.plaintext, t.decrypted)) return fail('Decrypt answered, but the plaintext did not round-trip');
+  if (t.decryptKeyId !== t.expectedKeyArn) return fail(`Decrypt named ${t.decryptKeyId ?? 'no key'}, not ${t.expectedKeyArn}`);
+  return pass(`${t.plaintext.length} bytes encrypted with ${t.encryptedWith} and decrypted by ${keyIdOf(t.expectedKeyArn)}`);
+}
+
+/** KMS's answers that mean "this ciphertext is not for a key here": the refusal scenario (a) expects. */
+const REGIONAL_REFUSALS = ['IncorrectKeyException', 'InvalidCiphertextException', 'NotFoundException'];
+
+/**
+ * Scenario (a): ciphertext of the primary Region's single-Region key must not
+ * decrypt in the secondary Region, even under the same alias. A refusal for
+ * another reason (throttling, access) proves nothing, so it fails.
+ */
+export function judgeCrossRegionRefusal(input: { error?: unknown; call: CallContext; primaryRegion: string; secondaryRegion: string }): Outcome {
+  if (input.error === undefined) {
+    return fail(`${input.secondaryRegion} decrypted ciphertext of ${input.primaryRegion}'s single-Region key: the keys are not Region-bound`);
+  }
+  const name = errorNameOf(input.error);
+  if (REGIONAL_REFUSALS.includes(name)) {
+    return pass(`${input.secondaryRegion} refused ciphertext of ${input.primaryRegion}'s single-Region key (${name})`);
+  }
+  return fail(explainError(input.error, input.call));
+}
+
+/** Scenario (b): the replica decrypts what the primary encrypted, and both are one key id. */
+export function judgeCrossRegionDecrypt(input: {
+  primaryKeyArn: string;
+  replicaKeyArn: string;
+  plaintext: Uint8Array;
+  decrypted?: Uint8Array;
+  decryptKeyId?: string;
+  primaryRegion: string;
+  secondaryRegion: string;
+}): Outcome {
+  const id = keyIdOf(input.primaryKeyArn);
+  if (!id.startsWith('mrk-')) return fail(`${input.primaryKeyArn} is not a multi-Region key (its id does not start with mrk-)`);
+  if (keyIdOf(input.replicaKeyArn) !== id) return fail(`the replica ${input.replicaKeyArn} does not share the primary's key id ${id}`);
+  if (!same(input.plaintext, input.decrypted)) return fail('Decrypt answered, but the plaintext did not round-trip');
+  if (input.decryptKeyId !== input.replicaKeyArn) return fail(`Decrypt named ${input.decryptKeyId ?? 'no key'}, not the replica ${input.replicaKeyArn}`);
+  return pass(`encrypted in ${input.primaryRegion}, decrypted in ${input.secondaryRegion} by the replica (same key id ${id})`);
+}
+
+/**
+ * A call the key policy must refuse: AccessDeniedException passes. Anything
+ * else fails: success means the policy lets the principal through, and
+ * another error proves nothing about the policy.
+ */
+export function judgeDenied(input: { error?: unknown; call: CallContext; who: string }): Outcome {
+  if (input.error === undefined) return fail(`${input.who} was allowed ${input.call.operation}: the key policy does not deny it`);
+  const name = errorNameOf(input.error);
+  if (name === 'AccessDeniedException') return pass(`${input.who} was denied ${input.call.operation} (AccessDeniedException)`);
+  return fail(explainError(input.error, input.call));
+}
+
+/** A custom key store must be CONNECTED for its keys to work. */
+export function judgeKeyStore(state: { id: string; connectionState?: string; connectionErrorCode?: string }): Outcome | undefined {
+  if (state.connectionState === 'CONNECTED') return undefined;
+  const code = state.connectionErrorCode ? `, ConnectionErrorCode ${state.connectionErrorCode}` : '';
+  return fail(
+    `the custom key store ${state.id} is ${state.connectionState ?? 'not found'}${code}. What to do: connect it with \`aws kms connect-custom-key-store --custom-key-store-id ${state.id}\` (up to 20 minutes), or deploy the cloudhsm stack again`,
+  );
+}
+
+/** The short form of a detail for the table: its first sentence, without the "What to do" part that stderr prints. */
+export function shortDetail(detail: string): string {
+  const at = detail.indexOf(' What to do:');
+  return at === -1 ? detail : detail.slice(0, at);
+}

@@ -1,0 +1,428 @@
+import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
+import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudHSMV2Client, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  CancelKeyDeletionCommand,
+  DecryptCommand,
+  DescribeCustomKeyStoresCommand,
+  DescribeKeyCommand,
+  DisabledException,
+  EnableKeyCommand,
+  EncryptCommand,
+  GenerateDataKeyCommand,
+  GetKeyRotationStatusCommand,
+  IncorrectKeyException,
+  InvalidCiphertextException,
+  KMSClient,
+  KMSInvalidStateException,
+  KMSServiceException,
+  NotFoundException,
+  ScheduleKeyDeletionCommand,
+  UnsupportedOperationException,
+} from '@aws-sdk/client-kms';
+import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+
+/**
+ * A small stateful AWS for the CLI's tests: KMS with real AES-256-GCM under
+ * 32-byte key materials, STS whose session credentials KMS recognises,
+ * CloudFormation stacks with the lab's outputs, CloudTrail, CloudHSM and
+ * Secrets Manager reads. Every fake call resolves the calling client's
+ * credentials and Region as the SDK would to sign, so a missing credential
+ * fails with the SDK's own CredentialsProviderError.
+ */
+
+export const ACCOUNT = '111122223333';
+export const PRIMARY = 'ap-southeast-1';
+export const SECONDARY = 'ap-southeast-2';
+export const OPERATOR_ACCESS_KEY = 'AKIAOPERATOR00000001';
+export const APP_ROLE = `arn:aws:iam::${ACCOUNT}:role/kms-key-lab-ApplicationRole`;
+export const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyAdmin`;
+export const USER_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyUser`;
+
+type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
+type RoleKind = 'grantee' | 'admin' | 'user';
+
+export interface FakeKey {
+  keyId: string;
+  arn: string;
+  region: string;
+  material: Buffer;
+  state: KeyState;
+  origin: 'AWS_KMS' | 'EXTERNAL' | 'AWS_CLOUDHSM';
+  multiRegion?: 'PRIMARY' | 'REPLICA';
+  deletionDate?: Date;
+  rotation?: { enabled: boolean; periodDays: number; next: Date };
+  customKeyStoreId?: string;
+}
+
+const mocks = {
+  kms: mockClient(KMSClient),
+  sts: mockClient(STSClient),
+  cfn: mockClient(CloudFormationClient),
+  cloudTrail: mockClient(CloudTrailClient),
+  // This older client's types differ from the mock library's newer Smithy types; the runtime is the same.
+  cloudHsm: mockClient(CloudHSMV2Client as never) as unknown as ReturnType<typeof mockClient>,
+  secrets: mockClient(SecretsManagerClient),
+};
+
+type AnyClient = { config: { credentials: () => Promise<{ accessKeyId: string }>; region: () => Promise<string> | string } };
+type GetClient = () => unknown;
+
+const kmsError = <E extends Error>(Ctor: new (o: { message: string; $metadata: object }) => E, message: string) => new Ctor({ message, $metadata: {} });
+
+/** The default lab: what `cdk deploy --all` leaves, with (d) when cloudHsm is set. */
+export interface LabOptions {
+  prefix?: string;
+  primaryRegion?: string;
+  secondaryRegion?: string;
+  cloudHsm?: boolean | { connectionState: string; connectionErrorCode?: string };
+  deploySecondary?: boolean;
+}
+
+export class FakeAws {
+  readonly keys = new Map<string, FakeKey>();
+  /** `<region>|alias/<name>` → key ARN. */
+  readonly aliases = new Map<string, string>();
+  readonly stacks = new Map<string, { status: string; outputs: Record<string, string> }>();
+  readonly roles = new Map<string, RoleKind>();
+  readonly sessions = new Map<string, string>();
+  readonly grants = new Map<string, Set<string>>();
+  readonly events = new Map<string, { at: Date; name: string }[]>();
+  readonly keyStores = new Map<string, { state: string; errorCode?: string }>();
+  readonly clusters = new Map<string, { created: Date; hsms: number; state: string }>();
+  readonly secrets = new Map<string, { deletedDate?: Date }>();
+  /** Per operation name, an error to answer with instead (after the SDK's retries, as the CLI would see it). */
+  readonly failures = new Map<string, () => Error>();
+  /** Who called what, e.g. "operator Encrypt ap-southeast-1". */
+  readonly log: string[] = [];
+  /** The key policy's split; tests loosen it to see the CLI notice. */
+  readonly policy = { adminMayEncrypt: false, userMayScheduleDeletion: false };
+  ciphertexts = 0;
+
+  constructor(readonly options: LabOptions = {}) {}
+
+  get prefix() {
+    return this.options.prefix ?? 'kms-key-lab';
+  }
+  get primary() {
+    return this.options.primaryRegion ?? PRIMARY;
+  }
+  get secondary() {
+    return this.options.secondaryRegion ?? SECONDARY;
+  }
+
+  addKey(region: string, init: Partial<FakeKey> & { alias?: string } = {}): FakeKey {
+    const keyId = init.keyId ?? randomUUID();
+    const key: FakeKey = {
+      keyId,
+      arn: `arn:aws:kms:${region}:${ACCOUNT}:key/${keyId}`,
+      region,
+      material: init.material ?? randomBytes(32),
+      state: init.state ?? 'Enabled',
+      origin: init.origin ?? 'AWS_KMS',
+      multiRegion: init.multiRegion,
+      customKeyStoreId: init.customKeyStoreId,
+      rotation: init.rotation ?? (init.origin && init.origin !== 'AWS_KMS' ? undefined : { enabled: true, periodDays: 365, next: new Date('2026-06-01T00:00:00Z') }),
+    };
+    this.keys.set(key.arn, key);
+    if (init.alias) this.aliases.set(`${region}|${init.alias}`, key.arn);
+    return key;
+  }
+
+  /** Builds the lab's keys, stacks and outputs as the CDK app defines them. */
+  static lab(options: LabOptions = {}): FakeAws {
+    const aws = new FakeAws(options);
+    const p = aws.prefix;
+    const alias = (name: string) => `alias/${p}/${name}`;
+    const outputs = (name: string, key: FakeKey, aliasName: string) => ({
+      [`${name}KeyId`]: key.keyId,
+      [`${name}KeyArn`]: key.arn,
+      [`${name}KeyAlias`]: aliasName,
+      [`${name}KeyRegion`]: key.region,
+    });
+
+    const aPrimary = aws.addKey(aws.primary, { alias: alias('single-region') });
+    const bPrimary = aws.addKey(aws.primary, { keyId: `mrk-${randomUUID().replace(/-/g, '')}`, alias: alias('multi-region'), multiRegion: 'PRIMARY' });
+    const cKey = aws.addKey(aws.primary, { alias: alias('imported-material'), origin: 'EXTERNAL' });
+    const escrow = `${p}/imported-material/escrow-${cKey.keyId}`;
+    aws.secrets.set(escrow, {});
+    aws.roles.set(APP_ROLE, 'grantee');
+    aws.roles.set(ADMIN_ROLE, 'admin');
+    aws.roles.set(USER_ROLE, 'user');
+    aws.grants.set(aPrimary.arn, new Set([APP_ROLE]));
+    aws.stacks.set(`${aws.primary}|${p}-primary`, {
+      status: 'CREATE_COMPLETE',
+      outputs: {
+        ...outputs('SingleRegion', aPrimary, alias('single-region')),
+        ...outputs('MultiRegion', bPrimary, alias('multi-region')),
+        ...outputs('ImportedMaterial', cKey, alias('imported-material')),
+        ImportedMaterialEscrowSecretName: escrow,
+        ApplicationRoleArn: APP_ROLE,
+      },
+    });
+
+    if (options.deploySecondary !== false) {
+      const aSecondary = aws.addKey(aws.secondary, { alias: alias('single-region') });
+      const replica = aws.addKey(aws.secondary, { keyId: bPrimary.keyId, material: bPrimary.material, alias: alias('multi-region'), multiRegion: 'REPLICA' });
+      aws.stacks.set(`${aws.secondary}|${p}-secondary`, {
+        status: 'CREATE_COMPLETE',
+        outputs: { ...outputs('SingleRegion', aSecondary, alias('single-region')), ...outputs('MultiRegion', replica, alias('multi-region')) },
+      });
+    }
+
+    if (options.cloudHsm) {
+      const store = typeof options.cloudHsm === 'object' ? options.cloudHsm : { connectionState: 'CONNECTED' };
+      const storeId = 'cks-1234567890abcdef0';
+      aws.keyStores.set(storeId, { state: store.connectionState, errorCode: store.connectionErrorCode });
+      aws.clusters.set('cluster-abcdefghijk', { created: new Date('2025-06-01T00:00:00Z'), hsms: 2, state: 'ACTIVE' });
+      const dKey = aws.addKey(aws.primary, {
+        alias: alias('cloudhsm'),
+        origin: 'AWS_CLOUDHSM',
+        customKeyStoreId: storeId,
+        state: store.connectionState === 'CONNECTED' ? 'Enabled' : 'Unavailable',
+      });
+      aws.stacks.set(`${aws.primary}|${p}-cloudhsm`, {
+        status: 'CREATE_COMPLETE',
+        outputs: {
+          ...outputs('CloudHsm', dKey, alias('cloudhsm')),
+          ClusterId: 'cluster-abcdefghijk',
+          CustomKeyStoreId: storeId,
+          ClientHostInstanceId: 'i-0123456789abcdef0',
+          BucketName: `${p}-cloudhsm-bucket`,
+          LabExpiresAt: '2025-06-01T08:00:00Z',
+          KmsUserSetup: 'automated',
+        },
+      });
+    }
+    return aws;
+  }
+
+  /** The key the lab's stack names for an output prefix, e.g. key('SingleRegion', 'secondary'). */
+  key(outputName: string, where: 'primary' | 'secondary' | 'cloudhsm' = 'primary'): FakeKey {
+    const region = where === 'secondary' ? this.secondary : this.primary;
+    const stack = this.stacks.get(`${region}|${this.prefix}-${where}`);
+    const arn = stack?.outputs[`${outputName}KeyArn`];
+    if (!arn) throw new Error(`no ${outputName} key in the ${where} stack`);
+    return this.keys.get(arn)!;
+  }
+
+  /** Makes every mocked client answer from this fake. */
+  install(): this {
+    for (const m of Object.values(mocks)) m.reset();
+    const on = <I>(mock: ReturnType<typeof mockClient>, command: unknown, name: string, fn: (input: I, who: Caller) => unknown) =>
+      (mock as unknown as { on(c: unknown): { callsFake(f: (input: I, getClient: GetClient) => unknown): void } })
+        .on(command)
+        .callsFake(async (input: I, getClient: GetClient) => {
+          const who = await this.caller(getClient);
+          this.log.push(`${who.principal} ${name} ${who.region}`);
+          const failure = this.failures.get(name);
+          if (failure) throw failure();
+          return fn(input, who);
+        });
+
+    on(mocks.kms, EncryptCommand, 'Encrypt', (i: { KeyId: string; Plaintext: Uint8Array; EncryptionContext?: Record<string, string> }, who) => {
+      const key = this.usableKey(i.KeyId, who, 'Encrypt');
+      return { KeyId: key.arn, CiphertextBlob: this.seal(key, Buffer.from(i.Plaintext), i.EncryptionContext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    });
+    on(mocks.kms, GenerateDataKeyCommand, 'GenerateDataKey', (i: { KeyId: string; NumberOfBytes?: number; KeySpec?: string; EncryptionContext?: Record<string, string> }, who) => {
+      const key = this.usableKey(i.KeyId, who, 'GenerateDataKey');
+      const plaintext = randomBytes(i.NumberOfBytes ?? (i.KeySpec === 'AES_128' ? 16 : 32));
+      return { KeyId: key.arn, Plaintext: new Uint8Array(plaintext), CiphertextBlob: this.seal(key, plaintext, i.EncryptionContext) };
+    });
+    on(mocks.kms, DecryptCommand, 'Decrypt', (i: { KeyId?: string; CiphertextBlob: Uint8Array; EncryptionContext?: Record<string, string> }, who) =>
+      this.open(i, who),
+    );
+    on(mocks.kms, DescribeKeyCommand, 'DescribeKey', (i: { KeyId: string }, who) => {
+      const k = this.resolve(i.KeyId, who.region);
+      return {
+        KeyMetadata: {
+          KeyId: k.keyId,
+          Arn: k.arn,
+          KeyState: k.state,
+          Enabled: k.state === 'Enabled',
+          Origin: k.origin,
+          DeletionDate: k.deletionDate,
+          MultiRegion: !!k.multiRegion,
+          ...(k.multiRegion ? { MultiRegionConfiguration: { MultiRegionKeyType: k.multiRegion } } : {}),
+          CustomKeyStoreId: k.customKeyStoreId,
+        },
+      };
+    });
+    on(mocks.kms, GetKeyRotationStatusCommand, 'GetKeyRotationStatus', (i: { KeyId: string }, who) => {
+      const k = this.resolve(i.KeyId, who.region);
+      if (!k.rotation) throw kmsError(UnsupportedOperationException, `${k.arn} origin is ${k.origin} which is not valid for this operation.`);
+      return { KeyRotationEnabled: k.rotation.enabled, RotationPeriodInDays: k.rotation.periodDays, NextRotationDate: k.rotation.next };
+    });
+    on(mocks.kms, ScheduleKeyDeletionCommand, 'ScheduleKeyDeletion', (i: { KeyId: string; PendingWindowInDays?: number }, who) => {
+      const k = this.resolve(i.KeyId, who.region);
+      this.authorize(who, 'ScheduleKeyDeletion', k);
+      k.state = 'PendingDeletion';
+      k.deletionDate = new Date(Date.now() + (i.PendingWindowInDays ?? 30) * 86_400_000);
+      return { KeyId: k.arn, KeyState: k.state, DeletionDate: k.deletionDate };
+    });
+    on(mocks.kms, CancelKeyDeletionCommand, 'CancelKeyDeletion', (i: { KeyId: string }, who) => {
+      const k = this.resolve(i.KeyId, who.region);
+      this.authorize(who, 'CancelKeyDeletion', k);
+      k.state = 'Disabled';
+      k.deletionDate = undefined;
+      return { KeyId: k.arn };
+    });
+    on(mocks.kms, EnableKeyCommand, 'EnableKey', (i: { KeyId: string }, who) => {
+      const k = this.resolve(i.KeyId, who.region);
+      this.authorize(who, 'EnableKey', k);
+      if (k.state === 'PendingDeletion') throw kmsError(KMSInvalidStateException, `${k.arn} is pending deletion.`);
+      k.state = 'Enabled';
+      return {};
+    });
+    on(mocks.kms, DescribeCustomKeyStoresCommand, 'DescribeCustomKeyStores', (i: { CustomKeyStoreId: string }) => {
+      const s = this.keyStores.get(i.CustomKeyStoreId);
+      if (!s) throw Object.assign(new Error(`Custom key store ${i.CustomKeyStoreId} not found`), { name: 'CustomKeyStoreNotFoundException' });
+      return { CustomKeyStores: [{ CustomKeyStoreId: i.CustomKeyStoreId, ConnectionState: s.state, ConnectionErrorCode: s.errorCode }] };
+    });
+
+    on(mocks.sts, AssumeRoleCommand, 'AssumeRole', (i: { RoleArn: string }, who) => {
+      if (who.principal !== 'operator' || !this.roles.has(i.RoleArn)) {
+        throw new STSServiceException({ name: 'AccessDenied', $fault: 'client', message: `User is not authorized to perform: sts:AssumeRole on resource: ${i.RoleArn}`, $metadata: {} });
+      }
+      const accessKeyId = `ASIA${String(this.sessions.size + 1).padStart(16, '0')}`;
+      this.sessions.set(accessKeyId, i.RoleArn);
+      return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) } };
+    });
+
+    on(mocks.cfn, DescribeStacksCommand, 'DescribeStacks', (i: { StackName: string }, who) => {
+      const stack = this.stacks.get(`${who.region}|${i.StackName}`);
+      if (!stack) {
+        throw new CloudFormationServiceException({ name: 'ValidationError', $fault: 'client', message: `Stack with id ${i.StackName} does not exist`, $metadata: {} });
+      }
+      return {
+        Stacks: [
+          {
+            StackName: i.StackName,
+            StackStatus: stack.status,
+            CreationTime: new Date('2025-06-01T00:00:00Z'),
+            Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+          },
+        ],
+      };
+    });
+
+    on(mocks.cloudTrail, LookupEventsCommand, 'LookupEvents', (i: { LookupAttributes: { AttributeValue: string }[]; MaxResults?: number }) => {
+      const events = [...(this.events.get(i.LookupAttributes[0].AttributeValue) ?? [])].sort((a, b) => b.at.getTime() - a.at.getTime());
+      return { Events: events.slice(0, i.MaxResults ?? 50).map((e) => ({ EventTime: e.at, EventName: e.name })) };
+    });
+    on(mocks.cloudHsm, DescribeClustersCommand, 'DescribeClusters', (i: { Filters: { clusterIds: string[] } }) => ({
+      Clusters: i.Filters.clusterIds
+        .filter((id) => this.clusters.has(id))
+        .map((id) => {
+          const c = this.clusters.get(id)!;
+          return { ClusterId: id, State: c.state, CreateTimestamp: c.created, Hsms: Array.from({ length: c.hsms }, (_, n) => ({ HsmId: `hsm-${n}`, State: 'ACTIVE' })) };
+        }),
+    }));
+    on(mocks.secrets, DescribeSecretCommand, 'DescribeSecret', (i: { SecretId: string }) => {
+      const s = this.secrets.get(i.SecretId);
+      if (!s) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
+      return { Name: i.SecretId, DeletedDate: s.deletedDate };
+    });
+    return this;
+  }
+
+  private async caller(getClient: GetClient): Promise<Caller> {
+    const client = getClient() as AnyClient;
+    // As the SDK does before signing: this is where a missing credential surfaces.
+    const credentials = await client.config.credentials();
+    const region = await client.config.region();
+    if (credentials.accessKeyId === OPERATOR_ACCESS_KEY) return { principal: 'operator', region };
+    const role = this.sessions.get(credentials.accessKeyId);
+    if (role) return { principal: role, region };
+    throw Object.assign(new Error('The security token included in the request is invalid.'), { name: 'UnrecognizedClientException' });
+  }
+
+  /** A key by id, ARN, alias name or alias ARN, in the caller's Region only. */
+  resolve(ref: string, region: string): FakeKey {
+    const aliasName = /^arn:[^:]+:kms:[^:]+:\d+:(alias\/.+)$/.exec(ref)?.[1] ?? (ref.startsWith('alias/') ? ref : undefined);
+    const arn = aliasName ? this.aliases.get(`${region}|${aliasName}`) : ref.startsWith('arn:') ? ref : `arn:aws:kms:${region}:${ACCOUNT}:key/${ref}`;
+    const key = arn ? this.keys.get(arn) : undefined;
+    if (!key || key.region !== region) {
+      throw kmsError(NotFoundException, aliasName ? `Alias arn:aws:kms:${region}:${ACCOUNT}:${aliasName} is not found.` : `Key '${ref}' does not exist`);
+    }
+    return key;
+  }
+
+  /** The lab's key policy, grant and the caller's role. */
+  private authorize(who: Caller, action: string, key: FakeKey): void {
+    if (who.principal === 'operator') return;
+    const kind = this.roles.get(who.principal);
+    const crypto = ['Encrypt', 'Decrypt', 'GenerateDataKey'].includes(action);
+    const allowed =
+      kind === 'grantee'
+        ? ['Encrypt', 'Decrypt'].includes(action) && !!this.grants.get(key.arn)?.has(who.principal)
+        : kind === 'admin'
+          ? !crypto || (action === 'Encrypt' && this.policy.adminMayEncrypt)
+          : kind === 'user'
+            ? crypto || (action === 'ScheduleKeyDeletion' && this.policy.userMayScheduleDeletion)
+            : false;
+    if (!allowed) {
+      throw new KMSServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: `User: ${who.principal} is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows the kms:${action} action` });
+    }
+  }
+
+  private usableKey(ref: string, who: Caller, action: string): FakeKey {
+    const key = this.resolve(ref, who.region);
+    this.authorize(who, action, key);
+    if (key.state === 'Disabled') throw kmsError(DisabledException, `${key.arn} is disabled.`);
+    if (key.state !== 'Enabled') throw kmsError(KMSInvalidStateException, `${key.arn} is ${key.state === 'PendingDeletion' ? 'pending deletion' : key.state}.`);
+    return key;
+  }
+
+  /** "FK1" | key id length | key id | IV (12) | tag (16) | AES-256-GCM ciphertext; the encryption context is AAD. */
+  private seal(key: FakeKey, plaintext: Buffer, context: Record<string, string> = {}): Uint8Array {
+    const id = Buffer.from(key.keyId);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key.material, iv);
+    cipher.setAAD(aad(context));
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    this.ciphertexts++;
+    return new Uint8Array(Buffer.concat([Buffer.from('FK1'), Buffer.from([id.length]), id, iv, cipher.getAuthTag(), body]));
+  }
+
+  private open(i: { KeyId?: string; CiphertextBlob: Uint8Array; EncryptionContext?: Record<string, string> }, who: Caller) {
+    const blob = Buffer.from(i.CiphertextBlob);
+    if (blob.subarray(0, 3).toString() !== 'FK1') throw kmsError(InvalidCiphertextException, 'The ciphertext is invalid.');
+    const idLength = blob[3];
+    const keyId = blob.subarray(4, 4 + idLength).toString();
+    const rest = blob.subarray(4 + idLength);
+    // The ciphertext names a key id, not a Region: only a key with that id in this Region (a replica shares it) can open it.
+    const key = i.KeyId ? this.resolve(i.KeyId, who.region) : this.resolve(keyId, who.region);
+    if (key.keyId !== keyId) throw kmsError(IncorrectKeyException, 'The key ID in the request does not identify a KMS key that can perform this operation.');
+    const usable = this.usableKey(key.arn, who, 'Decrypt');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', usable.material, rest.subarray(0, 12));
+      decipher.setAuthTag(rest.subarray(12, 28));
+      decipher.setAAD(aad(i.EncryptionContext ?? {}));
+      const plaintext = Buffer.concat([decipher.update(rest.subarray(28)), decipher.final()]);
+      return { KeyId: usable.arn, Plaintext: new Uint8Array(plaintext), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    } catch {
+      throw kmsError(InvalidCiphertextException, 'The ciphertext is invalid.');
+    }
+  }
+}
+
+interface Caller {
+  /** "operator", or the ARN of the role whose session credentials called. */
+  readonly principal: string;
+  readonly region: string;
+}
+
+function aad(context: Record<string, string>): Buffer {
+  return Buffer.from(JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]])));
+}
+
+/** An error as the SDK raises it once its retries are spent. */
+export function serviceError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400, attempts: 3 } });
+}
+
+export const fakeMocks = mocks;

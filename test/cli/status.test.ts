@@ -1,0 +1,110 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StatusReport } from '../../cli/status/report';
+import { FakeAws, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
+import { json, runCli, tempDir, useOperatorCredentials } from './harness';
+
+useOperatorCredentials();
+
+const READ_ONLY = /^(Describe|Get|List|Lookup)/;
+
+describe('kms-lab status', () => {
+  test('shows each stack and key: state, origin, rotation, last use', async () => {
+    const aws = FakeAws.lab().install();
+    aws.events.set(aws.key('SingleRegion').arn, [
+      { at: new Date('2025-05-30T00:00:00Z'), name: 'Encrypt' },
+      { at: new Date('2025-06-01T05:00:00Z'), name: 'Decrypt' },
+    ]);
+    const run = await runCli(['status', '--json']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    const report = json<StatusReport>(run);
+    expect(report.schemaVersion).toBe(1);
+    expect(report.stacks.map((s) => [s.name, s.region, s.status])).toEqual([
+      ['kms-key-lab-primary', PRIMARY, 'CREATE_COMPLETE'],
+      ['kms-key-lab-secondary', SECONDARY, 'CREATE_COMPLETE'],
+      ['kms-key-lab-cloudhsm', PRIMARY, 'NOT_DEPLOYED'],
+    ]);
+    expect(report.keys.map((k) => [k.scenario, k.where, k.region, k.state, k.origin, k.multiRegion, k.rotation])).toEqual([
+      ['a', 'primary', PRIMARY, 'Enabled', 'AWS_KMS', undefined, 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
+      ['a', 'secondary', SECONDARY, 'Enabled', 'AWS_KMS', undefined, 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
+      ['b', 'primary', PRIMARY, 'Enabled', 'AWS_KMS', 'PRIMARY', 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
+      ['b', 'secondary', SECONDARY, 'Enabled', 'AWS_KMS', 'REPLICA', 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
+      ['c', 'primary', PRIMARY, 'Enabled', 'EXTERNAL', undefined, 'n/a (EXTERNAL material)'],
+    ]);
+    expect(report.keys[0].lastUsed).toEqual({ at: '2025-06-01T05:00:00.000Z', event: 'Decrypt' });
+    expect(report.keys[1].lastUsed).toBeUndefined();
+    expect(report.cloudHsm).toBeUndefined();
+    expect(report.pendingDeletion).toEqual([]);
+    // Read-only: only Describe/Get/Lookup calls, and no rotation status asked of the EXTERNAL key.
+    expect(aws.log.every((l) => READ_ONLY.test(l.split(' ')[1]))).toBe(true);
+    expect(aws.log.filter((l) => l.includes('GetKeyRotationStatus'))).toHaveLength(4);
+    expect(report.apiCalls).toBe(aws.log.length);
+  });
+
+  test('the text form says when a key was never used', async () => {
+    FakeAws.lab().install();
+    const run = await runCli(['status']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\(c\) primary\s+ap-southeast-1\s+Enabled\s+EXTERNAL\s+n\/a \(EXTERNAL material\)\s+never in the last 90 days/);
+    expect(run.stdout).toContain('Pending deletion\n  nothing');
+  });
+
+  test('shows what is pending deletion and when it goes: keys by DeletionDate, the escrow secret by DeletedDate', async () => {
+    const aws = FakeAws.lab().install();
+    const key = aws.key('ImportedMaterial');
+    key.state = 'PendingDeletion';
+    key.deletionDate = new Date('2025-06-07T00:00:00Z');
+    const escrow = aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.outputs.ImportedMaterialEscrowSecretName;
+    aws.secrets.set(escrow, { deletedDate: new Date('2025-06-01T00:00:00Z') });
+    const run = await runCli(['status', '--json']);
+    const report = json<StatusReport>(run);
+    expect(report.pendingDeletion).toEqual([
+      { kind: 'secret', name: escrow, region: PRIMARY, date: '2025-06-01T00:00:00.000Z', dateMeaning: 'scheduled-on' },
+      { kind: 'key', name: key.arn, region: PRIMARY, date: '2025-06-07T00:00:00.000Z', dateMeaning: 'deleted-on' },
+    ]);
+    const text = await runCli(['status']);
+    expect(text.stdout).toContain(`secret ${escrow}`);
+    expect(text.stdout).toContain('scheduled on 2025-06-01T00:00:00.000Z (deleted when its recovery window, up to 30 days, ends)');
+  });
+
+  test('scenario (d): key store state, expiry and an HSM-hours estimate', async () => {
+    FakeAws.lab({ cloudHsm: { connectionState: 'DISCONNECTED' } }).install();
+    const run = await runCli(['status', '--json'], { now: new Date('2025-06-01T06:00:00Z') });
+    expect(run.code).toBe(0);
+    const report = json<StatusReport>(run);
+    expect(report.cloudHsm).toEqual({
+      keyStoreId: 'cks-1234567890abcdef0',
+      connectionState: 'DISCONNECTED',
+      expiresAt: '2025-06-01T08:00:00Z',
+      clusterId: 'cluster-abcdefghijk',
+      clusterState: 'ACTIVE',
+      hsmCount: 2,
+      hsmHoursEstimate: 12,
+    });
+    expect(report.keys.find((k) => k.scenario === 'd')).toMatchObject({ state: 'Unavailable', origin: 'AWS_CLOUDHSM', rotation: 'n/a (AWS_CLOUDHSM material)' });
+  });
+
+  test('nothing deployed is a status, not an error', async () => {
+    const aws = new FakeAws().install();
+    const run = await runCli(['status']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/kms-key-lab-primary\s+ap-southeast-1\s+NOT_DEPLOYED/);
+    expect(run.stdout).toContain('none: no lab stack is deployed');
+    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(['DescribeStacks', 'DescribeStacks', 'DescribeStacks']);
+  });
+
+  test('--profile takes credentials from that profile for every client, the older CloudHSM client included', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const dir = tempDir();
+    process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
+    fs.writeFileSync(process.env.AWS_SHARED_CREDENTIALS_FILE, `[lab]\naws_access_key_id = ${OPERATOR_ACCESS_KEY}\naws_secret_access_key = s\n`);
+    const run = await runCli(['status', '--profile', 'lab', '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(aws.log).toContain(`operator DescribeClusters ${PRIMARY}`);
+    expect(json<StatusReport>(run).cloudHsm?.hsmCount).toBe(2);
+  });
+});

@@ -1,0 +1,198 @@
+import { VerifyReport } from '../../cli/verify/report';
+import { ADMIN_ROLE, APP_ROLE, FakeAws, PRIMARY, SECONDARY, USER_ROLE } from './fake-aws';
+import { json, runCli, useOperatorCredentials } from './harness';
+
+useOperatorCredentials();
+
+const verify = async (...args: string[]) => {
+  const run = await runCli(['verify', '--json', ...args]);
+  return { run, report: json<VerifyReport>(run) };
+};
+const find = (report: VerifyReport, scenario: string, check: string) => {
+  const found = report.checks.find((c) => c.scenario === scenario && c.check === check);
+  if (!found) throw new Error(`no check ${scenario} ${check} in ${JSON.stringify(report.checks)}`);
+  return found;
+};
+
+describe('kms-lab verify', () => {
+  test('passes every check of a deployed lab, skips what needs options, and exits 0', async () => {
+    const aws = FakeAws.lab().install();
+    const { run, report } = await verify();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(report.schemaVersion).toBe(1);
+    expect(report.prefix).toBe('kms-key-lab');
+    expect(report.regions).toEqual({ primary: PRIMARY, secondary: SECONDARY });
+    expect(report.checks.map((c) => [c.scenario, c.check, c.region, c.result])).toEqual([
+      ['a', 'encrypt-decrypt:primary', PRIMARY, 'PASS'],
+      ['a', 'encrypt-decrypt:secondary', SECONDARY, 'PASS'],
+      ['a', 'cross-region-refused', SECONDARY, 'PASS'],
+      ['b', 'encrypt-decrypt:primary', PRIMARY, 'PASS'],
+      ['b', 'encrypt-decrypt:secondary', SECONDARY, 'PASS'],
+      ['b', 'cross-region-decrypt', SECONDARY, 'PASS'],
+      ['b', 'envelope-64k', SECONDARY, 'PASS'],
+      ['c', 'encrypt-decrypt:primary', PRIMARY, 'PASS'],
+      ['d', 'encrypt-decrypt:primary', PRIMARY, 'SKIP'],
+      ['grant', 'grant-encrypt-decrypt', PRIMARY, 'PASS'],
+      ['policy', 'admin-denied-encrypt', PRIMARY, 'SKIP'],
+      ['policy', 'user-denied-schedule-deletion', PRIMARY, 'SKIP'],
+    ]);
+    expect(report.summary).toEqual({ pass: 9, fail: 0, skip: 3, apiCalls: aws.log.length });
+    for (const c of report.checks) {
+      expect(Number.isInteger(c.ms) && c.ms >= 0).toBe(true);
+      expect(c.detail).not.toBe('');
+    }
+    expect(find(report, 'a', 'encrypt-decrypt:secondary').keyId).toBe(aws.key('SingleRegion', 'secondary').arn);
+    expect(find(report, 'd', 'encrypt-decrypt:primary').detail).toContain('-c cloudHsm=true');
+  });
+
+  test('(b) encrypts in the primary Region and decrypts in the secondary with the replica, under one mrk- key id', async () => {
+    const aws = FakeAws.lab().install();
+    const { report } = await verify('--scenario', 'b');
+    const check = find(report, 'b', 'cross-region-decrypt');
+    expect(check.result).toBe('PASS');
+    expect(check.detail).toContain(`same key id ${aws.key('MultiRegion').keyId}`);
+    expect(aws.key('MultiRegion').keyId).toMatch(/^mrk-/);
+    expect(aws.log).toContain(`operator GenerateDataKey ${PRIMARY}`);
+    expect(report.checks.every((c) => c.scenario === 'b')).toBe(true);
+  });
+
+  test("(a) passes because the secondary Region refuses the primary's ciphertext under the same alias", async () => {
+    FakeAws.lab().install();
+    const { report } = await verify('--scenario', 'a');
+    expect(find(report, 'a', 'cross-region-refused').detail).toBe(`${SECONDARY} refused ciphertext of ${PRIMARY}'s single-Region key (IncorrectKeyException)`);
+  });
+
+  test('(a) fails when the secondary Region can decrypt the primary\'s ciphertext', async () => {
+    const aws = FakeAws.lab().install();
+    // A "single-Region" key that shares id and material with the primary's, as a replica would.
+    const primaryKey = aws.key('SingleRegion');
+    const impostor = aws.addKey(SECONDARY, { keyId: primaryKey.keyId, material: primaryKey.material, alias: 'alias/kms-key-lab/single-region' });
+    aws.stacks.get(`${SECONDARY}|kms-key-lab-secondary`)!.outputs.SingleRegionKeyArn = impostor.arn;
+    const { run, report } = await verify('--scenario', 'a');
+    expect(find(report, 'a', 'cross-region-refused').result).toBe('FAIL');
+    expect(run.code).toBe(1);
+  });
+
+  test('the table form shows each check and the totals', async () => {
+    FakeAws.lab().install();
+    const run = await runCli(['verify', '--scenario', 'c']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\(c\)\s+encrypt-decrypt:primary\s+ap-southeast-1\s+PASS\s+\d+\s+30 bytes encrypted with alias\/kms-key-lab\/imported-material/);
+    // 3 DescribeStacks (one per lab stack), Encrypt, Decrypt.
+    expect(run.stdout).toMatch(/1 passed, 0 failed, 0 skipped; 5 AWS API calls\n$/);
+  });
+
+  test('an alias that points at another key fails its round trip', async () => {
+    const aws = FakeAws.lab().install();
+    aws.aliases.set(`${PRIMARY}|alias/kms-key-lab/imported-material`, aws.key('SingleRegion').arn);
+    const { run, report } = await verify('--scenario', 'c');
+    expect(find(report, 'c', 'encrypt-decrypt:primary').detail).toContain('the alias points elsewhere');
+    expect(run.code).toBe(1);
+  });
+
+  test('(d) round-trips with the CloudHSM key when its key store is CONNECTED', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    const { run, report } = await verify('--scenario', 'd');
+    expect(run.code).toBe(0);
+    expect(report.checks).toHaveLength(1);
+    expect(report.checks[0]).toMatchObject({ scenario: 'd', result: 'PASS', keyId: aws.key('CloudHsm', 'cloudhsm').arn });
+  });
+
+  test('(d) fails with the key store state when it is not CONNECTED', async () => {
+    FakeAws.lab({ cloudHsm: { connectionState: 'FAILED', connectionErrorCode: 'NETWORK_ERRORS' } }).install();
+    const { run, report } = await verify('--scenario', 'd');
+    expect(run.code).toBe(1);
+    expect(report.checks[0].detail).toContain('is FAILED, ConnectionErrorCode NETWORK_ERRORS');
+    expect(run.stderr).toContain('aws kms connect-custom-key-store --custom-key-store-id cks-1234567890abcdef0');
+  });
+
+  test('the application role encrypts and decrypts with key (a) through its grant only', async () => {
+    const aws = FakeAws.lab().install();
+    const { report } = await verify('--scenario', 'grant');
+    expect(report.checks[0]).toMatchObject({ scenario: 'grant', check: 'grant-encrypt-decrypt', result: 'PASS' });
+    expect(aws.log).toEqual([
+      expect.stringMatching(/^operator DescribeStacks/),
+      expect.stringMatching(/^operator DescribeStacks/),
+      expect.stringMatching(/^operator DescribeStacks/),
+      `operator AssumeRole ${PRIMARY}`,
+      `${APP_ROLE} Encrypt ${PRIMARY}`,
+      `${APP_ROLE} Decrypt ${PRIMARY}`,
+    ]);
+  });
+
+  test('without its grant the application role is denied, and the check fails saying so', async () => {
+    const aws = FakeAws.lab().install();
+    aws.grants.clear();
+    const { run, report } = await verify('--scenario', 'grant');
+    expect(run.code).toBe(1);
+    expect(report.checks[0].result).toBe('FAIL');
+    expect(report.checks[0].detail).toContain('AWS denied Encrypt');
+  });
+
+  test('the policy split passes when the administrator is denied Encrypt and the user ScheduleKeyDeletion', async () => {
+    FakeAws.lab().install();
+    const { run, report } = await verify('--scenario', 'policy', '--admin-role', ADMIN_ROLE, '--user-role', USER_ROLE);
+    expect(run.code).toBe(0);
+    expect(report.checks.map((c) => [c.check, c.result])).toEqual([
+      ['admin-denied-encrypt', 'PASS'],
+      ['user-denied-schedule-deletion', 'PASS'],
+    ]);
+  });
+
+  test('an administrator that may Encrypt fails the policy check', async () => {
+    const aws = FakeAws.lab().install();
+    aws.policy.adminMayEncrypt = true;
+    const { run, report } = await verify('--scenario', 'policy', '--admin-role', ADMIN_ROLE);
+    expect(run.code).toBe(1);
+    expect(find(report, 'policy', 'admin-denied-encrypt').detail).toBe(`the administrator ${ADMIN_ROLE} was allowed Encrypt: the key policy does not deny it`);
+  });
+
+  test('a user whose ScheduleKeyDeletion goes through fails, and the deletion is cancelled and the key enabled at once', async () => {
+    const aws = FakeAws.lab().install();
+    aws.policy.userMayScheduleDeletion = true;
+    const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+    expect(run.code).toBe(1);
+    const check = find(report, 'policy', 'user-denied-schedule-deletion');
+    expect(check.result).toBe('FAIL');
+    expect(check.detail).toContain('was allowed ScheduleKeyDeletion');
+    expect(check.detail).toContain('the deletion was cancelled at once and the key enabled again');
+    expect(aws.key('SingleRegion')).toMatchObject({ state: 'Enabled', deletionDate: undefined });
+    expect(aws.log.slice(-3)).toEqual([`${USER_ROLE} ScheduleKeyDeletion ${PRIMARY}`, `operator CancelKeyDeletion ${PRIMARY}`, `operator EnableKey ${PRIMARY}`]);
+  });
+
+  test('if cancelling that deletion fails too, the check says so and gives the commands to run now', async () => {
+    const aws = FakeAws.lab().install();
+    aws.policy.userMayScheduleDeletion = true;
+    aws.failures.set('CancelKeyDeletion', () => new Error('connection reset'));
+    const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+    expect(run.code).toBe(1);
+    const detail = find(report, 'policy', 'user-denied-schedule-deletion').detail;
+    expect(detail).toContain('UNDO FAILED');
+    expect(detail).toContain(`aws kms cancel-key-deletion --key-id ${aws.key('SingleRegion').arn} --region ${PRIMARY}`);
+  });
+
+  test('a stack without the outputs the CLI reads fails the checks that need them', async () => {
+    const aws = FakeAws.lab().install();
+    const stack = aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!;
+    stack.status = 'UPDATE_ROLLBACK_COMPLETE';
+    delete stack.outputs.ImportedMaterialKeyArn;
+    const { run, report } = await verify('--scenario', 'c');
+    expect(run.code).toBe(1);
+    expect(report.checks[0].detail).toContain('(ap-southeast-1, UPDATE_ROLLBACK_COMPLETE) has no output ImportedMaterialKeyArn');
+  });
+
+  test('scenario (c) alone needs only the primary stack', async () => {
+    FakeAws.lab({ deploySecondary: false }).install();
+    const { run } = await verify('--scenario', 'c');
+    expect(run.code).toBe(0);
+  });
+
+  test('apiCalls counts every call, the Encryption SDK\'s included', async () => {
+    const aws = FakeAws.lab().install();
+    const { report } = await verify('--scenario', 'b');
+    // 3 DescribeStacks; 2 round trips of 2; cross-Region 2; envelope GenerateDataKey + Decrypt.
+    expect(report.summary.apiCalls).toBe(11);
+    expect(aws.log).toHaveLength(11);
+  });
+});

@@ -2,27 +2,17 @@ import * as handler from '../../../lambda/cloudhsm-activate/index';
 import { MANAGED_BY_TAG } from '../../../lambda/shared/secret-lifecycle';
 import { cfnEvent, STACK_ID } from '../../helpers/events';
 import { ADMIN_SECRET, buildLab, expectNoSecretValueIn, IP_A, KMSUSER_SECRET, Lab, ownedSecret, SECRET_POLICY, SECRET_TAGS } from '../cloudhsm/lab';
-import { captureLogs, LAB_WAITS, outcomeText, Outcome, runEvent } from '../cloudhsm/provider';
-import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
+import { LAB_WAITS, outcomeText, Outcome, runEvent, useFakeWorld } from '../cloudhsm/provider';
+import { MINUTE, World } from '../cloudhsm/world';
 
 let world: World;
 let logs: string[];
-const savedRegion = process.env.AWS_REGION;
 
-beforeEach(() => {
-  process.env.AWS_REGION = 'ap-southeast-1';
-  world = new World().install();
-  useWorldClock(world);
-  logs = captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
+  logs = l;
 });
 
-afterEach(() => {
-  process.env.AWS_REGION = savedRegion;
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const props = (lab: Lab, overrides: Record<string, unknown> = {}) => ({
   ClusterId: lab.clusterId,

@@ -1,25 +1,17 @@
 import * as handler from '../../../lambda/cloudhsm-check/index';
 import { cfnEvent } from '../../helpers/events';
 import { ADMIN_SECRET, AZ_B, buildLab, createKmsUser, expectNoSecretValueIn, IP_A, KMSUSER_SECRET, Lab, LabStage, testCa } from '../cloudhsm/lab';
-import { captureLogs, LAB_WAITS, outcomeText, runEvent } from '../cloudhsm/provider';
-import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
+import { LAB_WAITS, outcomeText, runEvent, useFakeWorld } from '../cloudhsm/provider';
+import { MINUTE, World } from '../cloudhsm/world';
 
 let world: World;
 let logs: string[];
 
-beforeEach(() => {
-  process.env.AWS_REGION = 'ap-southeast-1';
-  world = new World().install();
-  useWorldClock(world);
-  logs = captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
+  logs = l;
 });
 
-afterEach(() => {
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const props = (lab: Lab, overrides: Record<string, unknown> = {}) => ({
   ClusterId: lab.clusterId,

@@ -1,24 +1,17 @@
 import * as handler from '../../../lambda/cloudhsm-hsm/index';
 import { cfnEvent } from '../../helpers/events';
 import { AZ_A, AZ_B, buildLab, IP_A, IP_B, Lab } from '../cloudhsm/lab';
-import { captureLogs, createWithRollback, LAB_WAITS, runEvent, runTogether } from '../cloudhsm/provider';
-import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
+import { createWithRollback, LAB_WAITS, runEvent, runTogether, useFakeWorld } from '../cloudhsm/provider';
+import { MINUTE, World } from '../cloudhsm/world';
 
 let world: World;
 let logs: string[];
 
-beforeEach(() => {
-  world = new World().install();
-  useWorldClock(world);
-  logs = captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
+  logs = l;
 });
 
-afterEach(() => {
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const props = (lab: Lab, ip = IP_A, az = AZ_A) => ({ ClusterId: lab.clusterId, AvailabilityZone: az, IpAddress: ip });
 const create = (lab: Lab, ip = IP_A, az = AZ_A) => cfnEvent('Create', props(lab, ip, az), { resourceType: 'Custom::CloudHsmHsm' });

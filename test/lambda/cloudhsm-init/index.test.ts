@@ -5,8 +5,8 @@ import * as handler from '../../../lambda/cloudhsm-init/index';
 import { MANAGED_BY_TAG } from '../../../lambda/shared/secret-lifecycle';
 import { cfnEvent, STACK_ID } from '../../helpers/events';
 import { AZ_A, buildLab, CA_SECRET, IP_A, Lab, ownedSecret, SECRET_POLICY, SECRET_TAGS, testCa } from '../cloudhsm/lab';
-import { captureLogs, LAB_WAITS, outcomeText, runEvent } from '../cloudhsm/provider';
-import { MINUTE, useWorldClock, World } from '../cloudhsm/world';
+import { LAB_WAITS, outcomeText, runEvent, useFakeWorld } from '../cloudhsm/provider';
+import { MINUTE, World } from '../cloudhsm/world';
 
 let world: World;
 let logs: string[];
@@ -14,22 +14,17 @@ let logs: string[];
 const createLabCa = certificates.createLabCa;
 const madeCas = new Map<string, Promise<LabCa>>();
 
+useFakeWorld((w, l) => {
+  world = w;
+  logs = l;
+});
 beforeEach(() => {
   jest.spyOn(certificates, 'createLabCa').mockImplementation((options) => {
     if (!madeCas.has(options.commonName)) madeCas.set(options.commonName, createLabCa(options));
     return madeCas.get(options.commonName)!;
   });
-  world = new World().install();
-  useWorldClock(world);
-  logs = captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
 });
 
-afterEach(() => {
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const props = (lab: Lab) => ({ ClusterId: lab.clusterId, CaCommonName: 'KMS Key Lab CA (kms-key-lab)', ...ownedSecret('Ca', CA_SECRET) });
 const create = (lab: Lab) => cfnEvent('Create', props(lab), { resourceType: 'Custom::CloudHsmInitialization', logicalId: 'Init' });

@@ -4,11 +4,10 @@ import * as hsm from '../../../lambda/cloudhsm-hsm/index';
 import * as init from '../../../lambda/cloudhsm-init/index';
 import * as store from '../../../lambda/custom-key-store/index';
 import * as key from '../../../lambda/hsm-key/index';
-import { setSleepForTests } from '../../../lambda/shared/transient';
 import { cfnEvent } from '../../helpers/events';
 import { ADMIN_SECRET, AZ_A, AZ_B, buildLab, CA_SECRET, expectNoSecretValueIn, IP_A, IP_B, KMSUSER_SECRET, ownedSecret } from './lab';
-import { captureLogs, LAB_WAITS, LifecycleHandler, Outcome, outcomeText, runEvent, runTogether } from './provider';
-import { HOUR, useWorldClock, World } from './world';
+import { LAB_WAITS, LifecycleHandler, Outcome, outcomeText, runEvent, runTogether, useFakeWorld } from './provider';
+import { HOUR, World } from './world';
 
 /**
  * The whole CloudHSM scenario on one world, in the order the stack's
@@ -18,19 +17,11 @@ import { HOUR, useWorldClock, World } from './world';
 let world: World;
 let logs: string[];
 
-beforeEach(() => {
-  process.env.AWS_REGION = 'ap-southeast-1';
-  world = new World().install();
-  useWorldClock(world);
-  logs = captureLogs();
-  setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
+  logs = l;
 });
 
-afterEach(() => {
-  setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 test('the lab deploys within CloudFormation limits, gets a key in its HSMs, and tears down leaving no HSM and no password anywhere', async () => {
   const lab = await buildLab(world, 'cluster');

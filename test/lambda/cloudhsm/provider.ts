@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse } from '../../../lambda/shared/custom-resource';
-import { HOUR, SECOND, World } from './world';
+import { setSleepForTests } from '../../../lambda/shared/transient';
+import { HOUR, SECOND, useWorldClock, World } from './world';
 
 /** A handler as the Provider framework sees it: onEvent, and isComplete when it waits. */
 export interface LifecycleHandler {
@@ -175,4 +176,28 @@ export function outcomeText(...outcomes: (Outcome | undefined)[]): string {
     .filter((o): o is Outcome => o !== undefined)
     .map((o) => [o.physicalId ?? '', JSON.stringify(o.data), o.error?.message ?? '', o.error?.stack ?? ''].join('\n'))
     .join('\n');
+}
+
+/**
+ * One fresh world per test: the fake services installed, Date on the world's
+ * clock, console captured, and every handler's backoff sleeping on the world's
+ * clock instead of the real one. `set` receives them before each test.
+ */
+export function useFakeWorld(set: (world: World, logs: string[]) => void): void {
+  const savedRegion = process.env.AWS_REGION;
+  beforeEach(() => {
+    process.env.AWS_REGION = 'ap-southeast-1';
+    const world = new World().install();
+    useWorldClock(world);
+    const logs = captureLogs();
+    setSleepForTests(async (ms) => world.advance(ms));
+    set(world, logs);
+  });
+  afterEach(() => {
+    if (savedRegion === undefined) delete process.env.AWS_REGION;
+    else process.env.AWS_REGION = savedRegion;
+    setSleepForTests(undefined);
+    jest.useRealTimers();
+    jest.restoreAllMocks();
+  });
 }

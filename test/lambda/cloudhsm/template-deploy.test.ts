@@ -1,8 +1,7 @@
-import { setSleepForTests } from '../../../lambda/shared/transient';
 import { ADMIN, synthLab, USER } from '../../helpers/lab';
-import { captureLogs, LAB_WAITS } from './provider';
+import { LAB_WAITS, useFakeWorld } from './provider';
 import { TemplateDeployer } from './template-deploy';
-import { HOUR, MINUTE, useWorldClock, World } from './world';
+import { HOUR, MINUTE, World } from './world';
 
 /**
  * The synthesized CloudHSM stack itself, deployed on the fake world with its
@@ -16,19 +15,10 @@ beforeAll(() => {
   synthesized = synthLab({ cloudHsm: true, keyAdminArns: [ADMIN], keyUserArns: [USER] }).cloudHsm!.toJSON() as never;
 });
 
-beforeEach(() => {
-  process.env.AWS_REGION = 'ap-southeast-1';
-  world = new World().install();
-  useWorldClock(world);
-  captureLogs();
-  setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
 });
 
-afterEach(() => {
-  setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const template = () => synthesized;
 

@@ -2,24 +2,17 @@ import { CONNECTION_ERROR_REMEDIES, explainConnectionError } from '../../../lamb
 import * as handler from '../../../lambda/custom-key-store/index';
 import { cfnEvent } from '../../helpers/events';
 import { buildLab, expectNoSecretValueIn, KMSUSER_SECRET, Lab } from '../cloudhsm/lab';
-import { captureLogs, createWithRollback, LAB_WAITS, outcomeText, runEvent } from '../cloudhsm/provider';
-import { CONNECTION_ERROR_CODES, ConnectionErrorCode, DAY, MINUTE, SECOND, useWorldClock, World } from '../cloudhsm/world';
+import { createWithRollback, LAB_WAITS, outcomeText, runEvent, useFakeWorld } from '../cloudhsm/provider';
+import { CONNECTION_ERROR_CODES, ConnectionErrorCode, DAY, MINUTE, SECOND, World } from '../cloudhsm/world';
 
 let world: World;
 let logs: string[];
 
-beforeEach(() => {
-  world = new World().install();
-  useWorldClock(world);
-  logs = captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
+  logs = l;
 });
 
-afterEach(() => {
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const NAME = 'kms-key-lab-store';
 const props = (lab: Lab, overrides: Record<string, unknown> = {}) => ({

@@ -1,23 +1,15 @@
 import * as handler from '../../../lambda/hsm-key/index';
 import { cfnEvent } from '../../helpers/events';
 import { buildLab, Lab } from '../cloudhsm/lab';
-import { captureLogs, runEvent } from '../cloudhsm/provider';
-import { DAY, MINUTE, useWorldClock, World } from '../cloudhsm/world';
+import { runEvent, useFakeWorld } from '../cloudhsm/provider';
+import { DAY, MINUTE, World } from '../cloudhsm/world';
 
 let world: World;
 
-beforeEach(() => {
-  world = new World().install();
-  useWorldClock(world);
-  captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
 });
 
-afterEach(() => {
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const ALIAS = 'alias/kms-key-lab/hsm-key';
 const POLICY = { Version: '2012-10-17', Statement: [{ Sid: 'Root', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111111111111:root' }, Action: 'kms:*', Resource: '*' }] };

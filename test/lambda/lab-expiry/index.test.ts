@@ -1,22 +1,14 @@
 import * as handler from '../../../lambda/lab-expiry/index';
 import { cfnEvent } from '../../helpers/events';
-import { captureLogs, runEvent } from '../cloudhsm/provider';
-import { HOUR, MINUTE, SECOND, START, useWorldClock, World } from '../cloudhsm/world';
+import { runEvent, useFakeWorld } from '../cloudhsm/provider';
+import { HOUR, MINUTE, SECOND, START, World } from '../cloudhsm/world';
 
 let world: World;
 
-beforeEach(() => {
-  world = new World().install();
-  useWorldClock(world);
-  captureLogs();
-  handler.setSleepForTests(async (ms) => world.advance(ms));
+useFakeWorld((w, l) => {
+  world = w;
 });
 
-afterEach(() => {
-  handler.setSleepForTests(undefined);
-  jest.useRealTimers();
-  jest.restoreAllMocks();
-});
 
 const ROLE = 'arn:aws:iam::111111111111:role/kms-key-lab-expiry-scheduler';
 const props = (overrides: Record<string, unknown> = {}) => ({

@@ -75,6 +75,11 @@ try {
   if (timeline.status !== 0) throw new Error(`bench-timeline failed:\n${timeline.stdout}\n${timeline.stderr}`);
   console.log(timeline.stdout.trimEnd());
 
+  console.log('');
+  const cli = spawnSync(path.join(BIN, 'tsx'), ['bin/bench-cli.ts'], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, encoding: 'utf8' });
+  if (cli.status !== 0) throw new Error(`bench-cli failed:\n${cli.stdout}\n${cli.stderr}`);
+  console.log(cli.stdout.trimEnd());
+
   if (!skipTests) {
     console.log('');
     const testMs = timed('npm', ['test', '--silent'], { CI: 'true' });

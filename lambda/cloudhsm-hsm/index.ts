@@ -6,7 +6,7 @@ import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventRespon
 import { log, loggableEvent } from '../shared/log';
 import { isNamed } from '../shared/retry';
 import { beginInvocation, isAskAgainLater, transientKindsFor } from '../shared/transient';
-import { ClusterView, HsmView, hsmRemovalStep, nextHsmStep, refusalWillPass } from './hsm-state';
+import { ClusterView, hsmAt, HsmView, hsmRemovalStep, nextHsmStep, refusalWillPass } from './hsm-state';
 
 export { setSleepForTests } from '../shared/transient';
 
@@ -123,8 +123,11 @@ async function createHsm(call: ReturnType<typeof makeCaller>, props: HsmProperti
   } catch (error) {
     const cause = rootCause(error);
     if (!isNamed('CloudHsmInvalidRequestException')(cause)) throw error;
-    // A busy cluster (another HSM, a backup, not yet activated) takes it on a later poll; anything else never will.
-    if (refusalWillPass(cluster) || stage === 'poll') {
+    // Judged on a fresh look: the view this call was made on may predate a sibling's new HSM, a backup, or this
+    // very HSM (an SDK retry of a CreateHsm that went through). A busy cluster (another HSM, a backup, not yet
+    // activated) takes it on a later poll; anything else never will.
+    const now = await describeCluster(call, props.clusterId).catch(() => cluster);
+    if (hsmAt(now, props.ipAddress) || refusalWillPass(now) || refusalWillPass(cluster) || stage === 'poll') {
       log('CreateHsm refused for now; retried on the next poll', { ip: props.ipAddress, error: (cause as Error).message });
       return;
     }

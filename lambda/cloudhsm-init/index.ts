@@ -136,10 +136,13 @@ async function initialize(call: Caller, props: InitProperties, csr: string): Pro
     );
     log('InitializeCluster started', { clusterId: props.clusterId });
   } catch (error) {
-    // Polls never overlap, and this one saw the cluster UNINITIALIZED with its CSR: a refusal now is CloudHSM's
-    // verdict on the certificates, which no later poll would change.
+    // Polls never overlap, and this one saw the cluster UNINITIALIZED with its CSR: unless the cluster has moved on,
+    // a refusal is CloudHSM's verdict on the certificates, which no later poll would change.
     const cause = rootCause(error);
     if (!isNamed('CloudHsmInvalidRequestException')(cause)) throw error;
+    // An SDK retry of a call that went through is refused too: the cluster has moved on, and the next poll sees it.
+    const now = await describeCluster(call, props.clusterId).catch(() => undefined);
+    if (now?.State && now.State !== 'UNINITIALIZED') return log('InitializeCluster already under way', { clusterId: props.clusterId, state: now.State });
     throw new ExplainedError(
       `InitializeCluster of ${props.clusterId} was refused: ${(cause as Error).message}. What to do: destroy the CloudHSM stack and deploy it ` +
         'again; if it is refused again, look at the cluster and its CSR in the CloudHSM console.',

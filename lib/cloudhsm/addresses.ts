@@ -1,8 +1,9 @@
 /**
  * The fixed address of the k-th HSM in a subnet: the 11th address onwards.
- * The first four and the last of every subnet are AWS's; the client host and
- * the ENIs KMS adds take addresses CloudHSM does not ask for. A fixed address
- * lets a handler find its HSM again, without keeping state, after any retry.
+ * Only HSMs are placed in these subnets by the lab (the client host has its
+ * own), and KMS adds its network interfaces only once every HSM exists. A
+ * fixed address lets a handler find its HSM again, without keeping state,
+ * after any retry.
  */
 export function hsmIpAddress(subnetCidr: string, k: number): string {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnetCidr);
@@ -21,7 +22,3 @@ export function hsmPlacement(hsmCount: number, zoneCount: number): { zone: numbe
   return Array.from({ length: hsmCount }, (_, i) => ({ zone: i % zoneCount, k: Math.floor(i / zoneCount) }));
 }
 
-/** The client host's address: the 6th of the subnet, below every HSM's (see hsmIpAddress). */
-export function hostIpAddress(subnetCidr: string): string {
-  return hsmIpAddress(subnetCidr, -5);
-}

@@ -3,7 +3,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../common/nag';
-import { hostIpAddress } from './addresses';
 import { HsmNetwork } from './hsm-network';
 
 export interface HsmClientHostProps {
@@ -18,7 +17,7 @@ export interface HsmClientHostProps {
 
 /**
  * The CloudHSM client host: Amazon Linux 2023 with the CloudHSM CLI (Client
- * SDK 5), in a cluster subnet, managed only through SSM (no SSH key, no
+ * SDK 5), in a subnet of its own beside the cluster's, managed only through SSM (no SSH key, no
  * inbound rule). It joins the cluster's security group to reach the HSMs.
  * Its role can read the lab's two passwords and nothing else.
  */
@@ -67,12 +66,10 @@ export class HsmClientHost extends Construct {
     const userData = ec2.UserData.forLinux();
     // A few tries: the first boot can come before the NAT route carries traffic. The SSM scripts try again too.
     userData.addCommands(`for i in 1 2 3 4 5; do dnf install -y '${props.cliPackageUrl}' && break; sleep 20; done`);
-    const subnet = props.network.hsmSubnets[0];
+    const subnet = props.network.hostSubnets[0];
     this.instance = new ec2.Instance(this, 'Instance', {
       vpc: props.network.vpc,
       vpcSubnets: { subnets: [subnet] },
-      // A fixed address below the HSMs' (the 11th address on), so the host never takes one an HSM will ask for.
-      privateIpAddress: hostIpAddress(subnet.ipv4CidrBlock),
       instanceType: new ec2.InstanceType(props.instanceType),
       // Resolved when the instance launches, not at each deploy: a newer AMI does not replace a working host.
       machineImage: ec2.MachineImage.resolveSsmParameterAtLaunch('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64', {
@@ -86,7 +83,8 @@ export class HsmClientHost extends Construct {
       blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
     });
     this.instance.addSecurityGroup(ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', props.clusterSecurityGroupId));
-    this.instance.node.addDependency(props.network.vpc.internetConnectivityEstablished);
+    // Its first boot downloads the CLI through the NAT gateway: the subnet's route out must exist first.
+    this.instance.node.addDependency(subnet.internetConnectivityEstablished);
     Validations.of(this.instance).acknowledge({
       id: 'CloudFormation-Validate::E1152',
       reason: 'EC2 takes `resolve:ssm:<parameter>` as an ImageId and resolves it at launch; the validator expects an ami- id only.',

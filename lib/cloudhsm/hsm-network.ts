@@ -11,8 +11,8 @@ export interface HsmNetworkProps {
 
 /**
  * The VPC of scenario (d): a private subnet per Availability Zone for the
- * HSMs, the client host and the network interfaces KMS adds when it connects
- * the key store; and one NAT gateway, through which the client host reaches
+ * HSMs and the network interfaces KMS adds when it connects the key store,
+ * another for the client host; and one NAT gateway, through which the client host reaches
  * SSM, Secrets Manager and the CloudHSM CLI download. One NAT gateway costs
  * less than the five interface endpoints (SSM, SSM messages, EC2 messages,
  * Secrets Manager, KMS) in two AZs would, and endpoints cannot reach the
@@ -22,6 +22,8 @@ export class HsmNetwork extends Construct {
   readonly vpc: ec2.Vpc;
   /** One per AZ: the cluster's subnets. */
   readonly hsmSubnets: ec2.ISubnet[];
+  /** Subnets for the client host, apart from the HSMs' (see the subnet configuration). */
+  readonly hostSubnets: ec2.ISubnet[];
 
   constructor(scope: Construct, id: string, props: HsmNetworkProps) {
     super(scope, id);
@@ -32,6 +34,9 @@ export class HsmNetwork extends Construct {
       subnetConfiguration: [
         { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
         { name: 'Hsm', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 26 },
+        // The client host has subnets of its own: in the HSMs' it could take an address an HSM is fixed to, and a
+        // replaced host would ask for its old one while the old host still holds it.
+        { name: 'Host', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 26 },
       ],
     });
     // Rejected traffic only: what a NETWORK_ERRORS connect failure needs, at little cost; deleted with the stack.
@@ -41,5 +46,6 @@ export class HsmNetwork extends Construct {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
     });
     this.hsmSubnets = this.vpc.selectSubnets({ subnetGroupName: 'Hsm' }).subnets;
+    this.hostSubnets = this.vpc.selectSubnets({ subnetGroupName: 'Host' }).subnets;
   }
 }

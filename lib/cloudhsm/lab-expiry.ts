@@ -50,6 +50,8 @@ export class LabExpiry extends Construct {
         SchedulerRoleArn: schedulerRole.roleArn,
       },
     });
+    // The role and its policy outlive the schedule in a stack deletion: a deletion that stops half-way is asked again.
+    this.resource.node.addDependency(schedulerRole);
     this.expiresAt = this.resource.getAttString('ExpiresAt');
   }
 

@@ -182,13 +182,13 @@ function materialExpiry(raw: unknown, ctx: ParseContext): MaterialExpiry {
   return { model: 'KEY_MATERIAL_EXPIRES', validTo: at.toISOString().replace('.000Z', 'Z') };
 }
 
-/** An IPv4 block of /16 to /24 for the CloudHSM VPC, split into one public and one private /26 (or larger) per AZ. */
+/** An IPv4 block of /16 to /23 for the CloudHSM VPC: three /26 subnets (public, HSMs, client host) per AZ. */
 function vpcCidr(raw: unknown, ctx: ParseContext): string {
   const value = text(raw, ctx);
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
   if (!m || m.slice(1, 5).some((o) => Number(o) > 255)) return fail(ctx, raw, 'not an IPv4 CIDR block');
   const bits = Number(m[5]);
-  return bits < 16 || bits > 24 ? fail(ctx, raw, `a /${bits} block`) : value;
+  return bits < 16 || bits > 23 ? fail(ctx, raw, `a /${bits} block`) : value;
 }
 
 const PRINCIPALS_ACCEPTED = 'IAM role, user or account-root ARNs such as arn:aws:iam::123456789012:role/KeyAdmin (a list)';
@@ -371,7 +371,7 @@ export const SETTINGS = catalogue({
   },
   hsmVpcCidr: {
     description: 'IPv4 block of the VPC that holds the CloudHSM cluster, the client host and the key store ENIs.',
-    accepted: 'an IPv4 CIDR block from /16 to /24, such as 10.42.0.0/16',
+    accepted: 'an IPv4 CIDR block from /16 to /23, such as 10.42.0.0/16',
     defaultValue: '10.42.0.0/16',
     parse: vpcCidr,
   },

@@ -235,7 +235,7 @@ describe('scenario (d) settings', () => {
     ['a backup retention below 7 days', { hsmBackupRetentionDays: 3 }, 'hsmBackupRetentionDays', '3', 'from 7 to 379'],
     ['an Availability Zone of another Region', { hsmAvailabilityZones: ['ap-southeast-1a', 'us-east-1b'] }, 'hsmAvailabilityZones', 'us-east-1b', 'Availability Zones of primaryRegion'],
     ['a single Availability Zone', { hsmAvailabilityZones: ['ap-southeast-1a'] }, 'hsmAvailabilityZones', 'ap-southeast-1a', '2 to 3 Availability Zone names'],
-    ['a VPC block too small to split', { hsmVpcCidr: '10.0.0.0/26' }, 'hsmVpcCidr', '10.0.0.0/26', 'from /16 to /24'],
+    ['a VPC block too small to split', { hsmVpcCidr: '10.0.0.0/24' }, 'hsmVpcCidr', '10.0.0.0/24', 'from /16 to /23'],
     ['an expiry over a week', { labExpiryHours: 200 }, 'labExpiryHours', '200', 'from 0 (off) to 168'],
     ['a CLI package that is not an https RPM', { hsmCliPackageUrl: 'http://example.com/cli.deb' }, 'hsmCliPackageUrl', 'http://example.com/cli.deb', 'an https URL ending in .rpm'],
     ['an unknown kmsuser setup', { kmsUserSetup: 'later' }, 'kmsUserSetup', 'later', 'automated, manual'],

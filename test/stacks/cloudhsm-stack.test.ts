@@ -166,6 +166,13 @@ describe('client host', () => {
     expect(instance.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 8, VolumeType: 'gp3' } }]);
   });
 
+  test("lives in a subnet of its own, so it never takes an HSM's fixed address", () => {
+    const instance = Object.values(resourcesOfType(t, 'AWS::EC2::Instance'))[0];
+    expect(instance.Properties.SubnetId).toEqual({ Ref: expect.stringMatching(/^NetworkVpcHostSubnet1/) });
+    expect(instance.Properties.PrivateIpAddress).toBeUndefined();
+    expect(instance.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^NetworkVpcHostSubnet1DefaultRoute/)]));
+  });
+
   test("joins the cluster's security group to reach the HSMs", () => {
     const instance = Object.values(resourcesOfType(t, 'AWS::EC2::Instance'))[0].Properties;
     expect(instance.SecurityGroupIds).toEqual(expect.arrayContaining([{ 'Fn::GetAtt': [expect.stringMatching(/^Cluster[0-9A-F]{8}$/), 'SecurityGroup'] }]));
@@ -215,6 +222,13 @@ describe('lab expiry', () => {
       PolicyDocument: { Statement: Match.arrayWith([{ Effect: 'Allow', Action: 'cloudformation:DeleteStack', Resource: { Ref: 'AWS::StackId' } }]) },
     });
     t.hasOutput('LabExpiresAt', {});
+  });
+
+  test('the schedule outlives everything that bills, and its role outlives it, so a half-done deletion is asked again', () => {
+    const t = synthLab(opted).cloudHsm!;
+    const expiry = Object.entries(resourcesOfType(t, 'Custom::LabExpiry'))[0];
+    expect(expiry[1].DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^ExpirySchedulerRoleDefaultPolicy/)]));
+    expect(resourcesOfType(t, 'AWS::EC2::VPC')[Object.keys(resourcesOfType(t, 'AWS::EC2::VPC'))[0]].DependsOn).toEqual([expiry[0]]);
   });
 
   test('labExpiryHours=0 turns it off', () => {

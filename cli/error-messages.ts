@@ -86,6 +86,26 @@ const BY_NAME: Readonly<Record<string, Explainer>> = {
     what: `KMS${where(call)} could not decrypt the ciphertext: it is damaged, or its encryption context differs`,
     todo: 'decrypt with the same encryption context the data was encrypted with',
   }),
+  IncorrectKeyMaterialException: (call) => ({
+    what: `KMS${where(call)} refused the material for the key${subject(call)}: it is not material the key already holds, and a key takes back only its own material unless it is imported as new material for a rotation`,
+    todo: "import the key's own material (for the lab's key (c), the escrowed material, which a deploy imports again), or import it as new material and rotate to it (`kms-lab import-material --rotate`, or `kms-lab rotate` for the lab's key)",
+  }),
+  ExpiredImportTokenException: (call) => ({
+    what: `the import token and wrapping public key for the key${subject(call)}${where(call)} expired before ImportKeyMaterial (they are valid for 24 hours)`,
+    todo: 'run the command again: it fetches fresh import parameters with GetParametersForImport each time',
+  }),
+  InvalidImportTokenException: (call) => ({
+    what: `KMS${where(call)} did not accept the import token for the key${subject(call)}: it belongs to another key or wrapping public key`,
+    todo: 'run the command again: the token and public key then come from one GetParametersForImport call for this key',
+  }),
+  ConflictException: (call, message) => ({
+    what: `KMS${where(call)} is still busy with an earlier change to the key${subject(call)} (KMS says: ${message}); an on-demand rotation, for one, takes a few minutes to finish`,
+    todo: 'wait a few minutes, then run the command again',
+  }),
+  ResourceNotFoundException: (call, message) => ({
+    what: `AWS${where(call)} has no resource${subject(call)} (${message})`,
+    todo: "check that the lab is deployed in this account and Region (`kms-lab status`); the lab's escrow secret is created by the import handler, so deploying again recreates it",
+  }),
 };
 
 function serviceMessage(error: unknown): string {

@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerStatus } from './commands/status';
 import { registerVerify } from './commands/verify';
+import { registerKey } from './commands/key';
+import { registerTeardown } from './commands/teardown';
+import { registerRotate } from './commands/rotate';
+import { registerImportMaterial } from './commands/import-material';
 import { CliError, EXIT } from './errors';
 import { CliIo, processIo } from './io';
 
@@ -20,6 +24,10 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const ctx = { io, setExitCode };
   registerVerify(program, ctx);
   registerStatus(program, ctx);
+  registerKey(program, ctx);
+  registerTeardown(program, ctx);
+  registerRotate(program, ctx);
+  registerImportMaterial(program, ctx);
   return program;
 }
 

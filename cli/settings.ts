@@ -83,3 +83,8 @@ export function resolveSettings(input: SettingsInput): LabSettings {
 function pick(context: Readonly<Record<string, unknown>>): Partial<Record<Key, unknown>> {
   return Object.fromEntries(Object.entries(context).filter(([key, raw]) => key in RULES && raw !== undefined));
 }
+
+/** True for an AWS Region code as the settings accept one (e.g. ap-southeast-1), for commands that take --region. */
+export function isRegionCode(value: string): boolean {
+  return RULES.primaryRegion.pattern.test(value);
+}

@@ -6,7 +6,7 @@ import { LabSettings } from '../settings';
 import { AwsClients } from './clients';
 
 /** One stack by name; undefined when CloudFormation has none (ValidationError "Stack with id X does not exist"). */
-async function describeStack(clients: AwsClients, ref: LabStackRef): Promise<DeployedStack | undefined> {
+export async function describeStack(clients: AwsClients, ref: LabStackRef): Promise<DeployedStack | undefined> {
   try {
     const answer = await awsCall({ operation: 'DescribeStacks', region: ref.region, resource: ref.name }, () =>
       clients.cloudFormation(ref.region).send(new DescribeStacksCommand({ StackName: ref.name })),

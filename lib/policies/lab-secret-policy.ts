@@ -7,6 +7,12 @@ export interface LabSecretPolicyProps {
   readonly owner: string;
   /** Key administrators: may read, describe and restore the secret, to recover what it holds. */
   readonly administrators: readonly string[];
+  /**
+   * Whether the administrators may also write the value: the escrow, which
+   * `kms-lab rotate` keeps in step when it rotates imported material.
+   * @default false
+   */
+  readonly administratorsWrite?: boolean;
   /** The account root user's ARN: may always repair the policy once the owner's role is gone. */
   readonly accountRoot: string;
 }
@@ -43,12 +49,12 @@ export function labSecretPolicy(props: LabSecretPolicyProps): iam.PolicyDocument
         conditions: exceptFor(unique([...props.readers, ...props.administrators])),
       }),
       new iam.PolicyStatement({
-        sid: 'OnlyTheOwningHandlerWrites',
+        sid: props.administratorsWrite ? 'OnlyTheOwningHandlerAndKeyAdministratorsWrite' : 'OnlyTheOwningHandlerWrites',
         effect: iam.Effect.DENY,
         principals: everyone,
         actions: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
         resources: ['*'],
-        conditions: exceptFor([props.owner]),
+        conditions: exceptFor(unique([props.owner, ...(props.administratorsWrite ? props.administrators : [])])),
       }),
       new iam.PolicyStatement({
         sid: 'OnlyTheLabChangesPolicyOwnershipAndDeletion',
@@ -65,7 +71,12 @@ export function labSecretPolicy(props: LabSecretPolicyProps): iam.PolicyDocument
       new iam.PolicyStatement({
         sid: 'KeyAdministratorsRecoverTheValue',
         principals: props.administrators.map((arn) => new iam.ArnPrincipal(arn)),
-        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],
+        actions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:RestoreSecret',
+          ...(props.administratorsWrite ? ['secretsmanager:PutSecretValue'] : []),
+        ],
         resources: ['*'],
       }),
     );

@@ -149,6 +149,8 @@ export class ImportedMaterialKey extends Construct {
         readers: [handlerRole],
         owner: handlerRole,
         administrators: props.adminArns,
+        // `kms-lab rotate` (run as an administrator) imports new material and keeps the escrow in step.
+        administratorsWrite: true,
         accountRoot: stack.formatArn({ service: 'iam', region: '', resource: 'root' }),
       });
       sourceProperties = {

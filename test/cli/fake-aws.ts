@@ -56,6 +56,10 @@ export interface FakeKey {
   deletionDate?: Date;
   rotation?: { enabled: boolean; periodDays: number; next: Date };
   customKeyStoreId?: string;
+  /** DescribeKey's CurrentKeyMaterialId, ExpirationModel and ValidTo, kept by test/cli/fake-key-material.ts. */
+  currentKeyMaterialId?: string;
+  expirationModel?: string;
+  validTo?: Date;
 }
 
 const mocks = {
@@ -67,6 +71,14 @@ const mocks = {
   cloudHsm: mockClient(CloudHSMV2Client as never) as unknown as ReturnType<typeof mockClient>,
   secrets: mockClient(SecretsManagerClient),
 };
+
+/** Registers one more fake operation, as install() does for its own: it logs the call, applies `failures`, and passes the caller. */
+export type FakeOn = <I>(
+  mock: ReturnType<typeof mockClient>,
+  command: unknown,
+  name: string,
+  fn: (input: I, who: { readonly principal: string; readonly region: string }) => unknown,
+) => void;
 
 type AnyClient = { config: { credentials: () => Promise<{ accessKeyId: string }>; region: () => Promise<string> | string } };
 type GetClient = () => unknown;
@@ -101,6 +113,9 @@ export class FakeAws {
   /** The key policy's split; tests loosen it to see the CLI notice. */
   readonly policy = { adminMayEncrypt: false, userMayScheduleDeletion: false };
   ciphertexts = 0;
+
+  /** Operations that test/cli/fake-*.ts modules add for their commands; install() registers them after its own. */
+  static readonly extensions: ((aws: FakeAws, on: FakeOn) => void)[] = [];
 
   constructor(readonly options: LabOptions = {}) {}
 
@@ -248,6 +263,9 @@ export class FakeAws {
           MultiRegion: !!k.multiRegion,
           ...(k.multiRegion ? { MultiRegionConfiguration: { MultiRegionKeyType: k.multiRegion } } : {}),
           CustomKeyStoreId: k.customKeyStoreId,
+          CurrentKeyMaterialId: k.currentKeyMaterialId,
+          ExpirationModel: k.expirationModel,
+          ValidTo: k.validTo,
         },
       };
     });
@@ -326,6 +344,7 @@ export class FakeAws {
       if (!s) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
       return { Name: i.SecretId, DeletedDate: s.deletedDate };
     });
+    for (const extend of FakeAws.extensions) extend(this, on);
     return this;
   }
 

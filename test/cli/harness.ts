@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CliIo } from '../../cli/io';
 import { main } from '../../cli/main';
 import { OPERATOR_ACCESS_KEY } from './fake-aws';
 
@@ -20,7 +21,7 @@ export function writeCdkJson(dir: string, context: Record<string, unknown>): voi
 }
 
 /** Runs kms-lab in-process, as `kms-lab <argv>` would from cwd. */
-export async function runCli(argv: string[], options: { cwd?: string; now?: Date } = {}): Promise<CliRun> {
+export async function runCli(argv: string[], options: { cwd?: string; now?: Date; io?: Partial<Pick<CliIo, 'confirm' | 'sleep'>> } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -28,6 +29,9 @@ export async function runCli(argv: string[], options: { cwd?: string; now?: Date
     stderr: (t) => void (stderr += t),
     cwd: options.cwd ?? tempDir(),
     now: () => options.now ?? new Date('2025-06-01T06:00:00Z'),
+    // Polls return at once; no confirm, as without a terminal, unless a test passes one.
+    sleep: async () => undefined,
+    ...options.io,
   });
   return { code, stdout, stderr };
 }

@@ -107,7 +107,7 @@ describe('scenario (c): imported-material key', () => {
     });
   });
 
-  test('only the import handler and the key administrators may read the escrow; only the handler writes it', () => {
+  test('only the import handler and the key administrators may read and write the escrow', () => {
     const { primary: t } = synthLab(withPrincipals);
     const handlerRole = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerRole'), 'Arn'] };
     const accountRoot = { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':root']] };
@@ -124,12 +124,12 @@ describe('scenario (c): imported-material key', () => {
             Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
           },
           {
-            Sid: 'OnlyTheOwningHandlerWrites',
+            Sid: 'OnlyTheOwningHandlerAndKeyAdministratorsWrite',
             Effect: 'Deny',
             Principal: { AWS: '*' },
             Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
             Resource: '*',
-            Condition: { ArnNotEquals: { 'aws:PrincipalArn': handlerRole } },
+            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
           },
           {
             Sid: 'OnlyTheLabChangesPolicyOwnershipAndDeletion',
@@ -149,7 +149,7 @@ describe('scenario (c): imported-material key', () => {
             Sid: 'KeyAdministratorsRecoverTheValue',
             Effect: 'Allow',
             Principal: { AWS: ADMIN },
-            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret'],
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:PutSecretValue'],
             Resource: '*',
           },
         ],

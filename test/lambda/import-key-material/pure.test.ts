@@ -46,6 +46,24 @@ describe('escrow record', () => {
     expect(decodeEscrowRecord(encodeEscrowRecord(record))).toEqual(record);
   });
 
+  test('round-trips the earlier materials a rotation keeps, newest first, and writes none when there are none', () => {
+    const older = Buffer.alloc(32, 2);
+    const record = {
+      keyArn: 'arn:aws:kms:ap-southeast-1:1:key/k',
+      material,
+      keyMaterialId: 'id-3',
+      previous: [{ material: Buffer.alloc(32, 1), keyMaterialId: 'id-2' }, { material: older }],
+    };
+    expect(decodeEscrowRecord(encodeEscrowRecord(record))).toEqual(record);
+    expect(JSON.parse(encodeEscrowRecord({ ...record, previous: [] }))).not.toHaveProperty('previous');
+  });
+
+  test('reads a record with a damaged list of earlier materials as no record, so nobody rewrites it without them', () => {
+    const value = JSON.parse(encodeEscrowRecord({ keyArn: 'arn:aws:kms:ap-southeast-1:1:key/k', material }));
+    expect(decodeEscrowRecord(JSON.stringify({ ...value, previous: 'x' }))).toBeUndefined();
+    expect(decodeEscrowRecord(JSON.stringify({ ...value, previous: [{ keyMaterialId: 'id-1' }] }))).toBeUndefined();
+  });
+
   test.each([
     ['a generated placeholder', 'Xy7#pQ9!placeholder'],
     ['JSON of another shape', '{"username":"a","password":"b"}'],

@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { ensureCanConfirm } from '../confirm';
+import { MAX_STACK_WAIT_MS, POLL_INTERVAL_MS } from '../teardown/plan';
+import { CommandContext, settingsFor } from './context';
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function registerTeardown(program: Command, ctx: CommandContext): void {
+  program
+    .command('teardown')
+    .description(
+      "destroy the lab in order (the cloudhsm stack, then secondary, then primary), waiting for each and showing its events; then report what is left and when it goes, and delete a key store whose wait is over (run it again later for that). Exit 0 only when nothing billable is left",
+    )
+    .option('--yes', 'do it without asking (needed when stdin is not a terminal)')
+    .option('--json', 'print the report as JSON (schemaVersion 1) on stdout; progress goes to stderr')
+    .action(async (options: { yes?: boolean; json?: boolean }, command: Command) => {
+      const settings = settingsFor(command, ctx.io);
+      ensureCanConfirm(ctx.io, options.yes, { name: 'kms-lab teardown', does: "deletes the lab's stacks" });
+
+      // Loaded only when teardown runs (see verify.ts for why require).
+      const { runTeardown } = require('../teardown/run') as typeof import('../teardown/run');
+      const { renderTeardownJson, renderTeardownText } = require('../teardown/render') as typeof import('../teardown/render');
+      const { teardownExitCode } = require('../teardown/report') as typeof import('../teardown/report');
+      const progress = (line: string) => (options.json ? ctx.io.stderr : ctx.io.stdout)(`${line}\n`);
+      const waiting = { sleep: ctx.io.sleep ?? realSleep, pollIntervalMs: POLL_INTERVAL_MS, maxStackWaitMs: MAX_STACK_WAIT_MS, progress };
+      const report = await runTeardown(settings, ctx.io, { yes: options.yes, waiting });
+      ctx.io.stdout(options.json ? renderTeardownJson(report) : renderTeardownText(report));
+      for (const paragraph of report.problems) ctx.io.stderr(`${paragraph}\n`);
+      ctx.setExitCode(teardownExitCode(report));
+    });
+}

@@ -1,0 +1,237 @@
+import { EXIT } from '../errors';
+import { StackRole } from '../lab-stacks';
+
+/** How one stack's part of the teardown ended. */
+export type StackResult =
+  /** This run deleted it (DELETE_COMPLETE). */
+  | 'deleted'
+  /** There was no such stack: never deployed, or deleted before. */
+  | 'not-deployed'
+  /** It ended DELETE_FAILED: see failures. */
+  | 'failed'
+  /** Another operation held it (e.g. UPDATE_IN_PROGRESS), so it was not deleted. */
+  | 'busy'
+  /** Still DELETE_IN_PROGRESS when the wait ran out. */
+  | 'still-deleting'
+  /** An earlier stack stopped the teardown, so this one was left as it was. */
+  | 'not-started';
+
+export interface StackFailure {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly physicalId?: string;
+  /** CloudFormation's ResourceStatusReason. */
+  readonly reason: string;
+}
+
+export interface TeardownStack {
+  readonly role: StackRole;
+  readonly name: string;
+  readonly region: string;
+  /** Its status when the teardown began, or NOT_DEPLOYED. */
+  readonly before: string;
+  readonly result: StackResult;
+  /** The last status seen (DELETE_COMPLETE, DELETE_FAILED, ...); absent when nothing was asked of it. */
+  readonly after?: string;
+  /** With result "failed": the resources that failed to delete, and why. */
+  readonly failures?: readonly StackFailure[];
+}
+
+export type LeftKind = 'key' | 'secret' | 'key-store';
+
+/** Something of the lab that outlives its stacks, and when it goes. */
+export interface LeftItem {
+  readonly kind: LeftKind;
+  /** The key's ARN, the secret's name, the key store's id. */
+  readonly id: string;
+  /** Which lab key it was, e.g. "(c) primary", when the stacks' outputs said so; the key store's name. */
+  readonly label?: string;
+  readonly region: string;
+  /**
+   * A key: KMS KeyState (PendingDeletion, PendingReplicaDeletion, Enabled, ...).
+   * A secret: PendingDeletion (scheduled) or Active. A key store: its
+   * ConnectionState (DISCONNECTED, CONNECTED, ...).
+   */
+  readonly state: string;
+  /** Whether it is billed while it waits: see isBillable. */
+  readonly billable: boolean;
+  /** A key's DeletionDate; a secret's DeletedDate (when it was scheduled); a key store's delete-after date. */
+  readonly date?: string;
+  /** One line: when it goes, or what it waits for. */
+  readonly when: string;
+}
+
+export interface DeletedItem {
+  readonly kind: 'stack' | 'key-store';
+  /** The stack's name, or the key store's id. */
+  readonly id: string;
+  /** The key store's name. */
+  readonly label?: string;
+  readonly region: string;
+}
+
+/**
+ * What `kms-lab teardown --json` prints on stdout: one JSON document once the
+ * teardown has ended (progress goes to stderr meanwhile). Stable like the
+ * other reports: fields are only ever added; a change of meaning raises
+ * schemaVersion.
+ *
+ * ```json
+ * {
+ *   "schemaVersion": 1,
+ *   "prefix": "kms-key-lab",
+ *   "regions": { "primary": "ap-southeast-1", "secondary": "ap-southeast-2" },
+ *   "generatedAt": "2025-06-01T06:00:00.000Z",
+ *   "complete": true,
+ *   "stacks": [
+ *     { "role": "cloudhsm", "name": "kms-key-lab-cloudhsm", "region": "ap-southeast-1", "before": "NOT_DEPLOYED", "result": "not-deployed" },
+ *     { "role": "secondary", "name": "kms-key-lab-secondary", "region": "ap-southeast-2", "before": "CREATE_COMPLETE", "result": "deleted", "after": "DELETE_COMPLETE" },
+ *     { "role": "primary", "name": "kms-key-lab-primary", "region": "ap-southeast-1", "before": "CREATE_COMPLETE", "result": "deleted", "after": "DELETE_COMPLETE" }
+ *   ],
+ *   "deleted": [ { "kind": "stack", "id": "kms-key-lab-secondary", "region": "ap-southeast-2" }, ... ],
+ *   "left": [
+ *     { "kind": "key", "id": "arn:aws:kms:ap-southeast-1:111122223333:key/...", "label": "(c) primary", "region": "ap-southeast-1",
+ *       "state": "PendingDeletion", "billable": false, "date": "2025-06-08T06:00:00.000Z", "when": "deleted by KMS on 2025-06-08T06:00:00.000Z" }
+ *   ],
+ *   "billableLeft": 0,
+ *   "uncheckedKeys": 0,
+ *   "problems": [],
+ *   "apiCalls": 23
+ * }
+ * ```
+ *
+ * `left`, `billableLeft` and `uncheckedKeys` are absent when a stack was not deleted (failed,
+ * busy or still deleting): its resources are then still the stack's. The
+ * exit code says the same as `complete`: 0 when every stack is gone and
+ * nothing billable is left, 1 otherwise; 2 for a usage error (nothing on stdout).
+ */
+export interface TeardownReport {
+  readonly schemaVersion: 1;
+  readonly prefix: string;
+  readonly regions: { readonly primary: string; readonly secondary: string };
+  readonly generatedAt: string;
+  /** Every stack gone and nothing billable left: the exit code is 0 exactly then. */
+  readonly complete: boolean;
+  /** In the order of the teardown: cloudhsm, secondary, primary. */
+  readonly stacks: readonly TeardownStack[];
+  /** What this run deleted: stacks, and key stores whose wait was over. Keys and secrets are only ever scheduled, so they are in left. */
+  readonly deleted: readonly DeletedItem[];
+  readonly left?: readonly LeftItem[];
+  readonly billableLeft?: number;
+  /** Keys in the lab's Regions whose tags this identity may not read (ListResourceTags denied), so not checked; with left. */
+  readonly uncheckedKeys?: number;
+  /** One paragraph per failure and per billable thing left (also printed on stderr). */
+  readonly problems: readonly string[];
+  readonly apiCalls: number;
+}
+
+const KEY_STATES_NOT_BILLED = ['PendingDeletion', 'PendingReplicaDeletion'];
+
+/**
+ * The lab's billing rule for what outlives the stacks: a KMS key pending
+ * deletion is not billed, nor is a secret scheduled for deletion ("there is
+ * no charge for secrets that you have marked for deletion") or a
+ * disconnected key store. A live key (Enabled, Disabled, PendingImport,
+ * Unavailable), a live secret and a key store that is not disconnected are.
+ */
+export function isBillable(kind: LeftKind, state: string): boolean {
+  switch (kind) {
+    case 'key':
+      return !KEY_STATES_NOT_BILLED.includes(state);
+    case 'secret':
+      return state !== 'PendingDeletion';
+    case 'key-store':
+      return state !== 'DISCONNECTED';
+  }
+}
+
+export interface KeyLeft {
+  readonly arn: string;
+  readonly region: string;
+  readonly state: string;
+  readonly deletionDate?: Date;
+  readonly pendingWindowDays?: number;
+  readonly label?: string;
+}
+
+export function keyLeft(key: KeyLeft): LeftItem {
+  const base = { kind: 'key' as const, id: key.arn, ...(key.label ? { label: key.label } : {}), region: key.region, state: key.state, billable: isBillable('key', key.state) };
+  if (key.state === 'PendingDeletion' && key.deletionDate) {
+    const date = key.deletionDate.toISOString();
+    return { ...base, date, when: `deleted by KMS on ${date}` };
+  }
+  if (key.state === 'PendingReplicaDeletion') {
+    const window = key.pendingWindowDays ? `${key.pendingWindowDays} days` : 'its own pending window';
+    return { ...base, when: `deleted by KMS ${window} after its last replica is deleted (a multi-Region primary waits for its replicas)` };
+  }
+  return { ...base, when: 'stays, and is billed, until it is scheduled for deletion' };
+}
+
+export function secretLeft(secret: { name: string; region: string; deletedDate?: Date }): LeftItem {
+  const base = { kind: 'secret' as const, id: secret.name, region: secret.region };
+  if (secret.deletedDate) {
+    const date = secret.deletedDate.toISOString();
+    return {
+      ...base,
+      state: 'PendingDeletion',
+      billable: false,
+      date,
+      when: `scheduled for deletion on ${date}; Secrets Manager deletes it when its recovery window ends (7 to 30 days; the escrow waits one day longer than key (c))`,
+    };
+  }
+  return { ...base, state: 'Active', billable: true, when: 'stays, and is billed, until it is deleted' };
+}
+
+export function keyStoreLeft(store: { id: string; name: string; region: string; state: string; deleteAfter?: string; keysLeft: readonly { deletionDate?: Date }[]; hasKeys?: boolean }): LeftItem {
+  const base = { kind: 'key-store' as const, id: store.id, label: store.name, region: store.region, state: store.state, billable: isBillable('key-store', store.state) };
+  const last = store.keysLeft
+    .map((k) => k.deletionDate?.toISOString())
+    .filter((d): d is string => d !== undefined)
+    .sort()
+    .pop();
+  const waitsFor =
+    store.keysLeft.length > 0
+      ? `waits for its ${store.keysLeft.length} key${store.keysLeft.length > 1 ? 's' : ''}${last ? ` (the last is deleted on ${last})` : ''}`
+      : store.hasKeys
+        ? 'KMS says it still holds keys that are not tagged as the lab\'s'
+        : undefined;
+  if (!store.deleteAfter) {
+    return { ...base, when: `its name has no -delete-after- date (its stack's handler did not finish): delete it by hand once its keys are gone (aws kms delete-custom-key-store --custom-key-store-id ${store.id})` };
+  }
+  const pending = [waitsFor, `may go after ${store.deleteAfter}`].filter(Boolean).join('; ');
+  return { ...base, date: store.deleteAfter, when: `${pending}: run \`kms-lab teardown\` again then, and it deletes it` };
+}
+
+/** One paragraph for each billable thing left: what bills, and how to stop it. */
+export function billableParagraphs(left: readonly LeftItem[]): string[] {
+  return left
+    .filter((item) => item.billable)
+    .map((item) => {
+      switch (item.kind) {
+        case 'key':
+          return (
+            `Still billed: the KMS key ${item.id} (${item.region}) is ${item.state}, not scheduled for deletion. ` +
+            `What to do: if the lab no longer needs it, \`aws kms schedule-key-deletion --key-id ${item.id} --pending-window-in-days 7 --region ${item.region}\`.`
+          );
+        case 'secret':
+          return (
+            `Still billed: the secret ${item.id} (${item.region}) is not scheduled for deletion. ` +
+            `What to do: if the lab no longer needs it, \`aws secretsmanager delete-secret --secret-id ${item.id} --recovery-window-in-days 7 --region ${item.region}\`.`
+          );
+        case 'key-store':
+          return (
+            `Still billed: the custom key store ${item.id} (${item.label}, ${item.region}) is ${item.state}, not DISCONNECTED. ` +
+            'What to do: run `kms-lab teardown` again, which disconnects it; if it stays connected, check its CloudHSM cluster with `kms-lab status` or `aws cloudhsmv2 describe-clusters`.'
+          );
+      }
+    });
+}
+
+/** Exit 0 only when every stack is gone and nothing billable is left. */
+export function teardownExitCode(report: Pick<TeardownReport, 'complete'>): number {
+  return report.complete ? EXIT.ok : EXIT.failed;
+}
+
+export function isComplete(stacks: readonly TeardownStack[], left: readonly LeftItem[] | undefined, problems: number): boolean {
+  return left !== undefined && problems === 0 && stacks.every((s) => s.result === 'deleted' || s.result === 'not-deployed') && left.every((item) => !item.billable);
+}

@@ -1,0 +1,118 @@
+import { AwsClients } from '../aws/clients';
+import { describeLab } from '../aws/describe-lab';
+import { confirmOrStop } from '../confirm';
+import { CliIo } from '../io';
+import { findKey, KEY_SPECS, LabDeployment } from '../lab-stacks';
+import { LabSettings } from '../settings';
+import { collectLeftovers, KnownResources } from './leftovers';
+import { busyStackMessage, deleteFailedMessage, stackStep, stillDeletingMessage, teardownOrder, teardownQuestion } from './plan';
+import { billableParagraphs, DeletedItem, isComplete, LeftItem, TeardownReport, TeardownStack } from './report';
+import { deleteStack, Waiting } from './stacks';
+
+export interface TeardownOptions {
+  readonly yes?: boolean;
+  readonly waiting: Waiting;
+}
+
+const keyLabel = (scenario: string, where: string) => `(${scenario}) ${scenario === 'b' && where === 'secondary' ? 'replica' : where}`;
+
+/** The keys and the escrow secret the outputs name, read before the stacks (and their outputs) go. */
+function knownResources(deployment: LabDeployment): KnownResources {
+  const keys: { arn: string; region: string; label: string }[] = [];
+  for (const spec of KEY_SPECS) {
+    const found = findKey(deployment, spec);
+    if (found && 'key' in found) keys.push({ arn: found.key.keyArn, region: found.key.region, label: keyLabel(spec.scenario, spec.where) });
+  }
+  return { keys, escrowSecretName: deployment.primary?.outputs.ImportedMaterialEscrowSecretName || undefined };
+}
+
+/** Soonest first within each kind: keys, then secrets, then key stores. */
+function sortLeft(left: readonly LeftItem[]): LeftItem[] {
+  const order = { key: 0, secret: 1, 'key-store': 2 } as const;
+  return [...left].sort((a, b) => order[a.kind] - order[b.kind] || (a.date ?? '9999').localeCompare(b.date ?? '9999') || a.id.localeCompare(b.id));
+}
+
+/**
+ * Deletes the lab's stacks in order (cloudhsm, secondary, primary), each
+ * waited for, stopping at the first that does not go; then reports what
+ * outlives them and finishes what has become possible (a key store whose
+ * wait is over). Asks once, before the first change, unless --yes.
+ */
+export async function runTeardown(settings: LabSettings, io: CliIo, options: TeardownOptions, clients = new AwsClients(settings.profile)): Promise<TeardownReport> {
+  const { waiting } = options;
+  const order = teardownOrder(settings);
+  const deployment = await describeLab(clients, settings);
+  const known = knownResources(deployment);
+  const present = order.filter((ref) => deployment[ref.role]);
+
+  let confirmed = false;
+  const confirmOnce = async (question: string) => {
+    if (confirmed) return;
+    await confirmOrStop(io, options.yes, question, { name: 'kms-lab teardown', does: "deletes the lab's stacks" });
+    confirmed = true;
+  };
+
+  waiting.progress(`Tearing down the KMS Key Lab "${settings.prefix}": ${order.map((r) => `${r.name} (${r.region})`).join(', then ')}`);
+  if (present.length > 0) await confirmOnce(teardownQuestion(settings.prefix, present, []));
+
+  const stacks: TeardownStack[] = [];
+  const deleted: DeletedItem[] = [];
+  const problems: string[] = [];
+  let stopped = false;
+  for (const [i, ref] of order.entries()) {
+    const found = deployment[ref.role];
+    const base = { role: ref.role, name: ref.name, region: ref.region };
+    if (!found) {
+      stacks.push({ ...base, before: 'NOT_DEPLOYED', result: 'not-deployed' });
+      waiting.progress(`${ref.name} (${ref.region}): not deployed`);
+      continue;
+    }
+    if (stopped) {
+      stacks.push({ ...base, before: found.status, result: 'not-started' });
+      continue;
+    }
+    const remaining = order.slice(i + 1).filter((r) => deployment[r.role]);
+    if (stackStep(found.status) === 'busy') {
+      problems.push(busyStackMessage(ref, found.status, remaining));
+      stacks.push({ ...base, before: found.status, result: 'busy', after: found.status });
+      stopped = true;
+      continue;
+    }
+    const result = await deleteStack(clients, ref, found.status, waiting);
+    if (result.outcome === 'deleted') {
+      stacks.push({ ...base, before: found.status, result: 'deleted', after: result.after });
+      deleted.push({ kind: 'stack', id: ref.name, region: ref.region });
+      continue;
+    }
+    stopped = true;
+    if (result.outcome === 'failed') {
+      problems.push(deleteFailedMessage(ref, result.failures, result.statusReason, remaining));
+      stacks.push({ ...base, before: found.status, result: 'failed', after: result.after, failures: result.failures });
+    } else {
+      problems.push(stillDeletingMessage(ref, waiting.maxStackWaitMs, remaining));
+      stacks.push({ ...base, before: found.status, result: 'still-deleting', after: result.after });
+    }
+  }
+
+  let leftovers: Pick<TeardownReport, 'left' | 'billableLeft' | 'uncheckedKeys'> = {};
+  if (!stopped) {
+    const found = await collectLeftovers(clients, { settings, known, now: io.now(), waiting, confirm: confirmOnce, problems });
+    const left = sortLeft(found.left);
+    deleted.push(...found.deleted);
+    problems.push(...billableParagraphs(left));
+    leftovers = { left, billableLeft: left.filter((item) => item.billable).length, uncheckedKeys: found.unreadableKeys };
+  }
+
+  return {
+    schemaVersion: 1,
+    prefix: settings.prefix,
+    regions: { primary: settings.primaryRegion, secondary: settings.secondaryRegion },
+    generatedAt: io.now().toISOString(),
+    complete: isComplete(stacks, leftovers.left, problems.length),
+    stacks,
+    deleted,
+    ...leftovers,
+    problems,
+    apiCalls: clients.counter.total,
+  };
+}

@@ -1,0 +1,175 @@
+import {
+  busyStackMessage,
+  deleteAfterHasPassed,
+  deleteFailedMessage,
+  deletionOutcome,
+  eventLine,
+  failuresFrom,
+  keyStoreStep,
+  parseKeyStoreName,
+  stackStep,
+  teardownOrder,
+  teardownQuestion,
+} from '../../cli/teardown/plan';
+import { billableParagraphs, isBillable, isComplete, keyLeft, keyStoreLeft, secretLeft, TeardownStack } from '../../cli/teardown/report';
+
+const SETTINGS = { prefix: 'kms-key-lab', primaryRegion: 'ap-southeast-1', secondaryRegion: 'ap-southeast-2' };
+const [CLOUDHSM, SECONDARY, PRIMARY] = teardownOrder(SETTINGS);
+const ARN = 'arn:aws:kms:ap-southeast-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+function expectParagraph(text: string): void {
+  expect(text).not.toContain('\n');
+  expect(text).toContain('What to do:');
+}
+
+describe('teardown order and stack states', () => {
+  test('the cloudhsm stack goes first, then the secondary, then the primary', () => {
+    expect(teardownOrder(SETTINGS).map((r) => [r.name, r.region])).toEqual([
+      ['kms-key-lab-cloudhsm', 'ap-southeast-1'],
+      ['kms-key-lab-secondary', 'ap-southeast-2'],
+      ['kms-key-lab-primary', 'ap-southeast-1'],
+    ]);
+  });
+
+  test('a stack is deleted from any settled state, waited for while being deleted, and left alone while another operation runs', () => {
+    for (const status of ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'ROLLBACK_COMPLETE', 'DELETE_FAILED', 'UPDATE_ROLLBACK_COMPLETE', 'REVIEW_IN_PROGRESS']) {
+      expect(stackStep(status)).toBe('delete');
+    }
+    expect(stackStep('DELETE_IN_PROGRESS')).toBe('wait');
+    for (const status of ['UPDATE_IN_PROGRESS', 'CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS']) expect(stackStep(status)).toBe('busy');
+  });
+
+  test('a deletion ends DELETE_COMPLETE or DELETE_FAILED', () => {
+    expect(deletionOutcome('DELETE_IN_PROGRESS')).toBe('waiting');
+    expect(deletionOutcome('DELETE_COMPLETE')).toBe('deleted');
+    expect(deletionOutcome('DELETE_FAILED')).toBe('failed');
+  });
+
+  test('each event is one line, with its reason', () => {
+    const at = new Date('2025-06-01T06:00:10Z');
+    expect(eventLine('kms-key-lab-primary', { timestamp: at, logicalId: 'SingleRegionKey', type: 'AWS::KMS::Key', status: 'DELETE_COMPLETE' })).toBe(
+      '  06:00:10  DELETE_COMPLETE     SingleRegionKey (AWS::KMS::Key)',
+    );
+    expect(eventLine('kms-key-lab-primary', { timestamp: at, logicalId: 'kms-key-lab-primary', type: 'AWS::CloudFormation::Stack', status: 'DELETE_IN_PROGRESS', reason: 'User\n Initiated' })).toBe(
+      '  06:00:10  DELETE_IN_PROGRESS  kms-key-lab-primary: User Initiated',
+    );
+  });
+
+  test("the failures are the resources' DELETE_FAILED events, not the stack's summary", () => {
+    const failures = failuresFrom([
+      { logicalId: 'Bucket', type: 'AWS::S3::Bucket', status: 'DELETE_FAILED', reason: 'The bucket you tried to delete is not empty' },
+      { logicalId: 'kms-key-lab-cloudhsm', type: 'AWS::CloudFormation::Stack', status: 'DELETE_FAILED', reason: 'The following resource(s) failed to delete: [Bucket].' },
+      { logicalId: 'Key', type: 'AWS::KMS::Key', status: 'DELETE_COMPLETE' },
+    ]);
+    expect(failures).toEqual([{ logicalId: 'Bucket', type: 'AWS::S3::Bucket', reason: 'The bucket you tried to delete is not empty' }]);
+  });
+});
+
+describe('teardown messages', () => {
+  test('DELETE_FAILED names each resource and reason, what was not deleted, and how to go on', () => {
+    const text = deleteFailedMessage(SECONDARY, [{ logicalId: 'ReplicaKey', type: 'AWS::KMS::ReplicaKey', reason: 'Access denied.' }], undefined, [PRIMARY]);
+    expectParagraph(text);
+    expect(text).toBe(
+      'The stack kms-key-lab-secondary (ap-southeast-2) ended DELETE_FAILED: ReplicaKey (AWS::KMS::ReplicaKey) failed to delete: Access denied. ' +
+        'The teardown stopped there: kms-key-lab-primary was not deleted. ' +
+        'What to do: fix what the reasons say, then run `kms-lab teardown` again (CloudFormation retries the deletion); to leave a resource behind instead, ' +
+        '`aws cloudformation delete-stack --stack-name kms-key-lab-secondary --region ap-southeast-2 --retain-resources ReplicaKey`, then run it again.',
+    );
+    expect(deleteFailedMessage(CLOUDHSM, [], 'Stack timed out', [SECONDARY, PRIMARY])).toContain('CloudFormation says: Stack timed out. The teardown stopped there: kms-key-lab-secondary and kms-key-lab-primary were not deleted.');
+  });
+
+  test('a busy stack says to wait for its operation', () => {
+    const text = busyStackMessage(PRIMARY, 'UPDATE_IN_PROGRESS', []);
+    expectParagraph(text);
+    expect(text).toContain('is UPDATE_IN_PROGRESS: CloudFormation does not delete a stack while another operation runs on it. The teardown stopped there.');
+  });
+
+  test('the question lists the stacks in order', () => {
+    expect(teardownQuestion('kms-key-lab', [SECONDARY, PRIMARY], [])).toBe(
+      'Tear down the KMS Key Lab "kms-key-lab": delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1): their keys are scheduled for deletion (recoverable until their window ends), the escrow secret with them?',
+    );
+  });
+});
+
+describe('key stores that wait for their keys', () => {
+  test("the lab's store names are recognised, with their date; other labs' and other stores are not", () => {
+    expect(parseKeyStoreName('kms-key-lab-cloudhsm-cluster-abc123-delete-after-2025-06-09', 'kms-key-lab')).toEqual({ clusterId: 'cluster-abc123', deleteAfter: '2025-06-09' });
+    expect(parseKeyStoreName('kms-key-lab-cloudhsm-cluster-abc123', 'kms-key-lab')).toEqual({ clusterId: 'cluster-abc123' });
+    expect(parseKeyStoreName('kms-key-lab-2-cloudhsm-cluster-abc123', 'kms-key-lab')).toBeUndefined();
+    expect(parseKeyStoreName('my-store', 'kms-key-lab')).toBeUndefined();
+  });
+
+  test('the date has passed once the whole UTC day is over', () => {
+    expect(deleteAfterHasPassed('2025-06-09', new Date('2025-06-09T23:59:59Z'))).toBe(false);
+    expect(deleteAfterHasPassed('2025-06-09', new Date('2025-06-10T00:00:00Z'))).toBe(true);
+  });
+
+  test('a store is deleted only when its date has passed and no lab key is left in it; one left connected is disconnected', () => {
+    const after = new Date('2025-06-20T00:00:00Z');
+    const before = new Date('2025-06-05T00:00:00Z');
+    expect(keyStoreStep({ state: 'DISCONNECTED', deleteAfter: '2025-06-09', keysLeft: 0, now: after })).toBe('delete');
+    expect(keyStoreStep({ state: 'CONNECTED', deleteAfter: '2025-06-09', keysLeft: 0, now: after })).toBe('disconnect-then-delete');
+    expect(keyStoreStep({ state: 'DISCONNECTED', deleteAfter: '2025-06-09', keysLeft: 1, now: after })).toBe('wait');
+    expect(keyStoreStep({ state: 'DISCONNECTED', deleteAfter: '2025-06-09', keysLeft: 0, now: before })).toBe('wait');
+    expect(keyStoreStep({ state: 'CONNECTED', deleteAfter: '2025-06-09', keysLeft: 1, now: after })).toBe('disconnect');
+    expect(keyStoreStep({ state: 'CONNECTED', keysLeft: 0, now: after })).toBe('disconnect');
+    expect(keyStoreStep({ state: 'DISCONNECTED', keysLeft: 0, now: after })).toBe('wait');
+  });
+});
+
+describe('what is billable', () => {
+  test('keys and secrets pending deletion and a disconnected key store are not billed; live ones are', () => {
+    expect(isBillable('key', 'PendingDeletion')).toBe(false);
+    expect(isBillable('key', 'PendingReplicaDeletion')).toBe(false);
+    for (const state of ['Enabled', 'Disabled', 'PendingImport', 'Unavailable']) expect(isBillable('key', state)).toBe(true);
+    expect(isBillable('secret', 'PendingDeletion')).toBe(false);
+    expect(isBillable('secret', 'Active')).toBe(true);
+    expect(isBillable('key-store', 'DISCONNECTED')).toBe(false);
+    expect(isBillable('key-store', 'CONNECTED')).toBe(true);
+  });
+
+  test('each thing left says when it goes', () => {
+    expect(keyLeft({ arn: ARN, region: 'ap-southeast-1', state: 'PendingDeletion', deletionDate: new Date('2025-06-08T06:00:00Z'), label: '(c) primary' })).toEqual({
+      kind: 'key',
+      id: ARN,
+      label: '(c) primary',
+      region: 'ap-southeast-1',
+      state: 'PendingDeletion',
+      billable: false,
+      date: '2025-06-08T06:00:00.000Z',
+      when: 'deleted by KMS on 2025-06-08T06:00:00.000Z',
+    });
+    expect(keyLeft({ arn: ARN, region: 'ap-southeast-1', state: 'PendingReplicaDeletion', pendingWindowDays: 7 }).when).toBe(
+      'deleted by KMS 7 days after its last replica is deleted (a multi-Region primary waits for its replicas)',
+    );
+    expect(secretLeft({ name: 's', region: 'ap-southeast-1', deletedDate: new Date('2025-06-01T06:00:00Z') })).toMatchObject({ state: 'PendingDeletion', billable: false });
+    expect(secretLeft({ name: 's', region: 'ap-southeast-1' })).toMatchObject({ state: 'Active', billable: true });
+    const store = keyStoreLeft({ id: 'cks-1', name: 'n', region: 'ap-southeast-1', state: 'DISCONNECTED', deleteAfter: '2025-06-09', keysLeft: [{ deletionDate: new Date('2025-06-08T06:00:00Z') }] });
+    expect(store).toMatchObject({ billable: false, date: '2025-06-09' });
+    expect(store.when).toBe('waits for its 1 key (the last is deleted on 2025-06-08T06:00:00.000Z); may go after 2025-06-09: run `kms-lab teardown` again then, and it deletes it');
+  });
+
+  test('each billable thing left gets a paragraph with the command that stops the bill', () => {
+    const paragraphs = billableParagraphs([
+      keyLeft({ arn: ARN, region: 'ap-southeast-1', state: 'Enabled' }),
+      secretLeft({ name: 'kms-key-lab/x', region: 'ap-southeast-1' }),
+      keyLeft({ arn: ARN, region: 'ap-southeast-1', state: 'PendingDeletion', deletionDate: new Date() }),
+    ]);
+    expect(paragraphs).toHaveLength(2);
+    paragraphs.forEach(expectParagraph);
+    expect(paragraphs[0]).toContain(`aws kms schedule-key-deletion --key-id ${ARN} --pending-window-in-days 7 --region ap-southeast-1`);
+    expect(paragraphs[1]).toContain('aws secretsmanager delete-secret --secret-id kms-key-lab/x');
+  });
+
+  test('complete means every stack gone, nothing billable left and nothing unchecked', () => {
+    const gone: TeardownStack[] = [
+      { role: 'primary', name: 'p', region: 'r', before: 'CREATE_COMPLETE', result: 'deleted' },
+      { role: 'cloudhsm', name: 'c', region: 'r', before: 'NOT_DEPLOYED', result: 'not-deployed' },
+    ];
+    const pending = keyLeft({ arn: ARN, region: 'r', state: 'PendingDeletion', deletionDate: new Date() });
+    expect(isComplete(gone, [pending], 0)).toBe(true);
+    expect(isComplete(gone, [pending, keyLeft({ arn: ARN, region: 'r', state: 'Disabled' })], 0)).toBe(false);
+    expect(isComplete(gone, [pending], 1)).toBe(false);
+    expect(isComplete([{ ...gone[0], result: 'failed' }], undefined, 1)).toBe(false);
+  });
+});

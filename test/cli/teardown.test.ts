@@ -1,0 +1,242 @@
+import { TeardownReport } from '../../cli/teardown/report';
+import { FakeAws, PRIMARY, SECONDARY, serviceError } from './fake-aws';
+import { lifecycle } from './fake-lifecycle';
+import { json, runCli, useOperatorCredentials } from './harness';
+
+useOperatorCredentials();
+
+const STORE = 'cks-1234567890abcdef0';
+const LATER = new Date('2025-06-20T00:00:00Z');
+
+const teardown = async (args: string[] = [], options: Parameters<typeof runCli>[1] = {}) => {
+  const run = await runCli(['teardown', '--yes', '--json', ...args], options);
+  return { run, report: json<TeardownReport>(run) };
+};
+const calls = (aws: FakeAws, name: string) => aws.log.filter((l) => l.split(' ')[1] === name);
+
+describe('kms-lab teardown', () => {
+  test('deletes the cloudhsm stack, then the secondary, then the primary, each waited for', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    const sleeps: number[] = [];
+    const run = await runCli(['teardown', '--yes'], { io: { sleep: async (ms) => void sleeps.push(ms) } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(aws.stacks.size).toBe(0);
+    // Each stack: asked for, then one line per event as CloudFormation reports it.
+    const cloudhsm = run.stdout.indexOf('kms-key-lab-cloudhsm (ap-southeast-1): CREATE_COMPLETE, deletion requested');
+    const secondary = run.stdout.indexOf('kms-key-lab-secondary (ap-southeast-2): CREATE_COMPLETE, deletion requested');
+    const primary = run.stdout.indexOf('kms-key-lab-primary (ap-southeast-1): CREATE_COMPLETE, deletion requested');
+    expect(cloudhsm).toBeGreaterThanOrEqual(0);
+    expect(secondary).toBeGreaterThan(cloudhsm);
+    expect(primary).toBeGreaterThan(secondary);
+    expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_IN_PROGRESS {2}kms-key-lab-secondary: User Initiated$/m);
+    expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_COMPLETE {5}SingleRegionKey \(AWS::KMS::Key\)$/m);
+    expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_COMPLETE {5}kms-key-lab-primary$/m);
+    expect(run.stdout).toContain('Nothing billable is left: keys and secrets pending deletion and a disconnected key store are not billed.');
+    // Two polls a stack, at the interval.
+    expect(sleeps).toEqual(Array(6).fill(10_000));
+  });
+
+  test('--json reports what was deleted and what is left, and when it goes; progress goes to stderr', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    const escrow = aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.outputs.ImportedMaterialEscrowSecretName;
+    const cKey = aws.key('ImportedMaterial');
+    const { run, report } = await teardown();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('deletion requested');
+    expect(report).toMatchObject({ schemaVersion: 1, prefix: 'kms-key-lab', complete: true, billableLeft: 0, uncheckedKeys: 0, problems: [] });
+    expect(report.stacks.map((s) => [s.name, s.before, s.result, s.after])).toEqual([
+      ['kms-key-lab-cloudhsm', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-secondary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
+    ]);
+    expect(report.deleted.map((d) => `${d.kind} ${d.id}`)).toEqual(['stack kms-key-lab-cloudhsm', 'stack kms-key-lab-secondary', 'stack kms-key-lab-primary']);
+    const left = report.left!;
+    expect(left.filter((l) => l.kind === 'key')).toHaveLength(6);
+    expect(left.find((l) => l.id === cKey.arn)).toMatchObject({ label: '(c) primary', state: 'PendingDeletion', billable: false, date: '2025-06-08T06:00:00.000Z' });
+    expect(left.find((l) => l.state === 'PendingReplicaDeletion')).toMatchObject({ label: '(b) primary', billable: false });
+    expect(left.find((l) => l.kind === 'secret')).toMatchObject({ id: escrow, state: 'PendingDeletion', billable: false });
+    expect(left.find((l) => l.kind === 'key-store')).toMatchObject({
+      id: STORE,
+      label: 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09',
+      state: 'DISCONNECTED',
+      billable: false,
+      date: '2025-06-09',
+    });
+    expect(report.apiCalls).toBe(aws.log.length);
+  });
+
+  test('a stack that ends DELETE_FAILED stops the teardown with its reasons (exit 1); the primary is not touched', async () => {
+    const aws = FakeAws.lab().install();
+    lifecycle(aws).plans.set('kms-key-lab-secondary', {
+      failures: [{ logicalId: 'MultiRegionReplicaKey', type: 'AWS::KMS::ReplicaKey', reason: 'Resource handler returned message: "Access denied for operation ScheduleKeyDeletion"' }],
+    });
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary']);
+    expect(aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)?.status).toBe('CREATE_COMPLETE');
+    expect(report.complete).toBe(false);
+    expect(report.left).toBeUndefined();
+    expect(report.stacks.map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-cloudhsm', 'not-deployed'],
+      ['kms-key-lab-secondary', 'failed'],
+      ['kms-key-lab-primary', 'not-started'],
+    ]);
+    expect(report.stacks[1].failures).toEqual([
+      { logicalId: 'MultiRegionReplicaKey', type: 'AWS::KMS::ReplicaKey', reason: 'Resource handler returned message: "Access denied for operation ScheduleKeyDeletion"' },
+    ]);
+    const paragraph = run.stderr.split('\n').find((l) => l.startsWith('The stack'))!;
+    expect(paragraph).toContain('The stack kms-key-lab-secondary (ap-southeast-2) ended DELETE_FAILED: MultiRegionReplicaKey (AWS::KMS::ReplicaKey) failed to delete: Resource handler returned message');
+    expect(paragraph).toContain('The teardown stopped there: kms-key-lab-primary was not deleted.');
+    expect(paragraph).toContain('--retain-resources MultiRegionReplicaKey');
+
+    // Fixed, a second run deletes the failed stack again and goes on.
+    lifecycle(aws).plans.delete('kms-key-lab-secondary');
+    const again = await teardown();
+    expect(again.run.code).toBe(0);
+    expect(again.report.stacks.map((s) => [s.name, s.before, s.result])).toEqual([
+      ['kms-key-lab-cloudhsm', 'NOT_DEPLOYED', 'not-deployed'],
+      ['kms-key-lab-secondary', 'DELETE_FAILED', 'deleted'],
+      ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted'],
+    ]);
+  });
+
+  test('run again after the window, it deletes the key store whose keys are gone, and not before', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    await teardown();
+    const dKey = [...aws.keys.values()].find((k) => k.customKeyStoreId === STORE)!;
+
+    // The date has passed, but the key is still pending deletion: the store waits.
+    const early = await teardown([], { now: LATER });
+    expect(early.run.code).toBe(0);
+    expect(early.report.deleted).toEqual([]);
+    expect(early.report.left!.find((l) => l.kind === 'key-store')!.when).toContain('waits for its 1 key');
+    expect(calls(aws, 'DeleteCustomKeyStore')).toEqual([]);
+
+    // KMS has deleted the key: the store goes.
+    aws.keys.delete(dKey.arn);
+    const { run, report } = await teardown([], { now: LATER });
+    expect(run.code).toBe(0);
+    expect(report.deleted).toEqual([{ kind: 'key-store', id: STORE, label: 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09', region: PRIMARY }]);
+    expect(aws.keyStores.has(STORE)).toBe(false);
+    expect(report.left!.some((l) => l.kind === 'key-store')).toBe(false);
+    expect(lifecycle(aws).deleteRequests).toHaveLength(3);
+  });
+
+  test('a store whose keys are gone but whose date has not passed is left for later', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    await teardown();
+    for (const k of [...aws.keys.values()]) if (k.customKeyStoreId) aws.keys.delete(k.arn);
+    const { report } = await teardown([], { now: new Date('2025-06-09T12:00:00Z') });
+    expect(report.deleted).toEqual([]);
+    expect(report.left!.find((l) => l.kind === 'key-store')!.when).toBe('may go after 2025-06-09: run `kms-lab teardown` again then, and it deletes it');
+  });
+
+  test('a key store left connected after its stack is gone is disconnected, then deleted when due', async () => {
+    const aws = FakeAws.lab().install();
+    aws.keyStores.set(STORE, { state: 'CONNECTED' });
+    lifecycle(aws).storeNames.set(STORE, 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09');
+    const { run, report } = await teardown([], { now: LATER });
+    expect(run.code).toBe(0);
+    expect(calls(aws, 'DisconnectCustomKeyStore')).toHaveLength(1);
+    expect(report.deleted.map((d) => d.kind)).toEqual(['stack', 'stack', 'key-store']);
+  });
+
+  test('exit 1 when something billable is left: a live secret and a live key of the lab', async () => {
+    const aws = FakeAws.lab().install();
+    aws.secrets.set('kms-key-lab/forgotten', {});
+    const stray = aws.addKey(SECONDARY, { state: 'Disabled' });
+    // A key of another lab and one of no lab are none of this teardown's business.
+    lifecycle(aws).keyTags.set(aws.addKey(PRIMARY).arn, { 'kms-key-lab:lab': 'other-lab' });
+    lifecycle(aws).keyTags.set(aws.addKey(PRIMARY).arn, {});
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.complete).toBe(false);
+    expect(report.billableLeft).toBe(2);
+    expect(report.left!.filter((l) => l.billable).map((l) => [l.kind, l.id, l.state])).toEqual([
+      ['key', stray.arn, 'Disabled'],
+      ['secret', 'kms-key-lab/forgotten', 'Active'],
+    ]);
+    expect(report.left!.filter((l) => l.kind === 'key')).toHaveLength(6);
+    const paragraphs = run.stderr.split('\n').filter((l) => l.startsWith('Still billed'));
+    expect(paragraphs).toEqual([
+      expect.stringContaining(`aws kms schedule-key-deletion --key-id ${stray.arn} --pending-window-in-days 7 --region ${SECONDARY}`),
+      expect.stringContaining('aws secretsmanager delete-secret --secret-id kms-key-lab/forgotten'),
+    ]);
+    const text = await runCli(['teardown', '--yes']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('2 billable things are left: see below.');
+  });
+
+  test('nothing deployed and nothing left: exit 0, and no DeleteStack', async () => {
+    const aws = new FakeAws().install();
+    const { run, report } = await teardown();
+    expect(run.code).toBe(0);
+    expect(report.left).toEqual([]);
+    expect(report.stacks.every((s) => s.result === 'not-deployed')).toBe(true);
+    expect(calls(aws, 'DeleteStack')).toEqual([]);
+  });
+
+  test('a stack already being deleted (the expiry fired) is only waited for', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    lifecycle(aws).startDeletion(PRIMARY, 'kms-key-lab-cloudhsm');
+    const run = await runCli(['teardown', '--yes']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('kms-key-lab-cloudhsm (ap-southeast-1): already DELETE_IN_PROGRESS, waiting');
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+  });
+
+  test('a stack that another operation holds stops the teardown before anything of it is deleted', async () => {
+    const aws = FakeAws.lab().install();
+    aws.stacks.get(`${SECONDARY}|kms-key-lab-secondary`)!.status = 'UPDATE_IN_PROGRESS';
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.stacks.map((s) => s.result)).toEqual(['not-deployed', 'busy', 'not-started']);
+    expect(run.stderr).toContain('The stack kms-key-lab-secondary (ap-southeast-2) is UPDATE_IN_PROGRESS: CloudFormation does not delete a stack while another operation runs on it.');
+    expect(calls(aws, 'DeleteStack')).toEqual([]);
+  });
+
+  test('without --yes and without a terminal it refuses before any AWS call (exit 2)', async () => {
+    const aws = FakeAws.lab().install();
+    const run = await runCli(['teardown']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      "kms-lab teardown deletes the lab's stacks and asks for confirmation first, but there is no terminal to ask on (stdin is not a TTY), so nothing was changed. " +
+        'What to do: run it in a terminal and answer the question, or add --yes to confirm on the command line.\n',
+    );
+    expect(aws.log).toEqual([]);
+  });
+
+  test('on a terminal it asks once, naming the stacks in order; "no" deletes nothing', async () => {
+    const aws = FakeAws.lab().install();
+    const questions: string[] = [];
+    const run = await runCli(['teardown'], { io: { confirm: async (q) => (questions.push(q), false) } });
+    expect(run.code).toBe(1);
+    expect(questions).toEqual([expect.stringContaining('delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1)')]);
+    expect(run.stderr).toContain('kms-lab teardown was not confirmed, so nothing was changed');
+    expect(calls(aws, 'DeleteStack')).toEqual([]);
+  });
+
+  test('a throttled poll counts as "not yet"; a throttled DeleteStack ends the teardown with its paragraph', async () => {
+    const aws = FakeAws.lab().install();
+    // The first two polls of the secondary stack meet throttling after the SDK's retries.
+    let polls = 0;
+    const throttleFirstPolls = async () => {
+      if (++polls <= 2) aws.failures.set('DescribeStackEvents', () => serviceError('ThrottlingException', 'Rate exceeded'));
+      else aws.failures.delete('DescribeStackEvents');
+    };
+    const polled = await runCli(['teardown', '--yes'], { io: { sleep: throttleFirstPolls } });
+    expect(polled.stderr).toBe('');
+    expect(polled.code).toBe(0);
+    expect(polled.stdout).toMatch(/DELETE_COMPLETE {5}kms-key-lab-secondary$/m);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+
+    const other = FakeAws.lab().install();
+    other.failures.set('DeleteStack', () => serviceError('ThrottlingException', 'Rate exceeded'));
+    const run = await runCli(['teardown', '--yes']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^DeleteStack in ap-southeast-2 failed: AWS throttled DeleteStack in ap-southeast-2 and the SDK's retries did not get through\. What to do: wait a minute/);
+  });
+});

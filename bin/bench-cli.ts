@@ -4,6 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../cli/main';
 import { FakeAws, OPERATOR_ACCESS_KEY } from '../test/cli/fake-aws';
+import { profileAs } from '../test/cli/fake-key-material';
+import '../test/cli/fake-lifecycle';
 
 /**
  * The kms-lab CLI's figures for `npm run bench`: start-up time of
@@ -21,8 +23,8 @@ function startUpMs(): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-async function verifyAgainstFake(json: boolean): Promise<{ ms: number; code: number; stdout: string }> {
-  // The operator's credentials and nothing else the SDK could find, as the CLI tests use them.
+/** The operator's credentials and nothing else the SDK could find, as the CLI tests use them. */
+function operatorCredentials(): void {
   for (const k of ['AWS_PROFILE', 'AWS_SESSION_TOKEN', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) delete process.env[k];
   Object.assign(process.env, {
     AWS_ACCESS_KEY_ID: OPERATOR_ACCESS_KEY,
@@ -30,21 +32,38 @@ async function verifyAgainstFake(json: boolean): Promise<{ ms: number; code: num
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
-  FakeAws.lab().install();
+}
+
+/** Runs kms-lab in-process against a fresh fake lab. */
+async function againstFake(argv: string[], setUp: (aws: FakeAws) => string[] = () => []): Promise<{ ms: number; code: number; stdout: string }> {
+  operatorCredentials();
+  const aws = FakeAws.lab().install();
+  const extra = setUp(aws);
   let stdout = '';
   const start = process.hrtime.bigint();
-  const code = await main(['verify', ...(json ? ['--json'] : [])], {
+  const code = await main([...argv, ...extra], {
     stdout: (t) => void (stdout += t),
     stderr: () => undefined,
     cwd: os.tmpdir(),
     now: () => new Date(),
+    sleep: async () => undefined,
   });
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout };
 }
 
+const verifyAgainstFake = (json: boolean) => againstFake(['verify', ...(json ? ['--json'] : [])]);
+
+/** Sample output for the README, against the fake: `--sample verify|rotate|teardown`. */
+const SAMPLES: Record<string, () => Promise<{ stdout: string }>> = {
+  verify: () => verifyAgainstFake(false),
+  rotate: () => againstFake(['rotate', '--yes'], (aws) => profileAs(aws, 'keyadmin')),
+  teardown: () => againstFake(['teardown', '--yes']),
+};
+
 async function run(): Promise<void> {
-  if (process.argv.includes('--sample')) {
-    process.stdout.write((await verifyAgainstFake(false)).stdout);
+  const sample = process.argv.indexOf('--sample');
+  if (sample >= 0) {
+    process.stdout.write((await SAMPLES[process.argv[sample + 1] ?? 'verify']()).stdout);
     return;
   }
   startUpMs(); // warms tsx's cache, as a second run in a clone would find it

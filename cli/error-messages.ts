@@ -14,8 +14,9 @@ const subject = (call: CallContext) => (call.resource ? ` ${call.resource}` : ''
 const keyForCommand = (call: CallContext) => call.keyArn ?? call.resource ?? '<key id>';
 const regionFlag = (call: CallContext) => (call.region ? ` --region ${call.region}` : '');
 
-const credentials: Explainer = () => ({
-  what: 'no AWS credentials were found (not in the environment, the shared config files, SSO or instance metadata)',
+const credentials: Explainer = (_call, message) => ({
+  // The SDK's own reason tells a missing profile from an expired SSO session.
+  what: `no AWS credentials were found (not in the environment, the shared config files, SSO or instance metadata; the SDK says: ${message})`,
   todo: 'sign in (e.g. `aws sso login --profile <name>`), then pass --profile <name> or set AWS_PROFILE, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
 });
 const expired: Explainer = () => ({

@@ -15,6 +15,8 @@ export interface DeployedStack extends LabStackRef {
   readonly statusReason?: string;
   readonly lastUpdated?: Date;
   readonly outputs: Readonly<Record<string, string>>;
+  /** The stack's tags, as DescribeStacks answered them (the lab tags every stack `kms-key-lab:lab=<prefix>`). */
+  readonly tags: Readonly<Record<string, string>>;
 }
 
 /** Each lab stack, or undefined where it is not deployed. */

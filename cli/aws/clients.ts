@@ -1,10 +1,27 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudHSMV2Client } from '@aws-sdk/client-cloudhsm-v2';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { KMS } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ApiCallCounter, countCalls } from './api-call-counter';
+
+/**
+ * Packages the CLI uses when they are installed: @aws-sdk/client-iam comes
+ * only through another package, so verify must do without it. An object, so
+ * tests can take a package away.
+ */
+export const optionalPackages = {
+  iam(): typeof import('@aws-sdk/client-iam') | undefined {
+    try {
+      return require('@aws-sdk/client-iam') as typeof import('@aws-sdk/client-iam');
+    } catch {
+      return undefined;
+    }
+  },
+};
 
 /** Temporary credentials from AssumeRole, to act as another principal. */
 export interface RoleCredentials {
@@ -54,6 +71,20 @@ export class AwsClients {
   cloudHsm(region: string): CloudHSMV2Client {
     // This older client's config type has no `profile`, but its default credential chain reads it from the config it is given.
     return this.client(`cloudhsm|${region}`, () => new CloudHSMV2Client(this.config(region) as ConstructorParameters<typeof CloudHSMV2Client>[0]));
+  }
+
+  /** IAM (a global service, signed in the Region given), or undefined when @aws-sdk/client-iam is not installed. */
+  iam(region: string): IAMClient | undefined {
+    const iam = optionalPackages.iam();
+    return iam ? this.client(`iam|${region}`, () => new iam.IAMClient(this.config(region))) : undefined;
+  }
+
+  /** EC2, loaded on first use: only teardown reads it, and the client is large. */
+  ec2(region: string): EC2Client {
+    return this.client(`ec2|${region}`, () => {
+      const { EC2Client: Client } = require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
+      return new Client(this.config(region));
+    });
   }
 
   private config(region: string, credentials?: RoleCredentials) {

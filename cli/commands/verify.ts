@@ -24,7 +24,7 @@ export function registerVerify(program: Command, ctx: CommandContext): void {
     .option('--json', 'print the report as JSON (schemaVersion 1) instead of a table')
     .option('--scenario <list>', 'comma-separated scenarios to check: a, b, c, d, grant, policy (default: all)')
     .option('--admin-role <arn>', 'a key administrator role to assume: it must be denied Encrypt')
-    .option('--user-role <arn>', 'a key user role to assume: it must be denied ScheduleKeyDeletion')
+    .option('--user-role <arn>', 'a key user role: IAM\'s policy simulator must find it denied ScheduleKeyDeletion (no deletion is ever attempted)')
     .action(async (options: VerifyCliOptions, command: Command) => {
       const scenarios = parseScenarios(options.scenario);
       if (typeof scenarios === 'string') throw new UsageError(`${scenarios}.`);

@@ -7,17 +7,17 @@ import {
   ListKeysCommand,
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
+import { DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../aws/clients';
 import { awsCall, AwsCallError, CliError } from '../errors';
 import { explainError, isCredentialsProblem } from '../error-messages';
 import { LabSettings } from '../settings';
-import { keyStoreStep, MAX_DISCONNECT_WAIT_MS, parseKeyStoreName } from './plan';
-import { DeletedItem, keyLeft, KeyLeft, keyStoreLeft, LeftItem, secretLeft } from './report';
+import { keyStoreStep, LAB_TAG, MAX_DISCONNECT_WAIT_MS, parseKeyStoreName } from './plan';
+import { DeletedItem, ec2Left, hsmClusterLeft, keyLeft, KeyLeft, keyStoreLeft, LeftItem, secretLeft } from './report';
 import { Waiting } from './stacks';
 
-/** The tag on every lab resource, with the prefix as its value (lib/common/lab-tags.ts). */
-export const LAB_TAG = 'kms-key-lab:lab';
+export { LAB_TAG };
 
 /** What the stacks' outputs named before they were deleted: found again even if their tags were lost. */
 export interface KnownResources {
@@ -194,6 +194,75 @@ class Scan {
   }
 }
 
+/** True when a tag list (CloudHSM's or EC2's) carries the lab's tag with this prefix. */
+const hasLabTag = (tags: readonly { Key?: string; Value?: string }[] | undefined, prefix: string) => (tags ?? []).some((t) => t.Key === LAB_TAG && t.Value === prefix);
+
+/** Scenario (d)'s CloudHSM clusters (the CfnCluster gets its stack's tags) that outlived the stack: billed while an HSM is not DELETED. */
+async function hsmClusters(clients: AwsClients, scan: Scan, region: string, prefix: string): Promise<LeftItem[]> {
+  const found: LeftItem[] = [];
+  try {
+    let token: string | undefined;
+    do {
+      const page = await awsCall({ operation: 'DescribeClusters', region }, () => clients.cloudHsm(region).send(new DescribeClustersCommand({ NextToken: token })));
+      for (const c of page.Clusters ?? []) {
+        if (!c.ClusterId || c.State === 'DELETED' || !hasLabTag(c.TagList, prefix)) continue;
+        const live = (c.Hsms ?? []).filter((h) => h.State !== 'DELETED').map((h) => h.HsmId ?? '(no id)');
+        found.push(hsmClusterLeft({ id: c.ClusterId, region, state: c.State ?? 'unknown', liveHsmIds: live }));
+      }
+      token = page.NextToken;
+    } while (token);
+  } catch (error) {
+    scan.failed(error);
+  }
+  return found;
+}
+
+/** Scenario (d)'s NAT gateways, instances and Elastic IPs, by the lab's tag (the stack's tags reach them). */
+async function ec2Leftovers(clients: AwsClients, scan: Scan, region: string, prefix: string): Promise<LeftItem[]> {
+  const ec2 = clients.ec2(region);
+  const { DescribeAddressesCommand, DescribeInstancesCommand, DescribeNatGatewaysCommand } = require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
+  const byTag = [{ Name: `tag:${LAB_TAG}`, Values: [prefix] }];
+  const found: LeftItem[] = [];
+  const read = async (operation: string, fn: () => Promise<void>) => {
+    try {
+      await awsCall({ operation, region }, fn);
+    } catch (error) {
+      scan.failed(error);
+    }
+  };
+  await read('DescribeNatGateways', async () => {
+    let token: string | undefined;
+    do {
+      const page = await ec2.send(new DescribeNatGatewaysCommand({ Filter: byTag, NextToken: token }));
+      for (const n of page.NatGateways ?? []) {
+        if (n.NatGatewayId && n.State !== 'deleted' && n.State !== 'failed' && hasLabTag(n.Tags, prefix)) {
+          found.push(ec2Left({ kind: 'nat-gateway', id: n.NatGatewayId, region, state: n.State ?? 'unknown' }));
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+  });
+  await read('DescribeInstances', async () => {
+    let token: string | undefined;
+    do {
+      const page = await ec2.send(new DescribeInstancesCommand({ Filters: byTag, NextToken: token }));
+      for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const state = i.State?.Name ?? 'unknown';
+        if (i.InstanceId && state !== 'terminated' && hasLabTag(i.Tags, prefix)) found.push(ec2Left({ kind: 'instance', id: i.InstanceId, region, state }));
+      }
+      token = page.NextToken;
+    } while (token);
+  });
+  await read('DescribeAddresses', async () => {
+    const answer = await ec2.send(new DescribeAddressesCommand({ Filters: byTag }));
+    for (const a of answer.Addresses ?? []) {
+      const id = a.AllocationId ?? a.PublicIp;
+      if (id && hasLabTag(a.Tags, prefix)) found.push(ec2Left({ kind: 'elastic-ip', id, region, state: 'allocated', label: a.PublicIp }));
+    }
+  });
+  return found;
+}
+
 /** Disconnects a store and waits for DISCONNECTED; returns the state it reached. */
 async function disconnect(clients: AwsClients, region: string, store: CustomKeyStoresListEntry, waiting: Waiting): Promise<string> {
   const id = store.CustomKeyStoreId!;
@@ -225,13 +294,15 @@ export async function collectLeftovers(clients: AwsClients, ctx: LeftoverContext
   const { settings, now, waiting } = ctx;
   const scan = new Scan(clients, ctx);
   const regions = [settings.primaryRegion, settings.secondaryRegion];
-  const [keysByRegion, secretsByRegion, stores] = await Promise.all([
+  const [keysByRegion, secretsByRegion, stores, clusters, ec2] = await Promise.all([
     Promise.all(regions.map((r) => scan.keys(r))),
     Promise.all(regions.map((r) => scan.secrets(r))),
     scan.keyStores(settings.primaryRegion),
+    hsmClusters(clients, scan, settings.primaryRegion, settings.prefix),
+    ec2Leftovers(clients, scan, settings.primaryRegion, settings.prefix),
   ]);
   const keys = keysByRegion.flat();
-  const left: LeftItem[] = [...keys.map(keyLeft), ...secretsByRegion.flat()];
+  const left: LeftItem[] = [...keys.map(keyLeft), ...secretsByRegion.flat(), ...clusters, ...ec2];
   const deleted: DeletedItem[] = [];
 
   const region = settings.primaryRegion;

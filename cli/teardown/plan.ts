@@ -8,6 +8,9 @@ import { StackFailure } from './report';
  * may go, and the lines and paragraphs the operator reads.
  */
 
+/** The tag on every lab resource and stack, with the prefix as its value (lib/common/lab-tags.ts). */
+export const LAB_TAG = 'kms-key-lab:lab';
+
 /** How often CloudFormation is asked while a stack is deleted: two calls a poll, far below its quotas. */
 export const POLL_INTERVAL_MS = 10_000;
 /** How long one stack is waited for before the teardown stops and says to run it again. */
@@ -89,6 +92,31 @@ export function deleteFailedMessage(ref: LabStackRef, failures: readonly StackFa
     `The stack ${named(ref)} ended DELETE_FAILED: ${why}. ${notDeleted(remaining)} ` +
     'What to do: fix what the reasons say, then run `kms-lab teardown` again (CloudFormation retries the deletion); ' +
     `to leave a resource behind instead, \`aws cloudformation delete-stack --stack-name ${ref.name} --region ${ref.region} --retain-resources ${retain}\`, then run it again.`
+  );
+}
+
+/** True when the stack carries the tag every lab stack gets (lib/lab-app.ts): `kms-key-lab:lab=<prefix>`. */
+export function isLabStack(tags: Readonly<Record<string, string>>, prefix: string): boolean {
+  return tags[LAB_TAG] === prefix;
+}
+
+/** The paragraph for a stack that has the lab's name but not its tag: it is left alone. */
+export function notLabStackMessage(ref: LabStackRef, tags: Readonly<Record<string, string>>, prefix: string, remaining: readonly LabStackRef[]): string {
+  const labTag = LAB_TAG;
+  const found = labTag in tags ? `its tag ${labTag} is "${tags[labTag]}"` : `it has no tag ${labTag}`;
+  return (
+    `The stack ${named(ref)} is not this lab's: the lab tags every stack ${labTag}=${prefix}, but ${found}, so it was not deleted. ${notDeleted(remaining)} ` +
+    `What to do: check that --prefix (and -c primaryRegion/secondaryRegion, --profile) name your lab; if the stack is the lab's and lost its tag, delete it yourself with \`aws cloudformation delete-stack --stack-name ${ref.name} --region ${ref.region}\` after checking what it holds.`
+  );
+}
+
+/** Said when none of the lab's stacks exists, so that a mistyped prefix, Region or profile shows. */
+export function noLabFoundMessage(settings: LabSettings, account: string | undefined): string {
+  const stacks = teardownOrder(settings).map((r) => r.name);
+  return (
+    `No lab found under prefix "${settings.prefix}" in ${account ? `account ${account}` : 'this account'}, Regions ${settings.primaryRegion} and ${settings.secondaryRegion}: ` +
+    `CloudFormation has no stack ${stacks.slice(0, -1).join(', ')} or ${stacks[stacks.length - 1]}, so there are no stacks to delete. ` +
+    'If you expected a lab there, check --prefix, -c primaryRegion=... -c secondaryRegion=... and --profile.'
   );
 }
 

@@ -15,7 +15,7 @@ export function renderTeardownText(report: TeardownReport): string {
       (report.deleted.length === 0 ? '  nothing\n' : report.deleted.map((d) => `  ${what(d.kind, d.id, d.label)} (${d.region})\n`).join('')),
   );
   if (report.left === undefined) {
-    const stopped = report.stacks.find((s) => ['failed', 'busy', 'still-deleting'].includes(s.result));
+    const stopped = report.stacks.find((s) => ['failed', 'busy', 'still-deleting', 'not-lab'].includes(s.result));
     parts.push(`Left\n  the lab's stacks from ${stopped?.name ?? 'the one that stopped'} on, with everything in them: see below\n`);
   } else {
     parts.push(
@@ -33,7 +33,7 @@ export function renderTeardownText(report: TeardownReport): string {
     }
   }
   const verdict = report.complete
-    ? 'Nothing billable is left: keys and secrets pending deletion and a disconnected key store are not billed.'
+    ? 'Nothing billable is left: keys and secrets pending deletion and a custom key store are not billed, and no HSM, NAT gateway, instance or Elastic IP of the lab is left.'
     : report.left === undefined
       ? 'The teardown did not finish: the stacks that are left still bill for their keys (and scenario (d) for its HSMs).'
       : report.billableLeft

@@ -14,7 +14,9 @@ export type StackResult =
   /** Still DELETE_IN_PROGRESS when the wait ran out. */
   | 'still-deleting'
   /** An earlier stack stopped the teardown, so this one was left as it was. */
-  | 'not-started';
+  | 'not-started'
+  /** It has the lab's name but not the tag `kms-key-lab:lab=<prefix>`: not this lab's, so never deleted (the teardown stops there). */
+  | 'not-lab';
 
 export interface StackFailure {
   readonly logicalId: string;
@@ -37,20 +39,23 @@ export interface TeardownStack {
   readonly failures?: readonly StackFailure[];
 }
 
-export type LeftKind = 'key' | 'secret' | 'key-store';
+/** What outlives the stacks: KMS keys, secrets, key stores; and what scenario (d) bills if it was retained: a CloudHSM cluster's HSMs, NAT gateways, instances, Elastic IPs. */
+export type LeftKind = 'key' | 'secret' | 'key-store' | 'hsm-cluster' | 'nat-gateway' | 'instance' | 'elastic-ip';
 
 /** Something of the lab that outlives its stacks, and when it goes. */
 export interface LeftItem {
   readonly kind: LeftKind;
-  /** The key's ARN, the secret's name, the key store's id. */
+  /** The key's ARN, the secret's name, the key store's id, the cluster's id, the NAT gateway's, instance's or Elastic IP's allocation id. */
   readonly id: string;
-  /** Which lab key it was, e.g. "(c) primary", when the stacks' outputs said so; the key store's name. */
+  /** Which lab key it was, e.g. "(c) primary", when the stacks' outputs said so; the key store's name; a cluster's live HSM ids ("HSMs hsm-..., hsm-..."); an Elastic IP's address. */
   readonly label?: string;
   readonly region: string;
   /**
    * A key: KMS KeyState (PendingDeletion, PendingReplicaDeletion, Enabled, ...).
    * A secret: PendingDeletion (scheduled) or Active. A key store: its
-   * ConnectionState (DISCONNECTED, CONNECTED, ...).
+   * ConnectionState (DISCONNECTED, CONNECTED, ...). A CloudHSM cluster: its
+   * State (ACTIVE, ...). EC2: the NAT gateway's or instance's state; an
+   * Elastic IP: "allocated".
    */
   readonly state: string;
   /** Whether it is billed while it waits: see isBillable. */
@@ -100,6 +105,14 @@ export interface DeletedItem {
  * }
  * ```
  *
+ * `left[].kind` is key, secret, key-store, or, for what scenario (d) bills
+ * when it outlives its stack: hsm-cluster (billable while an HSM is not
+ * DELETED; `label` lists the HSM ids), nat-gateway, instance, elastic-ip
+ * (found by the lab's tag in the primary Region). A key store is never
+ * billable itself (KMS bills keys, CloudHSM bills HSMs), connected or not.
+ * `stacks[].result` "not-lab" is a stack with the lab's name but without the
+ * tag `kms-key-lab:lab=<prefix>`: never deleted, and the teardown stops there.
+ *
  * `left`, `billableLeft` and `uncheckedKeys` are absent when a stack was not deleted (failed,
  * busy or still deleting): its resources are then still the stack's. The
  * exit code says the same as `complete`: 0 when every stack is gone and
@@ -130,9 +143,13 @@ const KEY_STATES_NOT_BILLED = ['PendingDeletion', 'PendingReplicaDeletion'];
 /**
  * The lab's billing rule for what outlives the stacks: a KMS key pending
  * deletion is not billed, nor is a secret scheduled for deletion ("there is
- * no charge for secrets that you have marked for deletion") or a
- * disconnected key store. A live key (Enabled, Disabled, PendingImport,
- * Unavailable), a live secret and a key store that is not disconnected are.
+ * no charge for secrets that you have marked for deletion"), nor a custom key
+ * store in any state (KMS bills its keys, CloudHSM the cluster's HSMs). A
+ * live key (Enabled, Disabled, PendingImport, Unavailable) and a live secret
+ * are. Of scenario (d)'s leftovers: a NAT gateway pending or available, an
+ * instance not terminated (a stopped one still bills for its volumes), and
+ * any Elastic IP (public IPv4 addresses bill); a cluster bills by its HSMs
+ * (hsmClusterLeft).
  */
 export function isBillable(kind: LeftKind, state: string): boolean {
   switch (kind) {
@@ -141,7 +158,16 @@ export function isBillable(kind: LeftKind, state: string): boolean {
     case 'secret':
       return state !== 'PendingDeletion';
     case 'key-store':
-      return state !== 'DISCONNECTED';
+      return false;
+    case 'hsm-cluster':
+      // Billed by its HSMs, not its state: hsmClusterLeft decides.
+      return false;
+    case 'nat-gateway':
+      return state === 'pending' || state === 'available';
+    case 'instance':
+      return state !== 'terminated' && state !== 'shutting-down';
+    case 'elastic-ip':
+      return true;
   }
 }
 
@@ -195,11 +221,31 @@ export function keyStoreLeft(store: { id: string; name: string; region: string; 
       : store.hasKeys
         ? 'KMS says it still holds keys that are not tagged as the lab\'s'
         : undefined;
+  const connected = store.state === 'DISCONNECTED' ? undefined : `${store.state}, which KMS does not bill (its cluster's HSMs bill, and are checked apart)`;
+  if (connected) {
+    const rest = store.deleteAfter ? `may go after ${store.deleteAfter}` : "its name has no -delete-after- date (its stack's handler did not finish)";
+    return { ...base, ...(store.deleteAfter ? { date: store.deleteAfter } : {}), when: `${connected}; ${rest}: run \`kms-lab teardown\` again to disconnect it` };
+  }
   if (!store.deleteAfter) {
     return { ...base, when: `its name has no -delete-after- date (its stack's handler did not finish): delete it by hand once its keys are gone (aws kms delete-custom-key-store --custom-key-store-id ${store.id})` };
   }
   const pending = [waitsFor, `may go after ${store.deleteAfter}`].filter(Boolean).join('; ');
   return { ...base, date: store.deleteAfter, when: `${pending}: run \`kms-lab teardown\` again then, and it deletes it` };
+}
+
+/** A CloudHSM cluster of the lab: billable while one of its HSMs is not DELETED; the label names those HSMs. */
+export function hsmClusterLeft(cluster: { id: string; region: string; state: string; liveHsmIds: readonly string[] }): LeftItem {
+  const n = cluster.liveHsmIds.length;
+  const base = { kind: 'hsm-cluster' as const, id: cluster.id, region: cluster.region, state: cluster.state };
+  if (n === 0) return { ...base, billable: false, when: `has no HSM, so is not billed; delete it with \`aws cloudhsmv2 delete-cluster --cluster-id ${cluster.id} --region ${cluster.region}\`` };
+  return { ...base, label: `HSMs ${cluster.liveHsmIds.join(', ')}`, billable: true, when: `its ${n} HSM${n > 1 ? 's bill' : ' bills'} by the hour until deleted` };
+}
+
+/** A NAT gateway, instance or Elastic IP tagged as the lab's, left by scenario (d). */
+export function ec2Left(item: { kind: 'nat-gateway' | 'instance' | 'elastic-ip'; id: string; region: string; state: string; label?: string }): LeftItem {
+  const { label, ...rest } = item;
+  const billable = isBillable(item.kind, item.state);
+  return { ...rest, ...(label ? { label } : {}), billable, when: billable ? 'stays, and is billed, until it is deleted' : `${item.state}: not billed` };
 }
 
 /** One paragraph for each billable thing left: what bills, and how to stop it. */
@@ -222,6 +268,22 @@ export function billableParagraphs(left: readonly LeftItem[]): string[] {
           return (
             `Still billed: the custom key store ${item.id} (${item.label}, ${item.region}) is ${item.state}, not DISCONNECTED. ` +
             'What to do: run `kms-lab teardown` again, which disconnects it; if it stays connected, check its CloudHSM cluster with `kms-lab status` or `aws cloudhsmv2 describe-clusters`.'
+          );
+        case 'hsm-cluster': {
+          const hsms = (item.label ?? '').replace(/^HSMs /, '').split(', ').filter(Boolean);
+          return (
+            `Still billed: the CloudHSM cluster ${item.id} (${item.region}) outlived the lab's stacks with ${hsms.length} HSM${hsms.length === 1 ? '' : 's'} (${hsms.join(', ')}), each billed by the hour. ` +
+            `What to do: delete ${hsms.length === 1 ? 'it' : 'each'} with \`aws cloudhsmv2 delete-hsm --cluster-id ${item.id} --hsm-id <id> --region ${item.region}\` (back up first if you need its keys), then \`aws cloudhsmv2 delete-cluster --cluster-id ${item.id} --region ${item.region}\`.`
+          );
+        }
+        case 'nat-gateway':
+          return `Still billed: the NAT gateway ${item.id} (${item.region}), tagged as the lab's, is ${item.state}. What to do: \`aws ec2 delete-nat-gateway --nat-gateway-id ${item.id} --region ${item.region}\`.`;
+        case 'instance':
+          return `Still billed: the EC2 instance ${item.id} (${item.region}), tagged as the lab's, is ${item.state}. What to do: \`aws ec2 terminate-instances --instance-ids ${item.id} --region ${item.region}\`.`;
+        case 'elastic-ip':
+          return (
+            `Still billed: the Elastic IP ${item.label ?? item.id} (${item.id}, ${item.region}), tagged as the lab's, is still allocated. ` +
+            `What to do: \`aws ec2 release-address --allocation-id ${item.id} --region ${item.region}\` (disassociate it first if it is in use).`
           );
       }
     });

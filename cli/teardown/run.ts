@@ -1,3 +1,4 @@
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
@@ -5,7 +6,7 @@ import { CliIo } from '../io';
 import { findKey, KEY_SPECS, LabDeployment } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { collectLeftovers, KnownResources } from './leftovers';
-import { busyStackMessage, deleteFailedMessage, stackStep, stillDeletingMessage, teardownOrder, teardownQuestion } from './plan';
+import { busyStackMessage, deleteFailedMessage, isLabStack, noLabFoundMessage, notLabStackMessage, stackStep, stillDeletingMessage, teardownOrder, teardownQuestion } from './plan';
 import { billableParagraphs, DeletedItem, isComplete, LeftItem, TeardownReport, TeardownStack } from './report';
 import { deleteStack, Waiting } from './stacks';
 
@@ -26,9 +27,18 @@ function knownResources(deployment: LabDeployment): KnownResources {
   return { keys, escrowSecretName: deployment.primary?.outputs.ImportedMaterialEscrowSecretName || undefined };
 }
 
-/** Soonest first within each kind: keys, then secrets, then key stores. */
+/** The account the credentials belong to, for the "no lab found" line; undefined if STS will not say. */
+async function callerAccount(clients: AwsClients, region: string): Promise<string | undefined> {
+  try {
+    return (await clients.sts(region).send(new GetCallerIdentityCommand({}))).Account;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Soonest first within each kind: keys, then secrets, key stores, and what scenario (d) left. */
 function sortLeft(left: readonly LeftItem[]): LeftItem[] {
-  const order = { key: 0, secret: 1, 'key-store': 2 } as const;
+  const order = { key: 0, secret: 1, 'key-store': 2, 'hsm-cluster': 3, 'nat-gateway': 4, instance: 5, 'elastic-ip': 6 } as const;
   return [...left].sort((a, b) => order[a.kind] - order[b.kind] || (a.date ?? '9999').localeCompare(b.date ?? '9999') || a.id.localeCompare(b.id));
 }
 
@@ -43,7 +53,13 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
   const order = teardownOrder(settings);
   const deployment = await describeLab(clients, settings);
   const known = knownResources(deployment);
-  const present = order.filter((ref) => deployment[ref.role]);
+  // A stack with the lab's name but not its tag is never deleted, nor anything after it: the question names only what goes before.
+  const isForeign = (ref: (typeof order)[number]) => {
+    const found = deployment[ref.role];
+    return found !== undefined && !isLabStack(found.tags, settings.prefix);
+  };
+  const firstForeign = order.findIndex(isForeign);
+  const present = order.slice(0, firstForeign === -1 ? order.length : firstForeign).filter((ref) => deployment[ref.role]);
 
   let confirmed = false;
   const confirmOnce = async (question: string) => {
@@ -53,6 +69,7 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
   };
 
   waiting.progress(`Tearing down the KMS Key Lab "${settings.prefix}": ${order.map((r) => `${r.name} (${r.region})`).join(', then ')}`);
+  if (order.every((ref) => !deployment[ref.role])) waiting.progress(noLabFoundMessage(settings, await callerAccount(clients, settings.primaryRegion)));
   if (present.length > 0) await confirmOnce(teardownQuestion(settings.prefix, present, []));
 
   const stacks: TeardownStack[] = [];
@@ -72,6 +89,12 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
       continue;
     }
     const remaining = order.slice(i + 1).filter((r) => deployment[r.role]);
+    if (!isLabStack(found.tags, settings.prefix)) {
+      problems.push(notLabStackMessage(ref, found.tags, settings.prefix, remaining));
+      stacks.push({ ...base, before: found.status, result: 'not-lab' });
+      stopped = true;
+      continue;
+    }
     if (stackStep(found.status) === 'busy') {
       problems.push(busyStackMessage(ref, found.status, remaining));
       stacks.push({ ...base, before: found.status, result: 'busy', after: found.status });

@@ -3,13 +3,15 @@ import { CallContext } from '../errors';
 import { findKey, KeySpec, KEY_SPECS, LabDeployment, LabKey, missingOutputsMessage } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { envelopeError, envelopeProblem, envelopeRoundTrip, envelopeSample, KeyringKms, mrkKeyring } from './envelope';
-import { assumeRole, attemptScheduleDeletion, decrypt, describeKeyStore, encrypt, SAMPLE_PLAINTEXT, VERIFY_CONTEXT } from './kms-probes';
+import { optionalPackages } from '../aws/clients';
+import { assumeRole, decrypt, describeKeyStore, encrypt, SAMPLE_PLAINTEXT, simulateScheduleDeletion, VERIFY_CONTEXT } from './kms-probes';
 import {
   judgeCrossRegionDecrypt,
   judgeCrossRegionRefusal,
   judgeDenied,
   judgeKeyStore,
   judgeRoundTrip,
+  judgeSimulatedDenial,
   keyIdOf,
   Outcome,
 } from './outcomes';
@@ -190,16 +192,23 @@ function policy(lab: Lab, options: VerifyOptions): PlannedCheck[] {
       return judgeDenied({ error, call, who: `the administrator ${options.adminRoleArn}` });
     }
   });
+  // Never a real ScheduleKeyDeletion, which would put a lab key on the way out should the policy let it through: IAM's simulator judges it.
   const user = withKey(lab, { scenario: 'policy', check: 'user-denied-schedule-deletion' }, keySpec, async (key) => {
-    const credentials = await assumeRole(lab.clients, key.region, options.userRoleArn!);
-    const call: CallContext = { operation: 'ScheduleKeyDeletion', region: key.region, resource: key.keyArn };
-    const attempt = await attemptScheduleDeletion(lab.clients.kms(key.region, credentials), lab.clients.kms(key.region), key.region, key.keyArn);
-    const outcome = judgeDenied({ error: attempt.error, call, who: `the key user ${options.userRoleArn}` });
-    return attempt.undo ? { result: 'FAIL', detail: `${outcome.detail}; ${attempt.undo}` } : outcome;
+    const simulated = await simulateScheduleDeletion(lab.clients, key.region, options.userRoleArn!, key.keyArn);
+    if (!simulated) return { result: 'FAIL', detail: 'the @aws-sdk/client-iam package could not be loaded' };
+    return judgeSimulatedDenial({ ...simulated, who: `the key user ${options.userRoleArn}`, action: 'kms:ScheduleKeyDeletion' });
   });
-  const skipped = (check: PlannedCheck, option: string): PlannedCheck =>
-    check.run ? { scenario: check.scenario, check: check.check, region: check.region, keyId: check.keyId, skip: `pass ${option} <role ARN> to check it` } : check;
-  return [options.adminRoleArn ? admin : skipped(admin, '--admin-role'), options.userRoleArn ? user : skipped(user, '--user-role')];
+  const skipped = (check: PlannedCheck, why: string): PlannedCheck =>
+    check.run ? { scenario: check.scenario, check: check.check, region: check.region, keyId: check.keyId, skip: why } : check;
+  const userCheck = !options.userRoleArn
+    ? skipped(user, 'pass --user-role <role ARN> to check it')
+    : optionalPackages.iam()
+      ? user
+      : skipped(
+          user,
+          'the @aws-sdk/client-iam package is not installed, so IAM\'s policy simulator cannot be asked; the check never schedules a real deletion instead (install it with `npm install @aws-sdk/client-iam`)',
+        );
+  return [options.adminRoleArn ? admin : skipped(admin, 'pass --admin-role <role ARN> to check it'), userCheck];
 }
 
 /** Every check of the selected scenarios, in the order they run and are reported. */

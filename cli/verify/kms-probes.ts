@@ -1,14 +1,6 @@
-import {
-  CancelKeyDeletionCommand,
-  DecryptCommand,
-  DescribeCustomKeyStoresCommand,
-  EnableKeyCommand,
-  EncryptCommand,
-  KMS,
-  ScheduleKeyDeletionCommand,
-} from '@aws-sdk/client-kms';
+import { DecryptCommand, DescribeCustomKeyStoresCommand, EncryptCommand, GetKeyPolicyCommand, KMS } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { AwsClients, RoleCredentials } from '../aws/clients';
+import { AwsClients, optionalPackages, RoleCredentials } from '../aws/clients';
 import { awsCall } from '../errors';
 
 /** The README's sample plaintext, so a reader can repeat a check with the AWS CLI. */
@@ -51,32 +43,71 @@ export async function describeKeyStore(kms: KMS, region: string, id: string) {
   return { id, connectionState: store?.ConnectionState, connectionErrorCode: store?.ConnectionErrorCode };
 }
 
+/** What IAM's policy simulator decided for one action: allowed, explicitDeny or implicitDeny. */
+export interface SimulatedDecision {
+  readonly decision: string;
+  /** The policies whose statements decided it, as IAM names them (e.g. "PolicyInputList.1", a role policy's name). */
+  readonly matched: readonly string[];
+}
+
+type PolicyStatement = Record<string, unknown>;
+
+const listOf = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : value === undefined ? [] : [String(value)]);
+
+/** The AWS principals a statement's Principal (or NotPrincipal) names; "*" for everyone. */
+function awsPrincipals(principal: unknown): string[] {
+  if (principal === '*') return ['*'];
+  if (principal && typeof principal === 'object') return listOf((principal as Record<string, unknown>).AWS);
+  return [];
+}
+
 /**
- * Asks, as a key user, to schedule the key's deletion, which the key policy
- * must refuse. The longest window (30 days) leaves the most room should it
- * not: then the deletion is cancelled at once, with the operator's own
- * credentials, and the key (which cancelling leaves Disabled) enabled again.
- * Returns the error KMS answered, or undefined plus what the undo did.
+ * The key policy's statements that name the role itself (or everyone), as
+ * identity-policy statements (without Principal). Statements for the
+ * account's root are left out: they only let IAM policies count, and the
+ * simulation includes the role's IAM policies anyway.
  */
-export async function attemptScheduleDeletion(
-  userKms: KMS,
-  operatorKms: KMS,
-  region: string,
-  keyArn: string,
-): Promise<{ error?: unknown; undo?: string }> {
-  try {
-    await userKms.send(new ScheduleKeyDeletionCommand({ KeyId: keyArn, PendingWindowInDays: 30 }));
-  } catch (error) {
-    return { error };
-  }
-  try {
-    await operatorKms.send(new CancelKeyDeletionCommand({ KeyId: keyArn }));
-    await operatorKms.send(new EnableKeyCommand({ KeyId: keyArn }));
-    return { undo: 'the deletion was cancelled at once and the key enabled again' };
-  } catch (undoError) {
-    const name = undoError instanceof Error ? undoError.name : 'Error';
-    return {
-      undo: `UNDO FAILED (${name}): the key is scheduled for deletion in 30 days; run \`aws kms cancel-key-deletion --key-id ${keyArn} --region ${region}\` and \`aws kms enable-key --key-id ${keyArn} --region ${region}\` now`,
-    };
-  }
+export function statementsForRole(keyPolicy: string, roleArn: string): PolicyStatement[] {
+  const parsed = JSON.parse(keyPolicy) as { Statement?: PolicyStatement | PolicyStatement[] };
+  const statements = Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : [];
+  return statements
+    .filter((st) => {
+      if ('NotPrincipal' in st) return !awsPrincipals(st.NotPrincipal).includes(roleArn);
+      const named = awsPrincipals(st.Principal);
+      return named.includes('*') || named.includes(roleArn);
+    })
+    .map(({ Principal: _p, NotPrincipal: _n, Sid: _s, ...rest }) => rest);
+}
+
+/**
+ * Would the role be allowed kms:ScheduleKeyDeletion on the key? Asked of
+ * IAM's policy simulator, so no deletion is ever scheduled: the role's own
+ * IAM policies plus the key policy's statements for the role. (The key
+ * policy cannot go in as ResourcePolicy: IAM then requires CallerArn, which
+ * only takes an IAM user, not a role.) Undefined when @aws-sdk/client-iam is
+ * not installed.
+ */
+export async function simulateScheduleDeletion(clients: AwsClients, region: string, roleArn: string, keyArn: string): Promise<SimulatedDecision | undefined> {
+  const iam = optionalPackages.iam();
+  const client = clients.iam(region);
+  if (!iam || !client) return undefined;
+  const policy = await awsCall({ operation: 'GetKeyPolicy', region, resource: keyArn }, () =>
+    clients.kms(region).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
+  );
+  const statements = statementsForRole(policy.Policy ?? '{}', roleArn);
+  const answer = await awsCall({ operation: 'SimulatePrincipalPolicy', region, resource: roleArn }, () =>
+    client.send(
+      new iam.SimulatePrincipalPolicyCommand({
+        PolicySourceArn: roleArn,
+        ActionNames: ['kms:ScheduleKeyDeletion'],
+        ResourceArns: [keyArn],
+        ...(statements.length > 0 ? { PolicyInputList: [JSON.stringify({ Version: '2012-10-17', Statement: statements })] } : {}),
+      }),
+    ),
+  );
+  const result = answer.EvaluationResults?.[0];
+  return {
+    decision: result?.EvalDecision ?? 'unknown',
+    matched: [...new Set((result?.MatchedStatements ?? []).map((m) => m.SourcePolicyId ?? m.SourcePolicyType ?? '?'))],
+  };
 }

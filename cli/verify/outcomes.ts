@@ -96,6 +96,18 @@ export function judgeDenied(input: { error?: unknown; call: CallContext; who: st
   return fail(explainError(input.error, input.call));
 }
 
+/**
+ * A call the policies must refuse, judged by IAM's policy simulator instead
+ * of being made: anything but "allowed" (explicitDeny, implicitDeny) passes.
+ */
+export function judgeSimulatedDenial(input: { decision: string; matched: readonly string[]; who: string; action: string }): Outcome {
+  const by = input.matched.length > 0 ? ` by ${input.matched.join(', ')}` : '';
+  const how = 'IAM policy simulation of its IAM policies and the key policy; nothing was scheduled';
+  if (input.decision === 'allowed') return fail(`${input.who} would be allowed ${input.action}${by} (${how}): the key policy does not deny it`);
+  if (input.decision === 'explicitDeny' || input.decision === 'implicitDeny') return pass(`${input.who} is denied ${input.action} (${input.decision}${by}; ${how})`);
+  return fail(`IAM's policy simulator gave no decision for ${input.action} (${input.decision})`);
+}
+
 /** A custom key store must be CONNECTED for its keys to work. */
 export function judgeKeyStore(state: { id: string; connectionState?: string; connectionErrorCode?: string }): Outcome | undefined {
   if (state.connectionState === 'CONNECTED') return undefined;

@@ -14,6 +14,13 @@ export interface CheckResult {
    * `encrypt-decrypt:secondary`, `cross-region-refused`, `cross-region-decrypt`,
    * `envelope-64k`, `grant-encrypt-decrypt`, `admin-denied-encrypt`,
    * `user-denied-schedule-deletion`. Unique within its scenario.
+   * `user-denied-schedule-deletion` is judged by IAM's policy simulator
+   * (SimulatePrincipalPolicy for the --user-role, kms:ScheduleKeyDeletion on
+   * key (a) primary, with the role's IAM policies and the key policy's
+   * statements for the role, read with GetKeyPolicy): PASS when the decision
+   * is explicitDeny or implicitDeny, FAIL when allowed; no deletion is ever
+   * attempted. It is SKIP when --user-role is not given, or when the
+   * @aws-sdk/client-iam package is not installed (the detail says which).
    */
   readonly check: string;
   /** The Region the check ran in (for cross-Region checks, where the data was decrypted). */

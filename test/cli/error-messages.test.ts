@@ -22,6 +22,17 @@ describe('error messages', () => {
     expect(isCredentialsProblem(error)).toBe(true);
   });
 
+  test("a credentials error keeps the SDK's own reason (a missing profile, an expired SSO session)", () => {
+    const profile = Object.assign(new Error('Profile lab-admin could not be found or parsed in shared credentials file.'), { name: 'CredentialsProviderError' });
+    const text = explainError(profile, { operation: 'DescribeStacks', region: 'ap-southeast-1' });
+    expectParagraph(text);
+    expect(text).toContain('the SDK says: Profile lab-admin could not be found or parsed in shared credentials file)');
+    const sso = Object.assign(new Error('The SSO session associated with this profile has expired or is otherwise invalid.\nTo refresh this SSO session run aws sso login.'), {
+      name: 'CredentialsProviderError',
+    });
+    expect(explainError(sso)).toContain('the SDK says: The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO session run aws sso login)');
+  });
+
   test('expired and unrecognised credentials are credentials problems too', () => {
     expect(explainError(serviceError('ExpiredTokenException', 'The security token included in the request is expired'))).toContain('expired');
     expect(isCredentialsProblem(serviceError('UnrecognizedClientException', 'invalid token'))).toBe(true);

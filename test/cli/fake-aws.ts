@@ -2,6 +2,8 @@ import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:
 import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudHSMV2Client, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { IAMClient, IAMServiceException, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import {
   CancelKeyDeletionCommand,
   DecryptCommand,
@@ -11,6 +13,7 @@ import {
   EnableKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
+  GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   IncorrectKeyException,
   InvalidCiphertextException,
@@ -22,7 +25,7 @@ import {
   UnsupportedOperationException,
 } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 
 /**
@@ -70,6 +73,9 @@ const mocks = {
   // This older client's types differ from the mock library's newer Smithy types; the runtime is the same.
   cloudHsm: mockClient(CloudHSMV2Client as never) as unknown as ReturnType<typeof mockClient>,
   secrets: mockClient(SecretsManagerClient),
+  // Its operations are in test/cli/fake-lifecycle.ts (teardown's leftovers).
+  ec2: mockClient(EC2Client),
+  iam: mockClient(IAMClient),
 };
 
 /** Registers one more fake operation, as install() does for its own: it logs the call, applies `failures`, and passes the caller. */
@@ -98,20 +104,22 @@ export class FakeAws {
   readonly keys = new Map<string, FakeKey>();
   /** `<region>|alias/<name>` → key ARN. */
   readonly aliases = new Map<string, string>();
-  readonly stacks = new Map<string, { status: string; outputs: Record<string, string> }>();
+  /** `<region>|<name>` → the stack; tags unset: the lab's tag `kms-key-lab:lab=<prefix>`, as lib/lab-app.ts tags every stack. */
+  readonly stacks = new Map<string, { status: string; outputs: Record<string, string>; tags?: Record<string, string> }>();
   readonly roles = new Map<string, RoleKind>();
   readonly sessions = new Map<string, string>();
   readonly grants = new Map<string, Set<string>>();
   readonly events = new Map<string, { at: Date; name: string }[]>();
   readonly keyStores = new Map<string, { state: string; errorCode?: string }>();
-  readonly clusters = new Map<string, { created: Date; hsms: number; state: string }>();
+  /** Cluster id → the cluster; tags unset: the lab's tag, which the CfnCluster gets from its stack. */
+  readonly clusters = new Map<string, { created: Date; hsms: number; state: string; tags?: Record<string, string> }>();
   readonly secrets = new Map<string, { deletedDate?: Date }>();
   /** Per operation name, an error to answer with instead (after the SDK's retries, as the CLI would see it). */
   readonly failures = new Map<string, () => Error>();
   /** Who called what, e.g. "operator Encrypt ap-southeast-1". */
   readonly log: string[] = [];
-  /** The key policy's split; tests loosen it to see the CLI notice. */
-  readonly policy = { adminMayEncrypt: false, userMayScheduleDeletion: false };
+  /** The key policy's split; tests loosen it to see the CLI notice, or add an explicit Deny for the user. */
+  readonly policy = { adminMayEncrypt: false, userMayScheduleDeletion: false, userDeniedScheduleDeletion: false };
   ciphertexts = 0;
 
   /** Operations that test/cli/fake-*.ts modules add for their commands; install() registers them after its own. */
@@ -301,6 +309,34 @@ export class FakeAws {
       return { CustomKeyStores: [{ CustomKeyStoreId: i.CustomKeyStoreId, ConnectionState: s.state, ConnectionErrorCode: s.errorCode }] };
     });
 
+    on(mocks.kms, GetKeyPolicyCommand, 'GetKeyPolicy', (i: { KeyId: string; PolicyName?: string }, who) => {
+      // An unknown key answers NotFoundException, as KMS does.
+      this.resolve(i.KeyId, who.region);
+      return { PolicyName: 'default', Policy: JSON.stringify(this.keyPolicy()) };
+    });
+    // The simulator over the role's IAM policies (none in this fake) and the statements it is given.
+    on(mocks.iam, SimulatePrincipalPolicyCommand, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string; ActionNames: string[]; PolicyInputList?: string[] }) => {
+      if (!this.roles.has(i.PolicySourceArn)) {
+        throw new IAMServiceException({ name: 'NoSuchEntity', $fault: 'client', message: `The role with name ${i.PolicySourceArn.split('/').pop()} cannot be found.`, $metadata: {} });
+      }
+      const statements = (i.PolicyInputList ?? []).flatMap((doc, n) =>
+        (JSON.parse(doc) as { Statement: { Effect: string; Action: string | string[] }[] }).Statement.map((st) => ({ ...st, source: `PolicyInputList.${n + 1}` })),
+      );
+      return {
+        EvaluationResults: i.ActionNames.map((action) => {
+          const matching = statements.filter((st) => [st.Action].flat().some((a) => new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action)));
+          const deny = matching.filter((st) => st.Effect === 'Deny');
+          const allow = matching.filter((st) => st.Effect === 'Allow');
+          const decided = deny.length > 0 ? deny : allow;
+          return {
+            EvalActionName: action,
+            EvalDecision: deny.length > 0 ? 'explicitDeny' : allow.length > 0 ? 'allowed' : 'implicitDeny',
+            MatchedStatements: decided.map((st) => ({ SourcePolicyId: st.source, SourcePolicyType: 'none' })),
+          };
+        }),
+      };
+    });
+
     on(mocks.sts, AssumeRoleCommand, 'AssumeRole', (i: { RoleArn: string }, who) => {
       if (who.principal !== 'operator' || !this.roles.has(i.RoleArn)) {
         throw new STSServiceException({ name: 'AccessDenied', $fault: 'client', message: `User is not authorized to perform: sts:AssumeRole on resource: ${i.RoleArn}`, $metadata: {} });
@@ -309,6 +345,12 @@ export class FakeAws {
       this.sessions.set(accessKeyId, i.RoleArn);
       return { Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: 'secret', SessionToken: 'token', Expiration: new Date(Date.now() + 900_000) } };
     });
+
+    on(mocks.sts, GetCallerIdentityCommand, 'GetCallerIdentity', (_i: unknown, who) => ({
+      Account: ACCOUNT,
+      Arn: who.principal === 'operator' ? `arn:aws:iam::${ACCOUNT}:user/operator` : who.principal,
+      UserId: 'AIDAOPERATOR',
+    }));
 
     on(mocks.cfn, DescribeStacksCommand, 'DescribeStacks', (i: { StackName: string }, who) => {
       const stack = this.stacks.get(`${who.region}|${i.StackName}`);
@@ -322,6 +364,7 @@ export class FakeAws {
             StackStatus: stack.status,
             CreationTime: new Date('2025-06-01T00:00:00Z'),
             Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+            Tags: this.stackTags(stack),
           },
         ],
       };
@@ -346,6 +389,28 @@ export class FakeAws {
     });
     for (const extend of FakeAws.extensions) extend(this, on);
     return this;
+  }
+
+  /** The lab's key policy, as `policy` sets it: the account's root (so IAM policies count), the administrator, the user. */
+  keyPolicy(): { Version: string; Statement: Record<string, unknown>[] } {
+    const crypto = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+    const admin = ['kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'];
+    const statement = (Sid: string, Effect: string, principal: string, Action: string[]) => ({ Sid, Effect, Principal: { AWS: principal }, Action, Resource: '*' });
+    return {
+      Version: '2012-10-17',
+      Statement: [
+        statement('EnableIamPolicies', 'Allow', `arn:aws:iam::${ACCOUNT}:root`, ['kms:*']),
+        statement('KeyAdministrators', 'Allow', ADMIN_ROLE, [...admin, ...(this.policy.adminMayEncrypt ? ['kms:Encrypt'] : [])]),
+        statement('KeyUsers', 'Allow', USER_ROLE, [...crypto, ...(this.policy.userMayScheduleDeletion ? ['kms:ScheduleKeyDeletion'] : [])]),
+        ...(this.policy.userDeniedScheduleDeletion ? [statement('NoDeletionByUsers', 'Deny', USER_ROLE, ['kms:Schedule*'])] : []),
+      ],
+    };
+  }
+
+  /** DescribeStacks' Tags for a stack: its own, or the lab's tag. */
+  stackTags(stack: { tags?: Record<string, string> }): { Key: string; Value: string }[] {
+    const tags = stack.tags ?? { 'kms-key-lab:lab': this.prefix };
+    return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
   }
 
   private async caller(getClient: GetClient): Promise<Caller> {

@@ -1,4 +1,6 @@
 import { DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand, StackEvent } from '@aws-sdk/client-cloudformation';
+import { DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
+import { DescribeAddressesCommand, DescribeInstancesCommand, DescribeNatGatewaysCommand } from '@aws-sdk/client-ec2';
 import {
   DeleteCustomKeyStoreCommand,
   DeleteImportedKeyMaterialCommand,
@@ -19,7 +21,8 @@ import { ACCOUNT, FakeAws, fakeMocks, serviceError } from './fake-aws';
  * DELETE_COMPLETE (or DELETE_FAILED) over DescribeStacks polls, with events,
  * and do what the lab's stacks do when they go (keys scheduled, aliases
  * deleted, the escrow scheduled, the key store disconnected and renamed);
- * Secrets Manager's ListSecrets. Importing this module adds them to every
+ * Secrets Manager's ListSecrets; CloudHSM's DescribeClusters without a
+ * filter, and EC2's NAT gateways, instances and Elastic IPs by tag. Importing this module adds them to every
  * FakeAws that is installed.
  */
 
@@ -59,6 +62,10 @@ export class LifecycleWorld {
   readonly events = new Map<string, StackEvent[]>();
   /** StackId → the deleted stack. */
   readonly deleted = new Map<string, { name: string; region: string }>();
+  /** Cluster ids that outlive their stack's deletion (retained), HSMs and all. */
+  readonly retainedClusters = new Set<string>();
+  /** EC2 resources: NAT gateways, instances, Elastic IPs (id = allocation id), in the primary Region unless said. */
+  readonly ec2: { kind: 'nat-gateway' | 'instance' | 'elastic-ip'; id: string; state: string; tags: Record<string, string>; region?: string; publicIp?: string }[] = [];
   private eventCount = 0;
 
   constructor(private readonly aws: FakeAws) {}
@@ -137,7 +144,7 @@ export class LifecycleWorld {
       store.state = 'DISCONNECTED';
       this.storeNames.set(storeId, `${this.storeName(storeId)}-delete-after-${day(8).toISOString().slice(0, 10)}`);
     }
-    if (outputs.ClusterId) aws.clusters.delete(outputs.ClusterId);
+    if (outputs.ClusterId && !this.retainedClusters.has(outputs.ClusterId)) aws.clusters.delete(outputs.ClusterId);
   }
 
   startDeletion(region: string, name: string): void {
@@ -171,7 +178,7 @@ const validation = (message: string) => Object.assign(serviceError('ValidationEr
 
 FakeAws.extensions.push((aws, on) => {
   const world = lifecycle(aws);
-  const { cfn, kms, secrets } = fakeMocks;
+  const { cfn, kms, secrets, cloudHsm, ec2 } = fakeMocks;
 
   // --- CloudFormation: by name (live stacks) or by StackId (deleted ones too), as CloudFormation answers.
   on(cfn, DescribeStacksCommand, 'DescribeStacks', (i: { StackName: string }, who) => {
@@ -195,6 +202,7 @@ FakeAws.extensions.push((aws, on) => {
           StackStatusReason: reason,
           CreationTime: new Date('2025-06-01T00:00:00Z'),
           Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+          Tags: aws.stackTags(stack),
         },
       ],
     };
@@ -275,6 +283,41 @@ FakeAws.extensions.push((aws, on) => {
     aws.keyStores.delete(i.CustomKeyStoreId);
     return {};
   });
+
+  // --- CloudHSM: by id (status) or every cluster of the Region (teardown), with the stack's tags.
+  on(cloudHsm, DescribeClustersCommand, 'DescribeClusters', (i: { Filters?: { clusterIds?: string[] } }, who) => {
+    const ids = i.Filters?.clusterIds ?? (who.region === aws.primary ? [...aws.clusters.keys()] : []);
+    return {
+      Clusters: ids
+        .filter((id) => aws.clusters.has(id))
+        .map((id) => {
+          const c = aws.clusters.get(id)!;
+          return {
+            ClusterId: id,
+            State: c.state,
+            CreateTimestamp: c.created,
+            Hsms: Array.from({ length: c.hsms }, (_, n) => ({ HsmId: `hsm-${n}`, State: 'ACTIVE' })),
+            TagList: Object.entries(c.tags ?? world.labTags()).map(([Key, Value]) => ({ Key, Value })),
+          };
+        }),
+    };
+  });
+
+  // --- EC2: the tag filter as EC2 applies it (tag:<key> = one of the values).
+  const ec2Tagged = (filters: { Name: string; Values: string[] }[] | undefined, region: string, kind: string) =>
+    world.ec2
+      .filter((r) => r.kind === kind && (r.region ?? aws.primary) === region)
+      .filter((r) => (filters ?? []).every((f) => !f.Name.startsWith('tag:') || f.Values.includes(r.tags[f.Name.slice(4)])));
+  const ec2Tags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+  on(ec2, DescribeNatGatewaysCommand, 'DescribeNatGateways', (i: { Filter?: { Name: string; Values: string[] }[] }, who) => ({
+    NatGateways: ec2Tagged(i.Filter, who.region, 'nat-gateway').map((r) => ({ NatGatewayId: r.id, State: r.state, Tags: ec2Tags(r.tags) })),
+  }));
+  on(ec2, DescribeInstancesCommand, 'DescribeInstances', (i: { Filters?: { Name: string; Values: string[] }[] }, who) => ({
+    Reservations: ec2Tagged(i.Filters, who.region, 'instance').map((r) => ({ Instances: [{ InstanceId: r.id, State: { Name: r.state }, Tags: ec2Tags(r.tags) }] })),
+  }));
+  on(ec2, DescribeAddressesCommand, 'DescribeAddresses', (i: { Filters?: { Name: string; Values: string[] }[] }, who) => ({
+    Addresses: ec2Tagged(i.Filters, who.region, 'elastic-ip').map((r) => ({ AllocationId: r.id, PublicIp: r.publicIp, Tags: ec2Tags(r.tags) })),
+  }));
 
   // --- Secrets Manager: the tag filters match independently, as Secrets Manager's do.
   on(secrets, ListSecretsCommand, 'ListSecrets', (i: { IncludePlannedDeletion?: boolean; Filters?: { Key: string; Values: string[] }[] }, who) => {

@@ -11,7 +11,7 @@ import {
   teardownOrder,
   teardownQuestion,
 } from '../../cli/teardown/plan';
-import { billableParagraphs, isBillable, isComplete, keyLeft, keyStoreLeft, secretLeft, TeardownStack } from '../../cli/teardown/report';
+import { billableParagraphs, hsmClusterLeft, isBillable, isComplete, keyLeft, keyStoreLeft, secretLeft, TeardownStack } from '../../cli/teardown/report';
 
 const SETTINGS = { prefix: 'kms-key-lab', primaryRegion: 'ap-southeast-1', secondaryRegion: 'ap-southeast-2' };
 const [CLOUDHSM, SECONDARY, PRIMARY] = teardownOrder(SETTINGS);
@@ -118,14 +118,37 @@ describe('key stores that wait for their keys', () => {
 });
 
 describe('what is billable', () => {
-  test('keys and secrets pending deletion and a disconnected key store are not billed; live ones are', () => {
+  test('keys and secrets pending deletion and any key store are not billed; live keys and secrets are', () => {
     expect(isBillable('key', 'PendingDeletion')).toBe(false);
     expect(isBillable('key', 'PendingReplicaDeletion')).toBe(false);
     for (const state of ['Enabled', 'Disabled', 'PendingImport', 'Unavailable']) expect(isBillable('key', state)).toBe(true);
     expect(isBillable('secret', 'PendingDeletion')).toBe(false);
     expect(isBillable('secret', 'Active')).toBe(true);
     expect(isBillable('key-store', 'DISCONNECTED')).toBe(false);
-    expect(isBillable('key-store', 'CONNECTED')).toBe(true);
+    // KMS bills keys and CloudHSM bills HSMs, not the store.
+    expect(isBillable('key-store', 'CONNECTED')).toBe(false);
+    expect(isBillable('nat-gateway', 'available')).toBe(true);
+    expect(isBillable('nat-gateway', 'deleting')).toBe(false);
+    expect(isBillable('instance', 'stopped')).toBe(true);
+    expect(isBillable('instance', 'terminated')).toBe(false);
+    expect(isBillable('elastic-ip', 'allocated')).toBe(true);
+  });
+
+  test('a CloudHSM cluster bills while it has an HSM, and its paragraph names each HSM', () => {
+    expect(hsmClusterLeft({ id: 'cluster-x', region: 'ap-southeast-1', state: 'ACTIVE', liveHsmIds: [] })).toMatchObject({ billable: false });
+    const cluster = hsmClusterLeft({ id: 'cluster-x', region: 'ap-southeast-1', state: 'ACTIVE', liveHsmIds: ['hsm-a', 'hsm-b'] });
+    expect(cluster).toMatchObject({ kind: 'hsm-cluster', billable: true, label: 'HSMs hsm-a, hsm-b' });
+    const [paragraph] = billableParagraphs([cluster]);
+    expectParagraph(paragraph);
+    expect(paragraph).toContain('with 2 HSMs (hsm-a, hsm-b)');
+    expect(paragraph).toContain('aws cloudhsmv2 delete-cluster --cluster-id cluster-x --region ap-southeast-1');
+  });
+
+  test('a key store that is not disconnected is reported, not billed', () => {
+    const store = keyStoreLeft({ id: 'cks-1', name: 'n', region: 'ap-southeast-1', state: 'CONNECTED', deleteAfter: '2025-06-09', keysLeft: [] });
+    expect(store).toMatchObject({ billable: false, state: 'CONNECTED' });
+    expect(store.when).toContain('CONNECTED, which KMS does not bill');
+    expect(billableParagraphs([store])).toEqual([]);
   });
 
   test('each thing left says when it goes', () => {

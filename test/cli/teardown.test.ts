@@ -33,7 +33,7 @@ describe('kms-lab teardown', () => {
     expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_IN_PROGRESS {2}kms-key-lab-secondary: User Initiated$/m);
     expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_COMPLETE {5}SingleRegionKey \(AWS::KMS::Key\)$/m);
     expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_COMPLETE {5}kms-key-lab-primary$/m);
-    expect(run.stdout).toContain('Nothing billable is left: keys and secrets pending deletion and a disconnected key store are not billed.');
+    expect(run.stdout).toContain('Nothing billable is left: keys and secrets pending deletion and a custom key store are not billed, and no HSM, NAT gateway, instance or Elastic IP of the lab is left.');
     // Two polls a stack, at the interval.
     expect(sleeps).toEqual(Array(6).fill(10_000));
   });
@@ -169,6 +169,60 @@ describe('kms-lab teardown', () => {
     expect(text.stdout).toContain('2 billable things are left: see below.');
   });
 
+  test('a CloudHSM cluster retained after its stack is gone still bills for its HSMs: exit 1, naming them', async () => {
+    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    lifecycle(aws).retainedClusters.add('cluster-abcdefghijk');
+    // A cluster of another lab is none of this teardown's business.
+    aws.clusters.set('cluster-otherlab', { created: new Date(), hsms: 1, state: 'ACTIVE', tags: { 'kms-key-lab:lab': 'other-lab' } });
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.stacks.every((s) => s.result === 'deleted')).toBe(true);
+    expect(report.billableLeft).toBe(1);
+    expect(report.left!.filter((l) => l.kind === 'hsm-cluster')).toEqual([
+      { kind: 'hsm-cluster', id: 'cluster-abcdefghijk', label: 'HSMs hsm-0, hsm-1', region: PRIMARY, state: 'ACTIVE', billable: true, when: 'its 2 HSMs bill by the hour until deleted' },
+    ]);
+    const paragraphs = run.stderr.split('\n').filter((l) => l.startsWith('Still billed'));
+    expect(paragraphs).toEqual([expect.stringContaining('the CloudHSM cluster cluster-abcdefghijk (ap-southeast-1) outlived the lab\'s stacks with 2 HSMs (hsm-0, hsm-1)')]);
+    expect(calls(aws, 'DescribeClusters')).toEqual([`operator DescribeClusters ${PRIMARY}`]);
+  });
+
+  test('NAT gateways, instances and Elastic IPs tagged as the lab\'s are billable leftovers; others are not looked at', async () => {
+    const aws = FakeAws.lab().install();
+    const lab = { 'kms-key-lab:lab': 'kms-key-lab' };
+    lifecycle(aws).ec2.push(
+      { kind: 'nat-gateway', id: 'nat-0123', state: 'available', tags: lab },
+      { kind: 'nat-gateway', id: 'nat-gone', state: 'deleted', tags: lab },
+      { kind: 'instance', id: 'i-0123', state: 'stopped', tags: lab },
+      { kind: 'elastic-ip', id: 'eipalloc-0123', state: 'allocated', tags: lab, publicIp: '203.0.113.7' },
+      { kind: 'instance', id: 'i-other', state: 'running', tags: { 'kms-key-lab:lab': 'other-lab' } },
+    );
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.left!.filter((l) => l.billable).map((l) => [l.kind, l.id, l.state])).toEqual([
+      ['nat-gateway', 'nat-0123', 'available'],
+      ['instance', 'i-0123', 'stopped'],
+      ['elastic-ip', 'eipalloc-0123', 'allocated'],
+    ]);
+    const paragraphs = run.stderr.split('\n').filter((l) => l.startsWith('Still billed'));
+    expect(paragraphs).toEqual([
+      expect.stringContaining('aws ec2 delete-nat-gateway --nat-gateway-id nat-0123 --region ap-southeast-1'),
+      expect.stringContaining('aws ec2 terminate-instances --instance-ids i-0123 --region ap-southeast-1'),
+      expect.stringContaining('aws ec2 release-address --allocation-id eipalloc-0123 --region ap-southeast-1'),
+    ]);
+  });
+
+  test('a key store still connected when its stack is gone is reported but not billed', async () => {
+    const aws = FakeAws.lab().install();
+    aws.keyStores.set(STORE, { state: 'CONNECTED' });
+    lifecycle(aws).storeNames.set(STORE, 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09');
+    // The disconnect does not take: the store stays CONNECTED.
+    aws.failures.set('DisconnectCustomKeyStore', () => serviceError('CustomKeyStoreInvalidStateException', 'busy'));
+    const { report } = await teardown();
+    const store = report.left!.find((l) => l.kind === 'key-store')!;
+    expect(store).toMatchObject({ id: STORE, state: 'CONNECTED', billable: false });
+    expect(report.billableLeft).toBe(0);
+  });
+
   test('nothing deployed and nothing left: exit 0, and no DeleteStack', async () => {
     const aws = new FakeAws().install();
     const { run, report } = await teardown();
@@ -176,6 +230,52 @@ describe('kms-lab teardown', () => {
     expect(report.left).toEqual([]);
     expect(report.stacks.every((s) => s.result === 'not-deployed')).toBe(true);
     expect(calls(aws, 'DeleteStack')).toEqual([]);
+  });
+
+  test('a stack with the lab\'s name but not its tag is left alone, with one paragraph, and nothing after it is deleted', async () => {
+    const aws = FakeAws.lab().install();
+    aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.tags = {};
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.stacks.map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-cloudhsm', 'not-deployed'],
+      ['kms-key-lab-secondary', 'deleted'],
+      ['kms-key-lab-primary', 'not-lab'],
+    ]);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary']);
+    expect(aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)?.status).toBe('CREATE_COMPLETE');
+    const paragraphs = run.stderr.split('\n').filter((l) => l.startsWith('The stack'));
+    expect(paragraphs).toEqual([
+      expect.stringContaining('The stack kms-key-lab-primary (ap-southeast-1) is not this lab\'s: the lab tags every stack kms-key-lab:lab=kms-key-lab, but it has no tag kms-key-lab:lab, so it was not deleted.'),
+    ]);
+    expect(paragraphs[0]).toContain('What to do:');
+  });
+
+  test('a stack tagged for another lab stops the teardown before anything is deleted, and is not in the question', async () => {
+    const aws = FakeAws.lab().install();
+    aws.stacks.get(`${SECONDARY}|kms-key-lab-secondary`)!.tags = { 'kms-key-lab:lab': 'other-lab' };
+    const questions: string[] = [];
+    const run = await runCli(['teardown', '--json'], { io: { confirm: async (q) => (questions.push(q), true) } });
+    expect(run.code).toBe(1);
+    expect(questions).toEqual([]);
+    expect(calls(aws, 'DeleteStack')).toEqual([]);
+    expect(json<TeardownReport>(run).stacks.map((s) => s.result)).toEqual(['not-deployed', 'not-lab', 'not-started']);
+    expect(run.stderr).toContain('its tag kms-key-lab:lab is "other-lab", so it was not deleted. The teardown stopped there: kms-key-lab-primary was not deleted.');
+  });
+
+  test('no lab stack under the prefix: exit 0, saying so with the account and Regions', async () => {
+    new FakeAws().install();
+    const run = await runCli(['teardown', '--yes', '--prefix', 'kms-kye-lab']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      'No lab found under prefix "kms-kye-lab" in account 111122223333, Regions ap-southeast-1 and ap-southeast-2: CloudFormation has no stack kms-kye-lab-cloudhsm, kms-kye-lab-secondary or kms-kye-lab-primary, so there are no stacks to delete.',
+    );
+  });
+
+  test('a deployed lab does not say "no lab found"', async () => {
+    FakeAws.lab().install();
+    const run = await runCli(['teardown', '--yes']);
+    expect(run.stdout).not.toContain('No lab found');
   });
 
   test('a stack already being deleted (the expiry fired) is only waited for', async () => {

@@ -1,5 +1,7 @@
+import { SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { optionalPackages } from '../../cli/aws/clients';
 import { VerifyReport } from '../../cli/verify/report';
-import { ADMIN_ROLE, APP_ROLE, FakeAws, PRIMARY, SECONDARY, USER_ROLE } from './fake-aws';
+import { ADMIN_ROLE, APP_ROLE, FakeAws, fakeMocks, PRIMARY, SECONDARY, USER_ROLE } from './fake-aws';
 import { json, runCli, useOperatorCredentials } from './harness';
 
 useOperatorCredentials();
@@ -148,28 +150,64 @@ describe('kms-lab verify', () => {
     expect(find(report, 'policy', 'admin-denied-encrypt').detail).toBe(`the administrator ${ADMIN_ROLE} was allowed Encrypt: the key policy does not deny it`);
   });
 
-  test('a user whose ScheduleKeyDeletion goes through fails, and the deletion is cancelled and the key enabled at once', async () => {
+  test('the user check asks IAM\'s policy simulator, with the key policy\'s statements for the role, and never schedules a deletion', async () => {
+    const aws = FakeAws.lab().install();
+    const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+    expect(run.code).toBe(0);
+    const check = find(report, 'policy', 'user-denied-schedule-deletion');
+    expect(check).toMatchObject({ result: 'PASS', keyId: aws.key('SingleRegion').arn });
+    expect(check.detail).toBe(`the key user ${USER_ROLE} is denied kms:ScheduleKeyDeletion (implicitDeny; IAM policy simulation of its IAM policies and the key policy; nothing was scheduled)`);
+    expect(aws.log.slice(-2)).toEqual([`operator GetKeyPolicy ${PRIMARY}`, `operator SimulatePrincipalPolicy ${PRIMARY}`]);
+    expect(aws.log.some((l) => /ScheduleKeyDeletion|CancelKeyDeletion|AssumeRole/.test(l))).toBe(false);
+    const simulate = fakeMocks.iam.commandCalls(SimulatePrincipalPolicyCommand)[0].args[0].input;
+    expect(simulate).toMatchObject({ PolicySourceArn: USER_ROLE, ActionNames: ['kms:ScheduleKeyDeletion'], ResourceArns: [aws.key('SingleRegion').arn] });
+    // Only the statement that names the user; the root's, which lets IAM policies count, and the administrator's are not the role's.
+    expect(JSON.parse(simulate.PolicyInputList![0]).Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: expect.arrayContaining(['kms:Encrypt']) })]);
+  });
+
+  test('an explicit Deny in the key policy passes as explicitDeny', async () => {
+    const aws = FakeAws.lab().install();
+    aws.policy.userDeniedScheduleDeletion = true;
+    const { report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+    expect(find(report, 'policy', 'user-denied-schedule-deletion')).toMatchObject({ result: 'PASS', detail: expect.stringContaining('(explicitDeny by PolicyInputList.1;') });
+  });
+
+  test('a user the key policy allows ScheduleKeyDeletion fails, and the key is left exactly as it was', async () => {
     const aws = FakeAws.lab().install();
     aws.policy.userMayScheduleDeletion = true;
+    const key = aws.key('SingleRegion');
+    key.state = 'Disabled';
     const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
     expect(run.code).toBe(1);
     const check = find(report, 'policy', 'user-denied-schedule-deletion');
     expect(check.result).toBe('FAIL');
-    expect(check.detail).toContain('was allowed ScheduleKeyDeletion');
-    expect(check.detail).toContain('the deletion was cancelled at once and the key enabled again');
-    expect(aws.key('SingleRegion')).toMatchObject({ state: 'Enabled', deletionDate: undefined });
-    expect(aws.log.slice(-3)).toEqual([`${USER_ROLE} ScheduleKeyDeletion ${PRIMARY}`, `operator CancelKeyDeletion ${PRIMARY}`, `operator EnableKey ${PRIMARY}`]);
+    expect(check.detail).toContain(`the key user ${USER_ROLE} would be allowed kms:ScheduleKeyDeletion by PolicyInputList.1`);
+    expect(key.state).toBe('Disabled');
+    expect(key.deletionDate).toBeUndefined();
+    expect(aws.log.some((l) => / (ScheduleKeyDeletion|CancelKeyDeletion|EnableKey) /.test(l))).toBe(false);
   });
 
-  test('if cancelling that deletion fails too, the check says so and gives the commands to run now', async () => {
+  test('without @aws-sdk/client-iam the user check is skipped, saying why, and nothing is scheduled', async () => {
     const aws = FakeAws.lab().install();
-    aws.policy.userMayScheduleDeletion = true;
-    aws.failures.set('CancelKeyDeletion', () => new Error('connection reset'));
+    const missing = jest.spyOn(optionalPackages, 'iam').mockReturnValue(undefined);
+    try {
+      const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+      expect(run.code).toBe(0);
+      const check = find(report, 'policy', 'user-denied-schedule-deletion');
+      expect(check.result).toBe('SKIP');
+      expect(check.detail).toContain('the @aws-sdk/client-iam package is not installed');
+      expect(aws.log.some((l) => /ScheduleKeyDeletion|GetKeyPolicy/.test(l))).toBe(false);
+    } finally {
+      missing.mockRestore();
+    }
+  });
+
+  test('a user role IAM does not know fails the check with IAM\'s words', async () => {
+    const aws = FakeAws.lab().install();
+    aws.roles.delete(USER_ROLE);
     const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
     expect(run.code).toBe(1);
-    const detail = find(report, 'policy', 'user-denied-schedule-deletion').detail;
-    expect(detail).toContain('UNDO FAILED');
-    expect(detail).toContain(`aws kms cancel-key-deletion --key-id ${aws.key('SingleRegion').arn} --region ${PRIMARY}`);
+    expect(find(report, 'policy', 'user-denied-schedule-deletion').detail).toContain('SimulatePrincipalPolicy in ap-southeast-1 failed (NoSuchEntity)');
   });
 
   test('a stack without the outputs the CLI reads fails the checks that need them', async () => {

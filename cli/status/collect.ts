@@ -56,19 +56,24 @@ async function keyStatus(clients: AwsClients, key: LabKey, problems: Problems): 
   };
 }
 
+/** Events that use a key's material: what "last used" means before a deletion (seed 003), unlike reads of it. */
+const CRYPTOGRAPHIC_EVENTS = /^(Encrypt|Decrypt|ReEncrypt|GenerateDataKey\w*|GenerateMac|VerifyMac|Sign|Verify|DeriveSharedSecret|GenerateRandom)$/;
+
 /**
- * The newest CloudTrail event that names the key. LookupEvents allows two
- * requests a second per Region, so the caller asks for one key at a time.
+ * The newest CloudTrail event that used the key (reads such as DescribeKey,
+ * this CLI's own included, do not count). One page of 50 events per key:
+ * LookupEvents allows two requests a second per Region, so the caller asks
+ * for one key at a time.
  */
 async function lastUsed(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus['lastUsed']> {
   const answer = await problems.attempt(() =>
     awsCall({ operation: 'LookupEvents', region: key.region, resource: key.keyArn }, () =>
       clients.cloudTrail(key.region).send(
-        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.keyArn }], MaxResults: 1 }),
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.keyArn }], MaxResults: 50 }),
       ),
     ),
   );
-  const event = answer?.Events?.[0];
+  const event = answer?.Events?.find((e) => CRYPTOGRAPHIC_EVENTS.test(e.EventName ?? ''));
   return event?.EventTime ? { at: event.EventTime.toISOString(), event: event.EventName ?? 'unknown event' } : undefined;
 }
 

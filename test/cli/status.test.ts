@@ -9,6 +9,17 @@ useOperatorCredentials();
 const READ_ONLY = /^(Describe|Get|List|Lookup)/;
 
 describe('kms-lab status', () => {
+  test("last use counts only events that used the key's material, not reads of it (this CLI's own included)", async () => {
+    const aws = FakeAws.lab().install();
+    aws.events.set(aws.key('SingleRegion').arn, [
+      { at: new Date('2025-05-30T00:00:00Z'), name: 'GenerateDataKey' },
+      { at: new Date('2025-06-01T05:00:00Z'), name: 'DescribeKey' },
+      { at: new Date('2025-06-01T05:30:00Z'), name: 'ListKeyRotations' },
+    ]);
+    const report = json<StatusReport>(await runCli(['status', '--json']));
+    expect(report.keys[0].lastUsed).toEqual({ at: '2025-05-30T00:00:00.000Z', event: 'GenerateDataKey' });
+  });
+
   test('shows each stack and key: state, origin, rotation, last use', async () => {
     const aws = FakeAws.lab().install();
     aws.events.set(aws.key('SingleRegion').arn, [

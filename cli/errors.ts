@@ -45,6 +45,12 @@ export class AwsCallError extends Error {
   }
 }
 
+/** The SDK error's name (e.g. AccessDeniedException), behind an AwsCallError or not. */
+export function sdkErrorName(error: unknown): string {
+  const cause = error instanceof AwsCallError ? error.cause : error;
+  return cause instanceof Error ? cause.name : 'Error';
+}
+
 /** Runs one SDK call, tagging any failure with the call, for explainError. */
 export async function awsCall<T>(call: CallContext, fn: () => Promise<T>): Promise<T> {
   try {

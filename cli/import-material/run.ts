@@ -2,7 +2,7 @@ import { KeyMetadata } from '@aws-sdk/client-kms';
 import { AwsClients } from '../aws/clients';
 import { describeStack } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
-import { AwsCallError, CliError } from '../errors';
+import { CliError, sdkErrorName } from '../errors';
 import { explainError } from '../error-messages';
 import { CliIo } from '../io';
 import { keyNotFoundMessage, KeyRef } from '../key/actions';
@@ -24,10 +24,6 @@ export interface ImportMaterialInput {
   readonly yes?: boolean;
 }
 
-const errorName = (error: unknown) => {
-  const cause = error instanceof AwsCallError ? error.cause : error;
-  return cause instanceof Error ? cause.name : 'Error';
-};
 
 function target(meta: KeyMetadata, region: string, asGiven: string): ImportTarget {
   return {
@@ -48,7 +44,7 @@ async function describe(clients: AwsClients, settings: LabSettings, ref: KeyRef,
   try {
     return target(await describeKey(clients.kms(region), region, ref.value), region, asGiven);
   } catch (error) {
-    if (errorName(error) === 'NotFoundException') throw new CliError(keyNotFoundMessage(ref, region, settings));
+    if (sdkErrorName(error) === 'NotFoundException') throw new CliError(keyNotFoundMessage(ref, region, settings));
     throw error instanceof CliError ? error : new CliError(explainError(error));
   }
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { AwsClients } from '../aws/clients';
 import { confirmOrStop } from '../confirm';
-import { AwsCallError, awsCall, CallContext, CliError } from '../errors';
+import { awsCall, CallContext, CliError, sdkErrorName } from '../errors';
 import { explainError, isStackNotFound } from '../error-messages';
 import { CliIo } from '../io';
 import { labStacks } from '../lab-stacks';
@@ -37,10 +37,6 @@ export interface KeyActionInput {
   readonly enable?: boolean;
 }
 
-const errorName = (error: unknown) => {
-  const cause = error instanceof AwsCallError ? error.cause : error;
-  return cause instanceof Error ? cause.name : 'Error';
-};
 
 function facts(meta: KeyMetadata | undefined, region: string, asGiven: string): KeyFacts {
   if (!meta?.Arn) throw new CliError(`DescribeKey in ${region} answered without the key's metadata for ${asGiven}. What to do: run the command again; if it happens again, report this message.`);
@@ -63,7 +59,7 @@ async function describe(clients: AwsClients, ref: KeyRef, region: string, settin
     );
     return facts(answer.KeyMetadata, region, ref.value);
   } catch (error) {
-    if (errorName(error) === 'NotFoundException') throw new CliError(keyNotFoundMessage(ref, region, settings));
+    if (sdkErrorName(error) === 'NotFoundException') throw new CliError(keyNotFoundMessage(ref, region, settings));
     throw new CliError(explainError(error));
   }
 }
@@ -113,7 +109,7 @@ async function perform(clients: AwsClients, settings: LabSettings, action: KeyAc
   try {
     await send(clients, action, key);
   } catch (error) {
-    if (errorName(error) === 'KMSInvalidStateException') {
+    if (sdkErrorName(error) === 'KMSInvalidStateException') {
       const now = await describe(clients, { kind: 'key-arn', value: key.arn, region: key.region }, key.region, settings);
       const plan = planKeyAction(action, { ...now, asGiven: key.asGiven });
       if (plan.kind !== 'change') throw new CliError(plan.kind === 'refuse' ? plan.message : plan.message.trim());

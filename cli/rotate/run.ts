@@ -4,7 +4,7 @@ import { KEY_MATERIAL_BYTES } from '../../lambda/import-key-material/wrap';
 import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
-import { AwsCallError, CliError } from '../errors';
+import { AwsCallError, CliError, sdkErrorName } from '../errors';
 import { explainError, isCredentialsProblem, stacksNotDeployed } from '../error-messages';
 import { CliIo } from '../io';
 import { EscrowRef, isAccessDenied, readEscrow, writeEscrow } from '../key-material/escrow';
@@ -51,10 +51,6 @@ interface Outcome {
   readonly newKeyMaterialId?: string;
 }
 
-const errorName = (error: unknown) => {
-  const cause = error instanceof AwsCallError ? error.cause : error;
-  return cause instanceof Error ? cause.name : 'Error';
-};
 
 /** A read whose failure ends the command before anything changed. */
 async function read<T>(fn: () => Promise<T>): Promise<T> {
@@ -203,7 +199,7 @@ async function undoEscrow(sm: ReturnType<AwsClients['secretsManager']>, escrow: 
     return `The escrow secret ${escrow.secretName} was put back to its previous record, so the key and the escrow are as they were.`;
   } catch (error) {
     return (
-      `Putting the escrow secret ${escrow.secretName} back failed too (${errorName(error)}): it holds new material that the key does not have yet. ` +
+      `Putting the escrow secret ${escrow.secretName} back failed too (${sdkErrorName(error)}): it holds new material that the key does not have yet. ` +
       'Run `kms-lab rotate --scenario c` again, which imports that escrowed material and finishes the rotation, before the next deploy of the lab.'
     );
   }

@@ -10,7 +10,7 @@ import {
 import { DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../aws/clients';
-import { awsCall, AwsCallError, CliError } from '../errors';
+import { awsCall, CliError, sdkErrorName } from '../errors';
 import { explainError, isCredentialsProblem } from '../error-messages';
 import { LabSettings } from '../settings';
 import { keyStoreStep, LAB_TAG, MAX_DISCONNECT_WAIT_MS, parseKeyStoreName } from './plan';
@@ -43,10 +43,6 @@ export interface LeftoverContext {
   readonly problems: string[];
 }
 
-const errorName = (error: unknown) => {
-  const cause = error instanceof AwsCallError ? error.cause : error;
-  return cause instanceof Error ? cause.name : 'Error';
-};
 
 /** Runs fn over items, a few at a time: KMS's request quotas are shared by the whole account. */
 async function mapFew<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, concurrency = 4): Promise<R[]> {
@@ -102,7 +98,7 @@ class Scan {
         return (answer.Tags ?? []).some((t) => t.TagKey === LAB_TAG && t.TagValue === this.ctx.settings.prefix) ? arn : undefined;
       } catch (error) {
         // AWS managed keys and keys whose policy does not let this identity read their tags: not checkable here.
-        if (['AccessDeniedException', 'NotFoundException', 'KMSInvalidStateException'].includes(errorName(error))) {
+        if (['AccessDeniedException', 'NotFoundException', 'KMSInvalidStateException'].includes(sdkErrorName(error))) {
           this.unreadableKeys++;
           return undefined;
         }
@@ -127,7 +123,7 @@ class Scan {
         };
       } catch (error) {
         // Deleted at the end of its window: nothing left of it.
-        if (errorName(error) === 'NotFoundException') return undefined;
+        if (sdkErrorName(error) === 'NotFoundException') return undefined;
         return this.failed(error);
       }
     });
@@ -170,7 +166,7 @@ class Scan {
         const s = await awsCall({ operation: 'DescribeSecret', region, resource: escrow }, () => sm.send(new DescribeSecretCommand({ SecretId: escrow })));
         found.set(escrow, secretLeft({ name: escrow, region, deletedDate: s.DeletedDate }));
       } catch (error) {
-        if (errorName(error) !== 'ResourceNotFoundException') this.failed(error);
+        if (sdkErrorName(error) !== 'ResourceNotFoundException') this.failed(error);
       }
     }
     return [...found.values()];
@@ -328,7 +324,7 @@ export async function collectLeftovers(clients: AwsClients, ctx: LeftoverContext
           continue;
         } catch (error) {
           // Keys the lab's tag does not name (made by hand in the store, say): it waits for them too.
-          if (errorName(error) !== 'CustomKeyStoreHasCMKsException') throw error;
+          if (sdkErrorName(error) !== 'CustomKeyStoreHasCMKsException') throw error;
           hasKeys = true;
         }
       }

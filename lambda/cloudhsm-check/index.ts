@@ -82,7 +82,7 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
       // Before activation there is no admin to log in as, and each failed login counts towards a lockout.
       const cluster = await describeCluster(call, props.clusterId);
       if (cluster?.State !== 'ACTIVE') {
-        const facts = await gatherFacts(call, props, '', undefined, 'the cluster is not activated yet');
+        const facts = await gatherFacts(call, props, '', undefined, 'the cluster is not activated yet', cluster);
         return manualWait(props, checkKmsUserSetup(facts), earlier);
       }
     }
@@ -125,8 +125,16 @@ function manualWait(props: CheckProperties, findings: Finding[], earlier: readon
   return { IsComplete: false };
 }
 
-async function gatherFacts(call: Caller, props: CheckProperties, output: string, failure: string | undefined, noUserList?: string): Promise<SetupFacts> {
-  const cluster = await describeCluster(call, props.clusterId);
+async function gatherFacts(
+  call: Caller,
+  props: CheckProperties,
+  output: string,
+  failure: string | undefined,
+  noUserList?: string,
+  // A poll that has just described the cluster passes it on: one DescribeClusters a poll.
+  described?: Awaited<ReturnType<typeof describeCluster>>,
+): Promise<SetupFacts> {
+  const cluster = described ?? (await describeCluster(call, props.clusterId));
   const subnetIds = Object.values(cluster?.SubnetMapping ?? {});
   const subnets = subnetIds.length
     ? ((await call('DescribeSubnets', () => ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })))).Subnets ?? [])

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 export { issuedBy } from '../shared/certificate-chain';
+import { parseFormatRecord } from '../shared/format-record';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto);
@@ -60,18 +61,8 @@ export function encodeCaRecord(ca: LabCa): string {
 
 /** The record in a secret value, or undefined for anything else (e.g. the placeholder the secret starts with). */
 export function decodeCaRecord(secretString: string | undefined): LabCa | undefined {
-  if (!secretString) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const p = parsed as Record<string, unknown>;
-  if (p.format !== RECORD_FORMAT || !isPem(p.certificatePem, 'CERTIFICATE') || !isPem(p.privateKeyPem, 'PRIVATE KEY')) {
-    return undefined;
-  }
+  const p = parseFormatRecord(secretString, RECORD_FORMAT);
+  if (!p || !isPem(p.certificatePem, 'CERTIFICATE') || !isPem(p.privateKeyPem, 'PRIVATE KEY')) return undefined;
   return { certificatePem: p.certificatePem, privateKeyPem: p.privateKeyPem };
 }
 

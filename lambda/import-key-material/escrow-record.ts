@@ -1,3 +1,4 @@
+import { parseFormatRecord } from '../shared/format-record';
 const FORMAT = 'kms-key-lab/imported-material-escrow@1';
 
 /**
@@ -42,16 +43,8 @@ export function encodeEscrowRecord(record: EscrowRecord): string {
 
 /** The record in a secret value, or undefined for anything else (e.g. the placeholder the secret starts with). */
 export function decodeEscrowRecord(secretString: string | undefined): EscrowRecord | undefined {
-  if (!secretString) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const p = parsed as Record<string, unknown>;
-  if (p.format !== FORMAT || typeof p.keyArn !== 'string' || typeof p.material !== 'string') return undefined;
+  const p = parseFormatRecord(secretString, FORMAT);
+  if (!p || typeof p.keyArn !== 'string' || typeof p.material !== 'string') return undefined;
   const previous = decodePrevious(p.previous);
   // A damaged list is no record at all: rewriting it without the earlier material would lose it.
   if (previous === null) return undefined;

@@ -32,6 +32,10 @@ export interface LabConfig {
   readonly materialSecretName?: string;
   readonly materialSecretKeyArn?: string;
   readonly deleteImportedMaterialOnDestroy: boolean;
+  /** Scenario (e): a multi-Region key with imported material in both Regions. */
+  readonly multiRegionImportedKey: boolean;
+  /** The alarm on use of keys pending deletion; undefined when it is off. */
+  readonly deletionAlarm?: DeletionAlarmConfig;
   /** Scenario (d); undefined when its stack is not in the app. */
   readonly cloudHsm?: CloudHsmConfig;
   /** Problems that must not fail synth (see ParseContext.warn), for the stacks to show as warnings. */
@@ -52,6 +56,12 @@ export interface CloudHsmConfig {
   readonly vpcCidr: string;
   /** Two or three AZ names of the primary Region. */
   readonly availabilityZones: readonly string[];
+}
+
+/** The settings of the opt-in alarm on use of keys pending deletion. */
+export interface DeletionAlarmConfig {
+  /** Subscribed to the alarm's topic in both Regions. */
+  readonly email?: string;
 }
 
 /** A setting that synth accepts but that the user should look at before deploying. */
@@ -124,6 +134,8 @@ export function readLabConfig(context: ContextSource, options: ReadOptions = {})
     materialSecretName: v.materialSecretName,
     materialSecretKeyArn: v.materialSecretKeyArn,
     deleteImportedMaterialOnDestroy: v.deleteImportedMaterialOnDestroy,
+    multiRegionImportedKey: v.multiRegionImportedKey,
+    deletionAlarm: v.deletionAlarm ? { email: v.deletionAlarmEmail } : undefined,
     cloudHsm: v.cloudHsm
       ? {
           hsmCount: v.hsmCount,
@@ -253,6 +265,11 @@ function crossChecks(v: LabConfigValues): SettingError[] {
         'principals that are not also in keyAdminArns',
         'administrators are denied cryptographic use of the keys, so a principal cannot be both',
       ),
+    );
+  }
+  if (v.deletionAlarmEmail && !v.deletionAlarm) {
+    problems.push(
+      new SettingError('deletionAlarmEmail', v.deletionAlarmEmail, 'unset, or an address together with deletionAlarm=true', 'deletionAlarm is off'),
     );
   }
   const foreignZone = v.hsmAvailabilityZones.find((z) => !z.startsWith(v.primaryRegion));

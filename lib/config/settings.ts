@@ -375,6 +375,27 @@ export const SETTINGS = catalogue({
     defaultValue: '10.42.0.0/16',
     parse: vpcCidr,
   },
+  multiRegionImportedKey: {
+    description:
+      'Adds scenario (e): a multi-Region key with imported material, its primary in primaryRegion and its replica in secondaryRegion, both holding the same generated material from one escrow secret that Secrets Manager replicates to secondaryRegion. Costs one key per Region.',
+    accepted: 'true or false',
+    defaultValue: true,
+    parse: bool,
+  },
+  deletionAlarm: {
+    description:
+      'Adds, in both Regions, a CloudTrail trail into CloudWatch Logs, a metric filter for KMS requests refused because the key is pending deletion, and an alarm on it (SNS topic `<prefix>-key-pending-deletion-used`). The trail and its logs cost money.',
+    accepted: 'true or false',
+    defaultValue: false,
+    parse: bool,
+  },
+  deletionAlarmEmail: {
+    description:
+      'E-mail address subscribed to the deletion alarm\'s SNS topic in both Regions (confirm the subscription from the mail AWS sends). Needs deletionAlarm.',
+    accepted: 'an e-mail address such as ops@example.com, or unset',
+    defaultValue: undefined,
+    parse: optionalMatching(/^[^@\s"'<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/),
+  },
   deleteImportedMaterialOnDestroy: {
     description:
       'On destroy, also call DeleteImportedKeyMaterial so the imported key is unusable at once instead of at the end of its pending window.',

@@ -23,6 +23,13 @@ describe('defaults', () => {
     }
   });
 
+  test('scenario (e) is on and the deletion alarm off unless asked for', () => {
+    expect(read({})).toMatchObject({ multiRegionImportedKey: true, deletionAlarm: undefined });
+    expect(read({ multiRegionImportedKey: 'false' }).multiRegionImportedKey).toBe(false);
+    expect(read({ deletionAlarm: 'true', deletionAlarmEmail: 'ops@example.com' }).deletionAlarm).toEqual({ email: 'ops@example.com' });
+    expect(read({ deletionAlarm: true }).deletionAlarm).toEqual({ email: undefined });
+  });
+
   test('with no settings the lab spans Singapore and Sydney with safe defaults', () => {
     const config = read({});
     expect(config).toMatchObject({
@@ -96,6 +103,10 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     ['a prefix with spaces', { prefix: 'my lab' }, 'prefix', 'my lab', 'letters, digits or hyphens'],
     ['the reserved prefix aws', { prefix: 'aws' }, 'prefix', 'aws', 'not "aws"'],
     ['a non-boolean deletion switch', { deleteImportedMaterialOnDestroy: 'yes' }, 'deleteImportedMaterialOnDestroy', 'yes', 'true or false'],
+    ['a non-boolean scenario (e) switch', { multiRegionImportedKey: 'on' }, 'multiRegionImportedKey', 'on', 'true or false'],
+    ['a non-boolean alarm switch', { deletionAlarm: 'yes' }, 'deletionAlarm', 'yes', 'true or false'],
+    ['an alarm address that is not one', { deletionAlarm: true, deletionAlarmEmail: 'ops at example' }, 'deletionAlarmEmail', 'ops at example', 'an e-mail address'],
+    ['an alarm address without the alarm', { deletionAlarmEmail: 'ops@example.com' }, 'deletionAlarmEmail', 'ops@example.com', 'together with deletionAlarm=true'],
   ])('%s', (_name, settings, key, value, accepted) => {
     const message = problem(settings);
     expect(message).toContain(`"${key}"`);

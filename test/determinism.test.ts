@@ -23,7 +23,7 @@ describe('deterministic synth', () => {
   });
 
   test('the same settings give byte-identical templates, bundled assets included', () => {
-    expect(Object.keys(first.templates).sort()).toEqual(['kms-key-lab-cloudhsm.template.json', 'kms-key-lab-primary.template.json', 'kms-key-lab-secondary.template.json']);
+    expect(Object.keys(first.templates).sort()).toEqual(['kms-key-lab-cloudhsm.template.json', 'kms-key-lab-primary.template.json', 'kms-key-lab-roles.template.json', 'kms-key-lab-secondary.template.json']);
     expect(second.templates).toEqual(first.templates);
   });
 

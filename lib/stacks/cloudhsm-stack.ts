@@ -8,6 +8,7 @@ import { HsmNetwork } from '../cloudhsm/hsm-network';
 import { KmsUserSetup } from '../cloudhsm/kms-user-setup';
 import { LabExpiry } from '../cloudhsm/lab-expiry';
 import { addKeyOutputs } from '../common/key-outputs';
+import { labPrincipals } from '../common/lab-principals';
 import { labTags } from '../common/lab-tags';
 import { CloudHsmConfig, LabConfig } from '../config/lab-config';
 import { CloudHsmBackedKey } from '../scenarios/cloudhsm-backed-key';
@@ -39,6 +40,7 @@ export class CloudHsmStack extends Stack {
     const c = props.config;
     const d = props.cloudHsm;
     const tags = labTags(c.prefix, c.owner);
+    const principals = labPrincipals(this, c);
 
     const cost = cloudHsmHourlyCost(d.hsmCount, d.clientInstanceType);
     Annotations.of(this).addWarningV2(
@@ -59,7 +61,7 @@ export class CloudHsmStack extends Stack {
       hsmCount: d.hsmCount,
       prefix: c.prefix,
       labTags: tags,
-      adminArns: c.keyAdminArns,
+      adminArns: principals.adminArns,
     });
     const secrets = this.cluster.secretNames;
     this.host = new HsmClientHost(this, 'ClientHost', {
@@ -81,7 +83,7 @@ export class CloudHsmStack extends Stack {
       adminSecretName: secrets.adminPassword,
       kmsUserSecretName: secrets.kmsUserPassword,
       labTags: tags,
-      adminArns: c.keyAdminArns,
+      adminArns: principals.adminArns,
     });
     // Added once kmsuser exists (automated mode), so CloudHSM clones them with every user.
     const remaining = this.cluster.addRemainingHsms(d.kmsUserSetup === 'automated' ? this.setup.activation : this.cluster.initialization);
@@ -101,8 +103,8 @@ export class CloudHsmStack extends Stack {
 
     this.key = new CloudHsmBackedKey(this, 'CloudHsmKey', {
       aliasName,
-      adminArns: c.keyAdminArns,
-      userArns: c.keyUserArns,
+      adminArns: principals.adminArns,
+      userArns: principals.userArns,
       pendingWindowDays: c.pendingWindowDays,
       customKeyStoreId: this.keyStore.customKeyStoreId,
       labTags: tags,

@@ -1,7 +1,9 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { addKeyOutputs } from '../common/key-outputs';
+import { labPrincipals, LabPrincipals } from '../common/lab-principals';
 import { LabConfig } from '../config/lab-config';
+import { PendingDeletionAlarm } from '../monitoring/pending-deletion-alarm';
 import { SingleRegionKey } from '../scenarios/single-region-key';
 import { labAliases } from './aliases';
 
@@ -15,14 +17,17 @@ export interface LabRegionStackProps extends StackProps {
  */
 export abstract class LabRegionStack extends Stack {
   readonly singleRegionKey: SingleRegionKey;
+  /** The opt-in alarm on use of keys pending deletion, in this Region. */
+  readonly pendingDeletionAlarm?: PendingDeletionAlarm;
   protected readonly aliases: ReturnType<typeof labAliases>;
-  protected readonly principals: { adminArns: readonly string[]; userArns: readonly string[] };
+  /** The configured administrators and users, or the lab roles in their place. */
+  readonly principals: LabPrincipals;
 
   constructor(scope: Construct, id: string, props: LabRegionStackProps) {
     super(scope, id, props);
     const c = props.config;
     this.aliases = labAliases(c.prefix);
-    this.principals = { adminArns: c.keyAdminArns, userArns: c.keyUserArns };
+    this.principals = labPrincipals(this, c);
 
     this.singleRegionKey = new SingleRegionKey(this, 'SingleRegionKey', {
       ...this.principals,
@@ -37,5 +42,11 @@ export abstract class LabRegionStack extends Stack {
       keyArn: this.singleRegionKey.key.keyArn,
       aliasName: this.aliases.singleRegion,
     });
+
+    if (c.deletionAlarm) {
+      // Per Region: a trail delivers only its own Region's KMS events, and the keys of both Regions are scheduled at teardown.
+      this.pendingDeletionAlarm = new PendingDeletionAlarm(this, 'PendingDeletionAlarm', { prefix: c.prefix, email: c.deletionAlarm.email });
+      this.pendingDeletionAlarm.addOutputs(this);
+    }
   }
 }

@@ -9,7 +9,7 @@ describe('scenario (d) is opt-in', () => {
   test('without cloudHsm=true the app has no CloudHSM stack and no CloudHSM resource anywhere', () => {
     const { lab, app, primary, secondary } = synthLab();
     expect(lab.cloudHsm).toBeUndefined();
-    expect(app.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id).sort()).toEqual(['kms-key-lab-primary', 'kms-key-lab-secondary']);
+    expect(app.node.children.filter((c) => c instanceof Stack).map((c) => c.node.id).sort()).toEqual(['kms-key-lab-primary', 'kms-key-lab-roles', 'kms-key-lab-secondary']);
     for (const t of [primary, secondary]) {
       expect(JSON.stringify(t.toJSON())).not.toMatch(/CloudHSM|CloudHsm|CustomKeyStore/);
     }

@@ -1,0 +1,70 @@
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { labRoleNames, labRolesNeeded } from '../common/lab-principals';
+import { acknowledgeWildcardResource } from '../common/nag';
+import { LabConfig } from '../config/lab-config';
+
+export interface LabRolesStackProps extends StackProps {
+  readonly config: LabConfig;
+}
+
+/**
+ * The key administrator and key user roles, for a lab deployed without
+ * keyAdminArns or keyUserArns, so the separation of the two is there to try
+ * from the first deploy. IAM is global: the roles are made once, here, and
+ * every key policy in every Region names them. A stack of their own, deployed
+ * before the key stacks, gives IAM time to make a new role visible to KMS,
+ * which refuses a key policy naming a principal it cannot see yet.
+ */
+export class LabRolesStack extends Stack {
+  readonly keyAdmin?: iam.Role;
+  readonly keyUser?: iam.Role;
+
+  constructor(scope: Construct, id: string, props: LabRolesStackProps) {
+    super(scope, id, props);
+    const c = props.config;
+    const names = labRoleNames(c.prefix);
+    const needed = labRolesNeeded(c);
+    // The lab's stacks in any Region: the roles can read the outputs that `kms-lab` looks keys up by.
+    const labStacks = this.formatArn({ service: 'cloudformation', region: '*', resource: 'stack', resourceName: `${c.prefix}-*/*` });
+
+    const role = (id: string, roleName: string, what: string) => {
+      const r = new iam.Role(this, id, {
+        roleName,
+        description: `KMS Key Lab (${c.prefix}): ${what}`,
+        // Any principal of the account whose own IAM policy allows sts:AssumeRole on this role.
+        assumedBy: new iam.AccountRootPrincipal(),
+        maxSessionDuration: Duration.hours(1),
+      });
+      r.addToPolicy(new iam.PolicyStatement({ sid: 'ReadLabStackOutputs', actions: ['cloudformation:DescribeStacks'], resources: [labStacks] }));
+      // ListAliases has no resource-level permissions: '*' is the only resource it takes.
+      r.addToPolicy(new iam.PolicyStatement({ sid: 'FindKeysByAlias', actions: ['kms:ListAliases'], resources: ['*'] }));
+      acknowledgeWildcardResource(r, '*', 'kms:ListAliases takes no resource but "*"; it reveals alias names only, no key use.');
+      acknowledgeWildcardResource(r, labStacks, "The lab's stacks are named <prefix>-<role> in two Regions; the pattern holds nothing else.");
+      return r;
+    };
+    if (needed.keyAdmin) {
+      this.keyAdmin = role(
+        'KeyAdmin',
+        names.keyAdmin,
+        'key administrator. Manages the lab keys (policy, rotation, aliases, deletion) and is denied their cryptographic use by every key policy.',
+      );
+      new CfnOutput(this, 'KeyAdminRoleArn', {
+        value: this.keyAdmin.roleArn,
+        description: 'Role named as key administrator in every lab key policy: assume it to see Encrypt denied',
+      });
+    }
+    if (needed.keyUser) {
+      this.keyUser = role(
+        'KeyUser',
+        names.keyUser,
+        'key user. Encrypts and decrypts with the lab keys and cannot manage them.',
+      );
+      new CfnOutput(this, 'KeyUserRoleArn', {
+        value: this.keyUser.roleArn,
+        description: 'Role named as key user in every lab key policy: assume it to see ScheduleKeyDeletion denied',
+      });
+    }
+  }
+}

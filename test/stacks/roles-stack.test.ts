@@ -1,0 +1,128 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ADMIN, resourcesOfType, synthLab, USER } from '../helpers/lab';
+
+const roleArn = (name: string) => ({
+  'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, `:role/${name}`]],
+});
+
+/** Every principal that a key policy statement of the template names, by statement id. */
+function keyPolicyPrincipals(template: Template): Array<{ sid: string; effect: string; principals: string[] }> {
+  const keys = { ...resourcesOfType(template, 'AWS::KMS::Key'), ...resourcesOfType(template, 'AWS::KMS::ReplicaKey') };
+  return Object.values(keys).flatMap((key) =>
+    (key.Properties.KeyPolicy.Statement as Array<{ Sid: string; Effect: string; Principal: { AWS: unknown } }>).map((s) => ({
+      sid: s.Sid,
+      effect: s.Effect,
+      principals: ([] as unknown[]).concat(s.Principal.AWS).map((p) => JSON.stringify(p)),
+    })),
+  );
+}
+
+describe('lab roles', () => {
+  test('with no principals given, a roles stack holds KeyAdmin and KeyUser, assumable within the account', () => {
+    const { roles, lab } = synthLab();
+    expect(lab.roles?.stackName).toBe('kms-key-lab-roles');
+    expect(lab.roles?.region).toBe('ap-southeast-1');
+    const t = roles!;
+    t.resourceCountIs('AWS::IAM::Role', 2);
+    for (const name of ['kms-key-lab-KeyAdmin', 'kms-key-lab-KeyUser']) {
+      t.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: name,
+        MaxSessionDuration: 3600,
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Effect: 'Allow',
+              Principal: { AWS: { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+            },
+          ],
+        },
+      });
+    }
+    const outputs = t.findOutputs('*');
+    expect(Object.keys(outputs).sort()).toEqual(['KeyAdminRoleArn', 'KeyUserRoleArn']);
+  });
+
+  test('the roles may read the lab stacks and list aliases, and nothing else', () => {
+    const { roles } = synthLab();
+    const policies = Object.values(resourcesOfType(roles!, 'AWS::IAM::Policy'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        {
+          Sid: 'ReadLabStackOutputs',
+          Action: 'cloudformation:DescribeStacks',
+          Effect: 'Allow',
+          Resource: {
+            'Fn::Join': ['', ['arn:aws:cloudformation:*:', { Ref: 'AWS::AccountId' }, ':stack/kms-key-lab-*/*']],
+          },
+        },
+        { Sid: 'FindKeysByAlias', Action: 'kms:ListAliases', Effect: 'Allow', Resource: '*' },
+      ]);
+    }
+  });
+
+  test('every key policy in both Regions names the roles: administrators denied use, users allowed it', () => {
+    const { primary, secondary } = synthLab();
+    const admin = JSON.stringify(roleArn('kms-key-lab-KeyAdmin'));
+    const user = JSON.stringify(roleArn('kms-key-lab-KeyUser'));
+    for (const template of [primary, secondary]) {
+      const statements = keyPolicyPrincipals(template);
+      const keys = Object.keys({ ...resourcesOfType(template, 'AWS::KMS::Key'), ...resourcesOfType(template, 'AWS::KMS::ReplicaKey') });
+      expect(keys.length).toBeGreaterThanOrEqual(2);
+      const denied = statements.filter((s) => s.effect === 'Deny' && s.principals.includes(admin));
+      const users = statements.filter((s) => s.effect === 'Allow' && s.principals.includes(user));
+      expect(denied).toHaveLength(keys.length);
+      expect(users).toHaveLength(keys.length);
+      // The user role is never an administrator, nor the other way round.
+      expect(statements.filter((s) => s.principals.includes(user) && s.principals.includes(admin))).toEqual([]);
+    }
+  });
+
+  test('the key stacks deploy after the roles and are destroyed before them', () => {
+    const { lab } = synthLab({ cloudHsm: true });
+    for (const stack of [lab.primary, lab.secondary, lab.cloudHsm!]) expect(stack.dependencies).toContain(lab.roles);
+  });
+
+  test('the scenario (d) key and its secrets name the roles too', () => {
+    const { cloudHsm } = synthLab({ cloudHsm: true });
+    const json = JSON.stringify(cloudHsm!.toJSON());
+    const keys = Object.values(resourcesOfType(cloudHsm!, 'Custom::CloudHsmKey'));
+    expect(keys).toHaveLength(1);
+    expect(JSON.stringify(keys[0].Properties)).toContain(':role/kms-key-lab-KeyAdmin');
+    expect(JSON.stringify(keys[0].Properties)).toContain(':role/kms-key-lab-KeyUser');
+    // The cluster's secrets let the administrators recover what they hold.
+    expect(json.match(/:role\/kms-key-lab-KeyAdmin/g)!.length).toBeGreaterThan(2);
+  });
+
+  test('only the missing role is created, and none when both lists are given', () => {
+    const adminGiven = synthLab({ keyAdminArns: [ADMIN] });
+    adminGiven.roles!.resourceCountIs('AWS::IAM::Role', 1);
+    adminGiven.roles!.hasResourceProperties('AWS::IAM::Role', { RoleName: 'kms-key-lab-KeyUser' });
+    expect(Object.keys(adminGiven.roles!.findOutputs('*'))).toEqual(['KeyUserRoleArn']);
+    const statements = keyPolicyPrincipals(adminGiven.primary);
+    expect(statements.some((s) => s.effect === 'Deny' && s.principals.includes(JSON.stringify(ADMIN)))).toBe(true);
+
+    const both = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER] });
+    expect(both.lab.roles).toBeUndefined();
+    expect(both.lab.primary.dependencies).toEqual([]);
+    expect(both.warnings).not.toContain('kms-key-lab:principals-unset');
+  });
+
+  test('the warning names the roles created instead of the empty lists', () => {
+    expect(synthLab().warnings).toContain(
+      'the lab creates the role kms-key-lab-KeyAdmin (instead of keyAdminArns) and the role kms-key-lab-KeyUser (instead of keyUserArns) in stack kms-key-lab-roles',
+    );
+    expect(synthLab({ keyUserArns: [USER], prefix: 'team-a' }).warnings).toContain(
+      'the lab creates the role team-a-KeyAdmin (instead of keyAdminArns) in stack team-a-roles, and every key policy names it',
+    );
+  });
+
+  test('cdk-nag finds nothing unacknowledged, and each acknowledgement gives its reason', () => {
+    const { lab } = synthLab();
+    const stack: Stack = lab.roles!;
+    expect(new AwsSolutionsChecks(stack).validateScope(stack).violations).toEqual([]);
+  });
+});

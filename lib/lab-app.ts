@@ -42,6 +42,7 @@ export function buildLab(app: App, config: LabConfig): Lab {
     crossRegionReferences: true,
     config,
     multiRegionPrimaryKeyArn: primary.multiRegionKey.key.keyArn,
+    multiRegionImportedPrimaryKeyArn: primary.multiRegionImportedKey?.key.attrArn,
   });
 
   const cloudHsm = config.cloudHsm

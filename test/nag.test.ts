@@ -10,6 +10,7 @@ describe('cdk-nag AwsSolutions', () => {
     ['default settings', {}],
     ['administrators and users', { keyAdminArns: [ADMIN], keyUserArns: [USER] }],
     ['bring-your-own material, deleted on destroy', { materialSource: 'secret', materialSecretName: 'lab/material', deleteImportedMaterialOnDestroy: true }],
+    ['scenario (e) off', { multiRegionImportedKey: false }],
   ])('leaves no unacknowledged finding with %s', (_name, settings) => {
     const { lab } = synthLab(settings);
     expect(violationsOf(lab.primary)).toEqual([]);
@@ -52,10 +53,23 @@ describe('cdk-nag AwsSolutions', () => {
       .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data))
       .flatMap((data) => Object.entries(data as Record<string, string>));
     expect(acknowledged.map(([id]) => id).sort()).toEqual([
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ApplicationGrantGrantHandler6A734C72.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ImportedMaterialKeyImportHandler5DB5FA3E.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<MultiRegionImportedKeyImportHandler9077E7DF.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<MultiRegionImportedReplicaImportHandlerDB7BF74F.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
+      // Scenarios (c) and (e) primary: the lab's imported-material keys in the primary Region; (e) replica in the secondary.
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-2:<AWS::AccountId>:key/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-1:<AWS::AccountId>:secret:kms-key-lab/imported-material/escrow-*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-1:<AWS::AccountId>:secret:kms-key-lab/multi-region-imported/escrow-*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-2:<AWS::AccountId>:secret:kms-key-lab/multi-region-imported/escrow-*]',
+      'Annotation::AwsSolutions-KMS5',
+      'Annotation::AwsSolutions-KMS5',
       'Annotation::AwsSolutions-KMS5',
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);

@@ -66,3 +66,56 @@ export function decideImport(key: KeyView, knownMaterialId: string | undefined, 
   if (validTo && key.ValidTo?.getTime() !== validTo.getTime()) return { action: 'import' };
   return { action: 'none', reason: 'the key already holds this material with the requested expiry' };
 }
+
+/** How a key is imported into, from the resource's properties: scenario (c) is single-Region, (e) a primary and its replica. */
+export type KeyRole = 'single-region' | 'multi-region-primary' | 'multi-region-replica';
+
+export type ImportType = 'NEW_KEY_MATERIAL' | 'EXISTING_KEY_MATERIAL';
+
+/**
+ * The ImportType of an import. A multi-Region key set holds one material:
+ * the primary takes it as NEW_KEY_MATERIAL on its very first import only
+ * (NEW into a key that has material would start a rotation), and every later
+ * import into it, and every import into a replica, brings the same material
+ * as EXISTING_KEY_MATERIAL. Either the key (CurrentKeyMaterialId) or the
+ * escrow (the id recorded after an import) showing an earlier import is
+ * enough. A single-Region key leaves it to KMS's default, which is the same
+ * rule for a key that holds one material.
+ */
+export function importTypeFor(role: KeyRole, key: KeyView, recordedMaterialId: string | undefined): ImportType | undefined {
+  if (role === 'single-region') return undefined;
+  if (role === 'multi-region-replica') return 'EXISTING_KEY_MATERIAL';
+  return key.CurrentKeyMaterialId || recordedMaterialId ? 'EXISTING_KEY_MATERIAL' : 'NEW_KEY_MATERIAL';
+}
+
+/** The key id at the end of a key ARN (or the id itself): `mrk-...` for every key of a multi-Region set. */
+export function keyIdOf(keyArnOrId: string): string {
+  return keyArnOrId.slice(keyArnOrId.lastIndexOf('/') + 1);
+}
+
+/**
+ * Whether an escrow record belongs to this key. A multi-Region replica's ARN
+ * differs from the primary's (recorded in the escrow) only by Region, so the
+ * keys of a multi-Region set are compared by key id.
+ */
+export function escrowBelongsTo(recordKeyArn: string, keyArn: string, role: KeyRole): boolean {
+  return role === 'single-region' ? recordKeyArn === keyArn : keyIdOf(recordKeyArn) === keyIdOf(keyArn);
+}
+
+/**
+ * Why a replica's import was refused when the escrow has no record that the
+ * primary ever took the material (no material id in it yet): KMS takes
+ * material into a replica only once the key set holds it.
+ */
+export function replicaBeforePrimary(replicaArn: string, primaryArn: string): string {
+  return (
+    `KMS refused the material for the replica ${replicaArn}: a replica takes only material that its primary key ` +
+    `${primaryArn} already holds, and the escrow has no record of an import into the primary yet. Deploy the primary ` +
+    "Region's stack first (its import resource imports the material), then deploy this stack again"
+  );
+}
+
+/** The Region of an ARN (`arn:<partition>:<service>:<region>:...`). */
+export function regionOfArn(arn: string): string {
+  return arn.split(':')[3] ?? '';
+}

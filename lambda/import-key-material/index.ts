@@ -17,7 +17,18 @@ import { log, loggableEvent } from '../shared/log';
 import { errorName, isNamed } from '../shared/retry';
 import { escrowRecoveryWindowDays, managedByValue, PriorState, priorState, scheduleAfterFailure } from '../shared/secret-lifecycle';
 import { beginCleanup, beginInvocation, TransientKind, transientKindsFor } from '../shared/transient';
-import { decideImport, importBlocker, reimportBlocker, unescrowedMaterial } from './converge';
+import {
+  decideImport,
+  escrowBelongsTo,
+  importBlocker,
+  ImportType,
+  importTypeFor,
+  KeyRole,
+  regionOfArn,
+  reimportBlocker,
+  replicaBeforePrimary,
+  unescrowedMaterial,
+} from './converge';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from './escrow-record';
 import { decodeSecretMaterial, redactMaterial } from './material';
 import { EscrowProperties, expiryProblem, ImportProperties, parseImportProperties } from './properties';
@@ -53,6 +64,7 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   // to the properties the lab was deployed with, and a Delete must always go through.
   const props = parseImportProperties(resourceProperties(event), new Date(), { checkExpiry: event.RequestType === 'Create' });
   const managedBy = managedByValue(event);
+  const role = keyRole(props);
   if (event.RequestType === 'Delete') return onDelete(event.PhysicalResourceId, props, secrets, managedBy);
 
   let material: Buffer | undefined;
@@ -70,8 +82,11 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
         secretsClient.send(new GetSecretValueCommand({ SecretId: props.materialSecretName })),
       );
       material = decodeSecretMaterial(props.materialSecretName, value);
+    } else if (props.materialSource === 'escrow-replica') {
+      record = await readEscrowReplica(props.escrowSecretName, key, keyArn, call);
+      material = record.material;
     } else {
-      escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, (t) => (touched = t));
+      escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, role, (t) => (touched = t));
       record = escrow.record;
       material = record.material;
     }
@@ -90,7 +105,15 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       if (expired) throw new ExplainedError(expired);
       const disabled = reimportBlocker(key);
       if (disabled) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${disabled}.`);
-      keyMaterialId = await importMaterial(props, material, retry);
+      try {
+        keyMaterialId = await importMaterial(props, material, importTypeFor(role, key, record?.keyMaterialId), retry);
+      } catch (error) {
+        const refused = isNamed('KMSInvalidStateException', 'IncorrectKeyMaterialException')(rootCause(error));
+        if (role === 'multi-region-replica' && record && !record.keyMaterialId && refused) {
+          throw new ExplainedError(`${replicaBeforePrimary(keyArn, record.keyArn)} (ImportKeyMaterial answered ${errorName(rootCause(error))}).`);
+        }
+        throw error;
+      }
       if (record && keyMaterialId && keyMaterialId !== record.keyMaterialId && props.materialSource === 'generate') {
         await recordMaterialId(secrets, props.escrow.secretName, { ...record, keyMaterialId });
       }
@@ -105,14 +128,34 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
         ExpirationModel: props.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
         ValidTo: props.validTo?.toISOString() ?? '',
         Imported: decision.action === 'import' && !unchangedPastExpiry ? 'true' : 'false',
-        EscrowSecretName: props.materialSource === 'generate' ? props.escrow.secretName : '',
+        EscrowSecretName: escrowSecretNameOf(props) ?? '',
       },
     };
   } catch (error) {
     beginCleanup();
-    if (touched) await undoEscrow(secrets, touched, props.pendingWindowDays);
+    if (touched) await undoEscrow(secrets, touched, props.pendingWindowDays, replicaWindowDays(props));
     throw asSafeError(error, material);
   }
+}
+
+function keyRole(props: ImportProperties): KeyRole {
+  if (props.multiRegion === 'primary') return 'multi-region-primary';
+  if (props.multiRegion === 'replica') return 'multi-region-replica';
+  return 'single-region';
+}
+
+function escrowSecretNameOf(props: ImportProperties): string | undefined {
+  if (props.materialSource === 'generate') return props.escrow.secretName;
+  if (props.materialSource === 'escrow-replica') return props.escrowSecretName;
+  return undefined;
+}
+
+/**
+ * The replica's pending window, which a multi-Region primary's deletion waits
+ * out first (PendingReplicaDeletion). Both keys of scenario (e) wait the same.
+ */
+function replicaWindowDays(props: ImportProperties): number {
+  return props.multiRegion === 'primary' ? props.pendingWindowDays : 0;
 }
 
 /** An Update that keeps a ValidTo that has passed (a rollback, or a change elsewhere) must not fail on it. */
@@ -129,7 +172,50 @@ function escrowSpec(escrow: EscrowProperties, managedBy: string, keyArn: string)
     tags: { ...escrow.tags, 'kms-key-lab:escrow-for': keyArn },
     resourcePolicy: escrow.resourcePolicy,
     managedBy,
+    replicaRegions: escrow.replicaRegions,
   };
+}
+
+/**
+ * A multi-Region replica's material: the escrow record in this Region's
+ * replica of the primary's escrow secret, which Secrets Manager keeps in step
+ * and which this handler only reads. Replication takes a while after the
+ * primary creates (or restores) the escrow, so NotFound is waited out like a
+ * resource that was only just created.
+ */
+async function readEscrowReplica(name: string, key: KeyMetadata, keyArn: string, call: Caller): Promise<EscrowRecord> {
+  const region = regionOfArn(keyArn);
+  const primaryRegion = key.MultiRegionConfiguration?.PrimaryKey?.Region ?? 'the primary Region';
+  let value: string | undefined;
+  try {
+    const out = await call('GetSecretValue', () => secretsClient.send(new GetSecretValueCommand({ SecretId: name })), {
+      notFoundNames: ['ResourceNotFoundException'],
+    });
+    value = out.SecretString;
+  } catch (error) {
+    if (!isNamed('ResourceNotFoundException')(rootCause(error))) throw error;
+    throw new ExplainedError(
+      `The escrow secret ${name} has no replica with a value in ${region} yet: the primary Region's import resource creates ` +
+        `the escrow and Secrets Manager replicates it here, which can take a while. Check its ReplicationStatus with ` +
+        `\`aws secretsmanager describe-secret --secret-id ${name} --region ${primaryRegion}\`, and once ${region} shows there ` +
+        "as InSync, deploy this stack again (deploy the primary Region's stack first if the escrow does not exist).",
+    );
+  }
+  const record = decodeEscrowRecord(value);
+  if (!record) {
+    throw new ExplainedError(
+      `The replica of the escrow secret ${name} in ${region} holds no escrow record. Deploy the primary Region's stack ` +
+        `(its import resource writes the record in ${primaryRegion}), then this stack again.`,
+    );
+  }
+  if (!escrowBelongsTo(record.keyArn, keyArn, 'multi-region-replica')) {
+    throw new ExplainedError(
+      `Escrow secret ${name} holds material for another key (${record.keyArn}), not for the primary of ${keyArn}. ` +
+        'Each imported key has its own escrow secret; deploy the lab again so the new key gets a new one.',
+    );
+  }
+  log('read escrowed material from the escrow replica', { keyArn, escrowSecret: name, region });
+  return record;
 }
 
 /**
@@ -142,6 +228,7 @@ async function openEscrow(
   spec: LabSecretSpec,
   key: KeyMetadata,
   keyArn: string,
+  role: KeyRole,
   touch: (t: EscrowTouch) => void,
 ): Promise<OpenedEscrow> {
   const state = await secrets.state(spec.name);
@@ -168,8 +255,9 @@ async function openEscrow(
     await secrets.restore(spec.name);
   }
   await secrets.converge(spec);
+  await secrets.ensureReplicas(spec, state);
   const current = decodeEscrowRecord(await secrets.read(spec.name));
-  if (current && current.keyArn !== keyArn) {
+  if (current && !escrowBelongsTo(current.keyArn, keyArn, role)) {
     throw new ExplainedError(
       `Escrow secret ${spec.name} holds material for another key (${current.keyArn}), not ${keyArn}. ` +
         'Each imported key has its own escrow secret; deploy the lab again so the new key gets a new one.',
@@ -204,10 +292,14 @@ async function recordMaterialId(secrets: LabSecrets, secretName: string, record:
  * was live before belongs to a resource that still uses it and is left alone.
  * The recovery window outlasts the key's, and a retried deploy restores it.
  */
-async function undoEscrow(secrets: LabSecrets, touched: EscrowTouch, keyPendingWindowDays: number): Promise<void> {
+async function undoEscrow(secrets: LabSecrets, touched: EscrowTouch, keyPendingWindowDays: number, replicaPendingWindowDays: number): Promise<void> {
   if (!scheduleAfterFailure(touched.prior)) return;
   try {
-    await secrets.scheduleDeletion(touched.spec.name, escrowRecoveryWindowDays(keyPendingWindowDays, undefined, new Date()));
+    // What DescribeSecret shows now, not the spec: the replica may never have been made, or made by this invocation.
+    const state = touched.spec.replicaRegions?.length ? await secrets.state(touched.spec.name) : undefined;
+    const replicas = state?.exists ? (state.replicas ?? []).map((r) => r.region) : [];
+    const window = escrowRecoveryWindowDays(keyPendingWindowDays, undefined, new Date(), replicaPendingWindowDays);
+    await secrets.scheduleDeletion(touched.spec.name, window, replicas);
   } catch (error) {
     // The Create's own error is the one to report; this one is only logged.
     log('could not schedule the escrow secret of a failed deploy for deletion', {
@@ -223,7 +315,12 @@ async function describeKey(keyArn: string, retry: readonly TransientKind[]): Pro
   return out.KeyMetadata;
 }
 
-async function importMaterial(props: ImportProperties, material: Buffer, retry: readonly TransientKind[]): Promise<string | undefined> {
+async function importMaterial(
+  props: ImportProperties,
+  material: Buffer,
+  importType: ImportType | undefined,
+  retry: readonly TransientKind[],
+): Promise<string | undefined> {
   const call = callWith(retry);
   const params = await call('GetParametersForImport', () =>
     kms.send(
@@ -246,6 +343,7 @@ async function importMaterial(props: ImportProperties, material: Buffer, retry: 
         EncryptedKeyMaterial: wrapped,
         ExpirationModel: props.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
         ValidTo: props.validTo,
+        ...(importType ? { ImportType: importType } : {}),
       }),
     ),
   );
@@ -254,6 +352,7 @@ async function importMaterial(props: ImportProperties, material: Buffer, retry: 
     wrappingAlgorithm: props.wrappingAlgorithm,
     wrappingKeySpec: props.wrappingKeySpec,
     validTo: props.validTo?.toISOString() ?? 'never',
+    importType: importType ?? 'default',
     keyMaterialId: out.KeyMaterialId,
   });
   return out.KeyMaterialId;
@@ -261,8 +360,11 @@ async function importMaterial(props: ImportProperties, material: Buffer, retry: 
 
 /**
  * Leaves the key to its own scheduled deletion and schedules the escrow's
- * deletion to end a day after the key's. Reads no secret value and decrypts
- * nothing, so it works whatever state any key is in.
+ * deletion to end a day after the key's (after a multi-Region primary's, which
+ * first waits for its replica: its escrow's replicas are removed first, as
+ * Secrets Manager deletes no secret that has any). Reads no secret value and
+ * decrypts nothing, so it works whatever state any key is in. A replica's
+ * Delete never touches the escrow: the primary's owns it.
  */
 async function onDelete(physicalId: string, props: ImportProperties, secrets: LabSecrets, managedBy: string): Promise<OnEventResponse> {
   if (props.deleteMaterialOnDelete) {
@@ -276,13 +378,18 @@ async function onDelete(physicalId: string, props: ImportProperties, secrets: La
     }
   }
   if (props.materialSource === 'generate') {
-    await secrets.release(props.escrow.secretName, managedBy, () => recoveryWindowFor(props.keyArn, props.pendingWindowDays));
+    await secrets.release(props.escrow.secretName, managedBy, () =>
+      recoveryWindowFor(props.keyArn, props.pendingWindowDays, replicaWindowDays(props)),
+    );
   }
   return { PhysicalResourceId: physicalId };
 }
 
-/** DescribeKey needs no key material: it answers for disabled keys and keys pending deletion alike. */
-async function recoveryWindowFor(keyArn: string, keyPendingWindowDays: number): Promise<number> {
+/**
+ * DescribeKey needs no key material: it answers for disabled keys and keys pending deletion alike. A
+ * primary in PendingReplicaDeletion has no deletion date yet, so its replica's window counts too.
+ */
+async function recoveryWindowFor(keyArn: string, keyPendingWindowDays: number, replicaPendingWindowDays: number): Promise<number> {
   let deletionDate: Date | undefined;
   try {
     const out = await kms.send(new DescribeKeyCommand({ KeyId: keyArn }));
@@ -290,7 +397,7 @@ async function recoveryWindowFor(keyArn: string, keyPendingWindowDays: number): 
   } catch (error) {
     log('could not describe the key; the escrow waits its default window', { keyArn, error: errorName(error) });
   }
-  return escrowRecoveryWindowDays(keyPendingWindowDays, deletionDate, new Date());
+  return escrowRecoveryWindowDays(keyPendingWindowDays, deletionDate, new Date(), replicaPendingWindowDays);
 }
 
 /** Every SDK call goes through this: transient errors are waited out, the rest explained with the import remedies. */

@@ -12,10 +12,16 @@ export type ImportProperties = {
   readonly validTo?: Date;
   readonly pendingWindowDays: number;
   readonly deleteMaterialOnDelete: boolean;
+  /** Which part of a multi-Region key this is (scenario e); undefined for a single-Region key (scenario c). */
+  readonly multiRegion?: MultiRegionRole;
 } & (
   | { readonly materialSource: 'generate'; readonly escrow: EscrowProperties }
   | { readonly materialSource: 'secret'; readonly materialSecretName: string }
+  /** A multi-Region replica: the material is read from the Region's replica of the primary's escrow, never written. */
+  | { readonly materialSource: 'escrow-replica'; readonly escrowSecretName: string }
 );
+
+export type MultiRegionRole = 'primary' | 'replica';
 
 /** The escrow secret the handler creates and owns for generated material. */
 export interface EscrowProperties {
@@ -23,6 +29,8 @@ export interface EscrowProperties {
   /** JSON resource policy: who may read and write the material. */
   readonly resourcePolicy: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Regions where Secrets Manager keeps a replica of the escrow (a multi-Region primary's). */
+  readonly replicaRegions: readonly string[];
 }
 
 export class PropertyError extends Error {
@@ -86,14 +94,26 @@ export function parseImportProperties(
     throw new PropertyError(`PendingWindowDays must be a whole number from 7 to 30.`);
   }
   const deleteMaterialOnDelete = (props.DeleteMaterialOnDelete ?? 'false') === 'true';
-  const common = { keyArn, wrappingAlgorithm, wrappingKeySpec, validTo, pendingWindowDays, deleteMaterialOnDelete };
-  const source = oneOf(props, 'MaterialSource', ['generate', 'secret'] as const);
-  return source === 'generate'
-    ? { ...common, materialSource: 'generate', escrow: escrowProperties(props) }
-    : { ...common, materialSource: 'secret', materialSecretName: required(props, 'MaterialSecretName') };
+  const multiRegion = props.MultiRegion === undefined ? undefined : oneOf(props, 'MultiRegion', ['primary', 'replica'] as const);
+  const common = { keyArn, wrappingAlgorithm, wrappingKeySpec, validTo, pendingWindowDays, deleteMaterialOnDelete, multiRegion };
+  // Each role takes material from one place only: a replica never generates material or owns an escrow.
+  const sources = { primary: ['generate'], replica: ['escrow-replica'], single: ['generate', 'secret'] } as const;
+  const source = oneOf(props, 'MaterialSource', sources[multiRegion ?? 'single']);
+  switch (source) {
+    case 'generate':
+      return { ...common, materialSource: 'generate', escrow: escrowProperties(props, multiRegion === 'primary') };
+    case 'secret':
+      return { ...common, materialSource: 'secret', materialSecretName: required(props, 'MaterialSecretName') };
+    case 'escrow-replica':
+      return { ...common, materialSource: 'escrow-replica', escrowSecretName: required(props, 'EscrowSecretName') };
+  }
 }
 
-function escrowProperties(props: Record<string, unknown>): EscrowProperties {
+function escrowProperties(props: Record<string, unknown>, replicated: boolean): EscrowProperties {
   const owned = ownedSecretProperties(props, 'Escrow', 'Custom::ImportedKeyMaterial');
-  return { secretName: owned.name, resourcePolicy: owned.resourcePolicy, tags: owned.tags };
+  const regions = props.EscrowReplicaRegions;
+  if (replicated && (!Array.isArray(regions) || regions.length === 0 || regions.some((r) => typeof r !== 'string' || !/^[a-z]+(-[a-z]+)+-\d+$/.test(r)))) {
+    throw new PropertyError('Resource property EscrowReplicaRegions must list the Region codes of the replica keys.');
+  }
+  return { secretName: owned.name, resourcePolicy: owned.resourcePolicy, tags: owned.tags, replicaRegions: replicated ? (regions as string[]) : [] };
 }

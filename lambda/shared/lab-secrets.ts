@@ -5,15 +5,27 @@ import {
   GetSecretValueCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { Caller, rootCause } from './aws-call';
+import { Caller, ExplainedError, rootCause } from './aws-call';
 import { log } from './log';
 import { errorName, isNamed } from './retry';
-import { MANAGED_BY_TAG, PREVIOUS_MANAGED_BY_TAG, PriorState, priorState, releaseDecision, scheduleAfterFailure, secretState, SecretState } from './secret-lifecycle';
+import {
+  MANAGED_BY_TAG,
+  PREVIOUS_MANAGED_BY_TAG,
+  PriorState,
+  priorState,
+  releaseDecision,
+  replicationStep,
+  scheduleAfterFailure,
+  secretState,
+  SecretState,
+} from './secret-lifecycle';
 
 
 export interface LabSecretSpec {
@@ -25,6 +37,12 @@ export interface LabSecretSpec {
   readonly resourcePolicy?: string;
   /** The owning custom resource (see managedByValue). */
   readonly managedBy: string;
+  /**
+   * Regions where Secrets Manager keeps a read-only replica, encrypted there
+   * with that Region's aws/secretsmanager key.
+   * @default none
+   */
+  readonly replicaRegions?: readonly string[];
 }
 
 /**
@@ -76,6 +94,9 @@ export class LabSecrets {
     log('created lab secret', { name: spec.name, arn });
     await this.applyPolicy(spec);
     await this.put(spec.name, value);
+    // Replicated only now: each replica starts as a copy of a secret that already has its policy and its value,
+    // so no replica is ever readable under IAM alone.
+    if (spec.replicaRegions?.length) await this.replicate(spec.name, spec.replicaRegions);
     return arn;
   }
 
@@ -88,6 +109,34 @@ export class LabSecrets {
   async converge(spec: LabSecretSpec): Promise<void> {
     await this.applyPolicy(spec);
     await this.call('TagResource', () => this.client.send(new TagResourceCommand({ SecretId: spec.name, Tags: toTags(spec.tags) })), JUST_CREATED);
+  }
+
+  /**
+   * Replicates the secret to the spec's Regions that have no replica (after a
+   * restore, say: a secret is scheduled only once its replicas are removed).
+   * `state` is what DescribeSecret said before this invocation changed it.
+   */
+  async ensureReplicas(spec: LabSecretSpec, state: SecretState): Promise<void> {
+    if (!spec.replicaRegions?.length) return;
+    const step = replicationStep(state, spec.replicaRegions);
+    if (step.action === 'failed') {
+      throw new ExplainedError(
+        `Secrets Manager could not replicate ${spec.name} to ${step.region}: ${step.reason}. ` +
+          `Remove the failed replica with \`aws secretsmanager remove-regions-from-replication --secret-id ${spec.name} ` +
+          `--remove-replica-regions ${step.region}\` (and a secret of that name in ${step.region} that is not a replica), then deploy again.`,
+      );
+    }
+    if (step.action === 'none') return;
+    await this.replicate(spec.name, step.regions);
+  }
+
+  private async replicate(name: string, regions: readonly string[]): Promise<void> {
+    await this.call(
+      'ReplicateSecretToRegions',
+      () => this.client.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: regions.map((Region) => ({ Region })) })),
+      JUST_CREATED,
+    );
+    log('replicated lab secret', { name, regions });
   }
 
   private async applyPolicy(spec: LabSecretSpec): Promise<void> {
@@ -160,8 +209,15 @@ export class LabSecrets {
     }
   }
 
-  /** DeleteSecret with a recovery window; a secret already gone or already scheduled needs nothing more. */
-  async scheduleDeletion(name: string, recoveryWindowDays: RecoveryWindow): Promise<void> {
+  /**
+   * DeleteSecret with a recovery window; a secret already gone or already
+   * scheduled needs nothing more. Secrets Manager refuses to delete a secret
+   * that has replicas, so the replicas in `replicaRegions` are removed first
+   * (a replica goes at once, with no recovery window: the primary keeps the
+   * value for the whole of its own).
+   */
+  async scheduleDeletion(name: string, recoveryWindowDays: RecoveryWindow, replicaRegions: readonly string[] = []): Promise<void> {
+    if (replicaRegions.length > 0) await this.removeReplicas(name, replicaRegions);
     const window = recoveryWindowDays === 'none' ? { ForceDeleteWithoutRecovery: true } : { RecoveryWindowInDays: recoveryWindowDays };
     try {
       await this.call('DeleteSecret', () => this.client.send(new DeleteSecretCommand({ SecretId: name, ...window })));
@@ -184,10 +240,11 @@ export class LabSecrets {
    * works whatever state the encryption key is in.
    */
   async release(name: string, managedBy: string, recoveryWindowDays: () => Promise<RecoveryWindow>): Promise<void> {
-    const decision = releaseDecision(await this.state(name), managedBy);
+    const state = await this.state(name);
+    const decision = releaseDecision(state, managedBy);
     switch (decision.action) {
       case 'schedule':
-        return this.scheduleDeletion(name, await recoveryWindowDays());
+        return this.scheduleDeletion(name, await recoveryWindowDays(), state.exists ? (state.replicas ?? []).map((r) => r.region) : []);
       case 'hand-back':
         await this.call('TagResource', () =>
           this.client.send(new TagResourceCommand({ SecretId: name, Tags: toTags({ [MANAGED_BY_TAG]: decision.to }) })),
@@ -199,6 +256,18 @@ export class LabSecrets {
         return log('lab secret stays with the resource that replaced this one', { name, owner: decision.owner });
       case 'keep':
         return log('lab secret left as it is', { name, reason: decision.reason });
+    }
+  }
+
+  private async removeReplicas(name: string, regions: readonly string[]): Promise<void> {
+    try {
+      await this.call('RemoveRegionsFromReplication', () =>
+        this.client.send(new RemoveRegionsFromReplicationCommand({ SecretId: name, RemoveReplicaRegions: [...regions] })),
+      );
+      log('removed the replicas of a lab secret', { name, regions });
+    } catch (error) {
+      if (isNamed('ResourceNotFoundException')(rootCause(error))) return log('lab secret already gone', { name });
+      throw error;
     }
   }
 

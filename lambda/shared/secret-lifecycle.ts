@@ -41,18 +41,57 @@ export type SecretState =
       readonly scheduledForDeletion: boolean;
       readonly managedBy?: string;
       readonly previousManagedBy?: string;
+      /** The Regions Secrets Manager replicates the secret to; absent when it has no replica. */
+      readonly replicas?: readonly ReplicaState[];
     };
 
-export function secretState(described: { ARN?: string; DeletedDate?: Date; Tags?: { Key?: string; Value?: string }[] } | undefined): SecretState {
+/** One replica Region of a secret, as DescribeSecret's ReplicationStatus shows it. */
+export interface ReplicaState {
+  readonly region: string;
+  /** InSync, InProgress or Failed. */
+  readonly status: string;
+  readonly statusMessage?: string;
+}
+
+export interface DescribedSecret {
+  ARN?: string;
+  DeletedDate?: Date;
+  Tags?: { Key?: string; Value?: string }[];
+  ReplicationStatus?: { Region?: string; Status?: string; StatusMessage?: string }[];
+}
+
+export function secretState(described: DescribedSecret | undefined): SecretState {
   if (!described?.ARN) return { exists: false };
   const tag = (key: string) => described.Tags?.find((t) => t.Key === key)?.Value;
+  const replicas = (described.ReplicationStatus ?? [])
+    .filter((r) => r.Region)
+    .map((r) => ({ region: r.Region!, status: r.Status ?? 'InProgress', ...(r.StatusMessage ? { statusMessage: r.StatusMessage } : {}) }));
   return {
     exists: true,
     arn: described.ARN,
     scheduledForDeletion: described.DeletedDate !== undefined,
     managedBy: tag(MANAGED_BY_TAG),
     previousManagedBy: tag(PREVIOUS_MANAGED_BY_TAG),
+    ...(replicas.length > 0 ? { replicas } : {}),
   };
+}
+
+export type ReplicationStep =
+  | { readonly action: 'none' }
+  /** Regions that have no replica: a restored secret lost its replicas when it was scheduled. */
+  | { readonly action: 'replicate'; readonly regions: readonly string[] }
+  | { readonly action: 'failed'; readonly region: string; readonly reason: string };
+
+/**
+ * What a live secret needs so that every wanted Region holds a replica. A
+ * replica still InProgress counts as there: Secrets Manager finishes it.
+ */
+export function replicationStep(state: SecretState, wantedRegions: readonly string[]): ReplicationStep {
+  const replicas = state.exists ? (state.replicas ?? []) : [];
+  const failed = replicas.find((r) => wantedRegions.includes(r.region) && r.status === 'Failed');
+  if (failed) return { action: 'failed', region: failed.region, reason: failed.statusMessage ?? 'no reason given' };
+  const missing = wantedRegions.filter((region) => !replicas.some((r) => r.region === region));
+  return missing.length > 0 ? { action: 'replicate', regions: missing } : { action: 'none' };
 }
 
 /** What a secret was before this invocation touched it: a failed Create or Update puts it back. */
@@ -102,11 +141,30 @@ export function releaseDecision(state: SecretState, me: string): ReleaseDecision
  * key's own deletion date when it is already scheduled, otherwise one day
  * past its pending window (CloudFormation schedules the key moments after
  * this). Within Secrets Manager's 7 to 30 days.
+ *
+ * A multi-Region primary scheduled while a replica is pending deletion waits
+ * in PendingReplicaDeletion, with no deletion date, until the replica is gone,
+ * and only then starts its own window: `replicaPendingWindowDays` adds the
+ * replica's window in front of the key's.
  */
-export function escrowRecoveryWindowDays(keyPendingWindowDays: number, keyDeletionDate: Date | undefined, now: Date): number {
-  const keyDays = keyDeletionDate ? Math.ceil((keyDeletionDate.getTime() - now.getTime()) / DAY_MS) : keyPendingWindowDays;
+export function escrowRecoveryWindowDays(
+  keyPendingWindowDays: number,
+  keyDeletionDate: Date | undefined,
+  now: Date,
+  replicaPendingWindowDays = 0,
+): number {
+  const keyDays = keyDeletionDate
+    ? Math.ceil((keyDeletionDate.getTime() - now.getTime()) / DAY_MS)
+    : replicaPendingWindowDays + keyPendingWindowDays;
   return Math.min(MAX_RECOVERY_WINDOW_DAYS, Math.max(MIN_RECOVERY_WINDOW_DAYS, keyDays + ESCROW_EXTRA_DAYS));
 }
 
 /** The longest pending window a key can have while its escrow still outlives it. */
 export const MAX_ESCROWED_KEY_PENDING_WINDOW_DAYS = MAX_RECOVERY_WINDOW_DAYS - ESCROW_EXTRA_DAYS;
+
+/**
+ * The same for a multi-Region primary and its replica, which both wait that
+ * long: the primary can stay recoverable for twice the window (see
+ * escrowRecoveryWindowDays), and its escrow a day longer.
+ */
+export const MAX_MULTI_REGION_ESCROWED_KEY_PENDING_WINDOW_DAYS = Math.floor(MAX_ESCROWED_KEY_PENDING_WINDOW_DAYS / 2);

@@ -26,6 +26,12 @@ export interface LabHandlerProps {
    * @default no waiting: onEvent alone decides
    */
   readonly wait?: LabHandlerWait;
+  /**
+   * A fixed name for the handler's role, for a role that a policy in another
+   * stack names before this one is deployed.
+   * @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 export interface LabHandlerWait {
@@ -54,16 +60,17 @@ export class LabHandler extends Construct {
     super(scope, id);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_WEEK;
     // Roles of our own instead of AWSLambdaBasicExecutionRole: each writes to its own log group only.
-    const roleWithLogs = (name: string, description: string) => {
+    const roleWithLogs = (name: string, description: string, roleName?: string) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
       const role = new iam.Role(this, `${name}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description,
+        roleName,
       });
       logGroup.grantWrite(role);
       return { logGroup, role };
     };
-    const handler = roleWithLogs('Handler', `KMS Key Lab: ${props.handler} handler`);
+    const handler = roleWithLogs('Handler', `KMS Key Lab: ${props.handler} handler`, props.roleName);
     const framework = roleWithLogs('Provider', `KMS Key Lab: custom-resource framework for ${props.handler}`);
 
     const wait = props.wait;

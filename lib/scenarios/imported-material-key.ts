@@ -6,7 +6,7 @@ import { LabHandler } from '../common/lab-handler';
 import { LAB_TAG } from '../common/lab-tags';
 import { acknowledgeWildcardResource } from '../common/nag';
 import { MaterialExpiry, MaterialSource, WrappingAlgorithm, WrappingKeySpec } from '../config/settings';
-import { IMPORTED_MATERIAL_ADMIN_ACTIONS, labKeyPolicy } from '../policies/key-policy';
+import { IMPORTED_MATERIAL_ADMIN_ACTIONS, labKeyPolicy, MULTI_REGION_ADMIN_ACTIONS } from '../policies/key-policy';
 import { labSecretPolicy } from '../policies/lab-secret-policy';
 import { LabKeyProps } from './lab-key-props';
 
@@ -23,6 +23,19 @@ export interface ImportedMaterialKeyProps extends LabKeyProps {
   readonly labTags: Readonly<Record<string, string>>;
   /** @default false */
   readonly deleteImportedMaterialOnDestroy?: boolean;
+  /**
+   * Makes the key a multi-Region primary (scenario e) whose escrow Secrets
+   * Manager replicates to the replica's Region. Needs generated material.
+   * @default a single-Region key (scenario c)
+   */
+  readonly multiRegion?: ImportedMultiRegionProps;
+}
+
+export interface ImportedMultiRegionProps {
+  /** Where the replica key, and the escrow's replica, live. */
+  readonly replicaRegion: string;
+  /** The replica's import handler role, which reads the escrow's replica there (the resource policy travels with it). */
+  readonly replicaHandlerRoleArn: string;
 }
 
 /**
@@ -30,6 +43,52 @@ export interface ImportedMaterialKeyProps extends LabKeyProps {
  * escrow must outlive its key by a day, so the imported key waits at most 29.
  */
 export const MAX_IMPORTED_KEY_PENDING_WINDOW_DAYS = 29;
+
+/**
+ * A multi-Region primary is deleted only after its replica, so it can stay
+ * recoverable for two windows; its escrow outlives that by a day, within 30.
+ */
+export const MAX_MULTI_REGION_IMPORTED_KEY_PENDING_WINDOW_DAYS = 14;
+
+/** `<alias path>/escrow-`: the escrow secrets of one imported key alias, each named after its key id. */
+export function escrowSecretPrefix(aliasName: string): string {
+  return `${aliasName.replace(/^alias\//, '')}/escrow-`;
+}
+
+/** The ARN pattern of every escrow secret under a prefix, in the stack's Region. */
+export function escrowSecretArnPattern(stack: Stack, escrowPrefix: string): string {
+  return stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${escrowPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/**
+ * Lets an import handler describe, import into (and with deleteMaterial, delete
+ * the material of) the lab's imported-material keys in its Region.
+ */
+export function allowImportIntoLabKeys(handler: LabHandler, labTag: string, deleteMaterial: boolean): void {
+  const stack = Stack.of(handler);
+  const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
+  if (deleteMaterial) keyActions.push('kms:DeleteImportedKeyMaterial');
+  // Not this key alone: when the key is replaced, the old resource's Delete (or a rolled-back new one's) runs
+  // under the role's new policy, which names the other key. So: the lab's imported-material keys in this Region.
+  const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+  handler.allow(keyActions, [anyKey], {
+    StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', [`aws:ResourceTag/${LAB_TAG}`]: labTag },
+  });
+  acknowledgeWildcardResource(
+    handler.function.role!,
+    anyKey,
+    "A replaced key's Delete runs under the new policy, so one key ARN is not enough; the conditions limit it to this lab's (tag) imported-material (kms:KeyOrigin EXTERNAL) keys.",
+  );
+}
+
+/** Keeps a key's pending window within `max`, with a synth warning that says why when it is cut. */
+export function cappedPendingWindow(scope: Construct, props: { requested: number; max: number; id: string; what: string; why: string }): number {
+  const days = Math.min(props.requested, props.max);
+  if (days < props.requested) {
+    Annotations.of(scope).addWarningV2(props.id, `pendingWindowDays is ${props.requested}, but ${props.what} waits ${days} days: ${props.why}`);
+  }
+  return days;
+}
 
 /**
  * Scenario (c): a key with Origin EXTERNAL. CloudFormation creates it empty
@@ -45,6 +104,10 @@ export const MAX_IMPORTED_KEY_PENDING_WINDOW_DAYS = 29;
  * pending deletion, for the whole of its recovery window.
  *
  * Automatic rotation does not exist for imported material; it is rotated on demand.
+ *
+ * With `multiRegion` it is the primary of scenario (e): a multi-Region key
+ * whose escrow Secrets Manager replicates to the replica's Region, where
+ * `MultiRegionImportedReplicaKey` imports the same material.
  *
  * @see https://docs.aws.amazon.com/kms/latest/developerguide/importing-keys.html
  */
@@ -63,26 +126,40 @@ export class ImportedMaterialKey extends Construct {
   constructor(scope: Construct, id: string, props: ImportedMaterialKeyProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.pendingWindowDays = Math.min(props.pendingWindowDays, MAX_IMPORTED_KEY_PENDING_WINDOW_DAYS);
-    if (this.pendingWindowDays < props.pendingWindowDays) {
-      Annotations.of(this).addWarningV2(
-        'kms-key-lab:imported-key-window',
-        `pendingWindowDays is ${props.pendingWindowDays}, but the imported-material key waits ${this.pendingWindowDays} days: ` +
-          'its escrow secret must outlive it by a day, and Secrets Manager keeps a deleted secret at most 30 days.',
-      );
-    }
+    const multiRegion = props.multiRegion;
+    if (multiRegion && props.materialSource !== 'generate') throw new Error('A multi-Region imported key needs materialSource "generate".');
+    this.pendingWindowDays = multiRegion
+      ? cappedPendingWindow(this, {
+          requested: props.pendingWindowDays,
+          max: MAX_MULTI_REGION_IMPORTED_KEY_PENDING_WINDOW_DAYS,
+          id: 'kms-key-lab:multi-region-imported-key-window',
+          what: 'the multi-Region imported key (primary and replica)',
+          why:
+            'the primary is deleted only after its replica, so it can stay recoverable for two windows, its escrow secret must ' +
+            'outlive that by a day, and Secrets Manager keeps a deleted secret at most 30 days.',
+        })
+      : cappedPendingWindow(this, {
+          requested: props.pendingWindowDays,
+          max: MAX_IMPORTED_KEY_PENDING_WINDOW_DAYS,
+          id: 'kms-key-lab:imported-key-window',
+          what: 'the imported-material key',
+          why: 'its escrow secret must outlive it by a day, and Secrets Manager keeps a deleted secret at most 30 days.',
+        });
 
     this.key = new kms.CfnKey(this, 'Key', {
-      description: `KMS Key Lab scenario (c): imported key material, Origin EXTERNAL (${props.aliasName})`,
+      description: multiRegion
+        ? `KMS Key Lab scenario (e): multi-Region primary key with imported key material, Origin EXTERNAL (${props.aliasName})`
+        : `KMS Key Lab scenario (c): imported key material, Origin EXTERNAL (${props.aliasName})`,
       origin: 'EXTERNAL',
       keySpec: 'SYMMETRIC_DEFAULT',
       keyUsage: 'ENCRYPT_DECRYPT',
+      multiRegion: multiRegion ? true : undefined,
       pendingWindowInDays: this.pendingWindowDays,
       keyPolicy: labKeyPolicy({
         aliasName: props.aliasName,
         adminArns: props.adminArns,
         userArns: props.userArns,
-        extraAdminActions: IMPORTED_MATERIAL_ADMIN_ACTIONS,
+        extraAdminActions: multiRegion ? [...IMPORTED_MATERIAL_ADMIN_ACTIONS, ...MULTI_REGION_ADMIN_ACTIONS] : IMPORTED_MATERIAL_ADMIN_ACTIONS,
       }),
     });
     this.key.applyRemovalPolicy(RemovalPolicy.DESTROY);
@@ -94,37 +171,20 @@ export class ImportedMaterialKey extends Construct {
 
     this.handler = new LabHandler(this, 'ImportHandler', {
       handler: 'import-key-material',
-      description: 'KMS Key Lab: imports key material into the scenario (c) key',
+      description: `KMS Key Lab: imports key material into the scenario ${multiRegion ? '(e) primary' : '(c)'} key`,
       // Room for the transient-error backoffs (NotFound after key creation, IAM propagation) and the cleanup after them.
       timeout: Duration.minutes(3),
     });
-    const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
-    if (props.deleteImportedMaterialOnDestroy) keyActions.push('kms:DeleteImportedKeyMaterial');
-    // Not this key alone: when the key is replaced, the old resource's Delete (or a rolled-back new one's) runs
-    // under the role's new policy, which names the other key. So: the lab's imported-material keys in this Region.
-    const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
-    this.handler.allow(keyActions, [anyKey], {
-      StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', [`aws:ResourceTag/${LAB_TAG}`]: props.labTags[LAB_TAG] },
-    });
-    acknowledgeWildcardResource(
-      this.handler.function.role!,
-      anyKey,
-      "A replaced key's Delete runs under the new policy, so one key ARN is not enough; the conditions limit it to this lab's (tag) imported-material (kms:KeyOrigin EXTERNAL) keys.",
-    );
+    allowImportIntoLabKeys(this.handler, props.labTags[LAB_TAG], props.deleteImportedMaterialOnDestroy ?? false);
 
     let sourceProperties: Record<string, unknown>;
     if (props.materialSource === 'generate') {
       // One secret per key, named after it: the name alone says which key's material it holds.
-      const escrowPrefix = `${props.aliasName.replace(/^alias\//, '')}/escrow-`;
+      const escrowPrefix = escrowSecretPrefix(props.aliasName);
       this.escrowSecretName = Fn.join('', [escrowPrefix, this.key.ref]);
       // The prefix, not one name: DescribeSecret of a secret that does not exist yet is authorized against the
       // bare name (no six-character suffix), and a replaced key's escrow must stay reachable from the new policy.
-      const escrowArn = stack.formatArn({
-        service: 'secretsmanager',
-        resource: 'secret',
-        resourceName: `${escrowPrefix}*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      });
+      const escrowArn = escrowSecretArnPattern(stack, escrowPrefix);
       acknowledgeWildcardResource(
         this.handler.function.role!,
         escrowArn,
@@ -144,9 +204,17 @@ export class ImportedMaterialKey extends Construct {
         ],
         [escrowArn],
       );
+      if (multiRegion) {
+        // CreateSecret with AddReplicaRegions, and ReplicateSecretToRegions after a restore, are authorized as
+        // ReplicateSecretToRegions, limited to the replica's Region; a Delete removes the replica first.
+        this.handler.allow(['secretsmanager:ReplicateSecretToRegions'], [escrowArn], {
+          'ForAllValues:StringEquals': { 'secretsmanager:AddReplicaRegions': [multiRegion.replicaRegion] },
+        });
+        this.handler.allow(['secretsmanager:RemoveRegionsFromReplication'], [escrowArn]);
+      }
       const handlerRole = this.handler.function.role!.roleArn;
       this.escrowPolicy = labSecretPolicy({
-        readers: [handlerRole],
+        readers: multiRegion ? [handlerRole, multiRegion.replicaHandlerRoleArn] : [handlerRole],
         owner: handlerRole,
         administrators: props.adminArns,
         // `kms-lab rotate` (run as an administrator) imports new material and keeps the escrow in step.
@@ -158,6 +226,7 @@ export class ImportedMaterialKey extends Construct {
         EscrowSecretName: this.escrowSecretName,
         EscrowSecretPolicy: this.escrowPolicy.toJSON(),
         SecretTags: props.labTags,
+        ...(multiRegion ? { MultiRegion: 'primary', EscrowReplicaRegions: [multiRegion.replicaRegion] } : {}),
       };
     } else {
       if (!props.materialSecretName) throw new Error('materialSecretName is required when materialSource is "secret".');

@@ -4,6 +4,7 @@ export function labAliases(prefix: string) {
     singleRegion: `alias/${prefix}/single-region`,
     multiRegion: `alias/${prefix}/multi-region`,
     importedMaterial: `alias/${prefix}/imported-material`,
+    multiRegionImported: `alias/${prefix}/multi-region-imported`,
     cloudHsm: `alias/${prefix}/cloudhsm`,
   } as const;
 }

@@ -2,6 +2,7 @@ import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ApplicationGrant } from '../scenarios/application-grant';
 import { ImportedMaterialKey } from '../scenarios/imported-material-key';
+import { MultiRegionImportedPrimaryKey } from '../scenarios/multi-region-imported-key';
 import { MultiRegionPrimaryKey } from '../scenarios/multi-region-key';
 import { addKeyOutputs } from '../common/key-outputs';
 import { labTags } from '../common/lab-tags';
@@ -9,10 +10,12 @@ import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export type PrimaryRegionStackProps = LabRegionStackProps;
 
-/** The primary Region (default Singapore): scenarios (a), (b) primary and (c), and the grant example. */
+/** The primary Region (default Singapore): scenarios (a), (b) primary, (c) and (e) primary, and the grant example. */
 export class PrimaryRegionStack extends LabRegionStack {
   readonly multiRegionKey: MultiRegionPrimaryKey;
   readonly importedMaterialKey: ImportedMaterialKey;
+  /** Scenario (e), unless `multiRegionImportedKey=false`. */
+  readonly multiRegionImportedKey?: MultiRegionImportedPrimaryKey;
   readonly applicationGrant: ApplicationGrant;
 
   constructor(scope: Construct, id: string, props: PrimaryRegionStackProps) {
@@ -58,6 +61,32 @@ export class PrimaryRegionStack extends LabRegionStack {
       new CfnOutput(this, 'ImportedMaterialEscrowSecretName', {
         value: this.importedMaterialKey.escrowSecretName,
         description: 'Scenario (c): secret that escrows the generated key material, for re-import after expiry or deletion',
+      });
+    }
+
+    if (c.multiRegionImportedKey) {
+      this.multiRegionImportedKey = new MultiRegionImportedPrimaryKey(this, 'MultiRegionImportedKey', {
+        ...this.principals,
+        aliasName: this.aliases.multiRegionImported,
+        prefix: c.prefix,
+        replicaRegion: c.secondaryRegion,
+        pendingWindowDays: c.pendingWindowDays,
+        wrappingAlgorithm: c.wrappingAlgorithm,
+        wrappingKeySpec: c.wrappingKeySpec,
+        materialExpiry: c.materialExpiry,
+        labTags: labTags(c.prefix, c.owner),
+        deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
+      });
+      addKeyOutputs(this, {
+        name: 'MultiRegionImported',
+        scenario: '(e)',
+        keyId: this.multiRegionImportedKey.key.ref,
+        keyArn: this.multiRegionImportedKey.key.attrArn,
+        aliasName: this.aliases.multiRegionImported,
+      });
+      new CfnOutput(this, 'MultiRegionImportedEscrowSecretName', {
+        value: this.multiRegionImportedKey.escrowSecretName!,
+        description: `Scenario (e): secret that escrows the generated key material, replicated to ${c.secondaryRegion}`,
       });
     }
 

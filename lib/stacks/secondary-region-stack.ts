@@ -1,16 +1,22 @@
+import { CfnOutput } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { MultiRegionImportedReplicaKey } from '../scenarios/multi-region-imported-key';
 import { MultiRegionReplicaKey } from '../scenarios/multi-region-key';
 import { addKeyOutputs } from '../common/key-outputs';
+import { labTags } from '../common/lab-tags';
 import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export interface SecondaryRegionStackProps extends LabRegionStackProps {
   /** The multi-Region primary's ARN, from the primary Region's stack. */
   readonly multiRegionPrimaryKeyArn: string;
+  /** Scenario (e)'s primary ARN, from the primary Region's stack; absent when scenario (e) is off. */
+  readonly multiRegionImportedPrimaryKeyArn?: string;
 }
 
-/** The secondary Region (default Sydney): scenario (a) under the same alias, and the scenario (b) replica. */
+/** The secondary Region (default Sydney): scenario (a) under the same alias, and the replicas of (b) and (e). */
 export class SecondaryRegionStack extends LabRegionStack {
   readonly multiRegionReplica: MultiRegionReplicaKey;
+  readonly multiRegionImportedReplica?: MultiRegionImportedReplicaKey;
 
   constructor(scope: Construct, id: string, props: SecondaryRegionStackProps) {
     super(scope, id, props);
@@ -27,5 +33,32 @@ export class SecondaryRegionStack extends LabRegionStack {
       keyArn: this.multiRegionReplica.replica.attrArn,
       aliasName: this.aliases.multiRegion,
     });
+
+    const c = props.config;
+    if (props.multiRegionImportedPrimaryKeyArn) {
+      this.multiRegionImportedReplica = new MultiRegionImportedReplicaKey(this, 'MultiRegionImportedReplica', {
+        ...this.principals,
+        aliasName: this.aliases.multiRegionImported,
+        primaryKeyArn: props.multiRegionImportedPrimaryKeyArn,
+        prefix: c.prefix,
+        pendingWindowDays: c.pendingWindowDays,
+        wrappingAlgorithm: c.wrappingAlgorithm,
+        wrappingKeySpec: c.wrappingKeySpec,
+        materialExpiry: c.materialExpiry,
+        labTags: labTags(c.prefix, c.owner),
+        deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
+      });
+      addKeyOutputs(this, {
+        name: 'MultiRegionImported',
+        scenario: '(e)',
+        keyId: this.multiRegionImportedReplica.replica.attrKeyId,
+        keyArn: this.multiRegionImportedReplica.replica.attrArn,
+        aliasName: this.aliases.multiRegionImported,
+      });
+      new CfnOutput(this, 'MultiRegionImportedEscrowSecretName', {
+        value: this.multiRegionImportedReplica.escrowSecretName,
+        description: `Scenario (e): this Region's read-only replica of the escrow secret`,
+      });
+    }
   }
 }

@@ -286,10 +286,20 @@ describe('key policies separate administrators from users', () => {
     expect(adminActions('(b)')).toContain('kms:ReplicateKey');
   });
 
-  test('without principals the policy has only the account-root statement', () => {
+  test('without principals the policy names the lab roles in their place', () => {
     const { primary: t } = synthLab();
     const [, key] = keyByDescription(t, '(b)');
-    expect(key.Properties.KeyPolicy.Statement.map((s: any) => s.Sid)).toEqual(['EnableIamPolicies']);
+    const statements = key.Properties.KeyPolicy.Statement as any[];
+    expect(statements.map((s) => s.Sid)).toEqual([
+      'EnableIamPolicies',
+      'KeyAdministrators',
+      'KeyAdministratorsManageLabAliases',
+      'DenyKeyAdministratorsCryptographicUse',
+      'KeyUsers',
+    ]);
+    const principal = (sid: string) => JSON.stringify(statements.find((s) => s.Sid === sid).Principal.AWS);
+    expect(principal('DenyKeyAdministratorsCryptographicUse')).toContain(':role/kms-key-lab-KeyAdmin');
+    expect(principal('KeyUsers')).toContain(':role/kms-key-lab-KeyUser');
   });
 });
 
@@ -335,7 +345,8 @@ describe('handlers, outputs and tags', () => {
 
   test('handlers run on Node.js 24, arm64, with their own one-week log groups', () => {
     const functions = Object.values(resourcesOfType(primary, 'AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.onEvent');
-    expect(functions).toHaveLength(2);
+    // The import handlers of (c) and (e), and the grant handler.
+    expect(functions).toHaveLength(3);
     for (const f of functions) {
       expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
       expect(f.Properties.LoggingConfig.LogGroup).toBeDefined();
@@ -352,7 +363,7 @@ describe('handlers, outputs and tags', () => {
     }
   });
 
-  test.each(['SingleRegion', 'MultiRegion', 'ImportedMaterial'])('%s key id, ARN, alias and Region are outputs', (name) => {
+  test.each(['SingleRegion', 'MultiRegion', 'ImportedMaterial', 'MultiRegionImported'])('%s key id, ARN, alias and Region are outputs', (name) => {
     for (const suffix of ['KeyId', 'KeyArn', 'KeyAlias', 'KeyRegion']) primary.hasOutput(`${name}${suffix}`, {});
     primary.hasOutput(`${name}KeyRegion`, { Value: 'ap-southeast-1' });
   });
@@ -382,5 +393,100 @@ describe('handlers, outputs and tags', () => {
     for (const type of ['AWS::KMS::Key', 'AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::Logs::LogGroup']) {
       for (const r of Object.values(t.findResources(type))) expect((r as any).Properties.Tags).toBeDefined();
     }
+  });
+});
+
+describe('scenario (e): multi-Region primary with imported material', () => {
+  const { primary } = synthLab(withPrincipals);
+  const secondaryRole = { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':role/kms-key-lab-mrk-import-ap-southeast-2']] };
+
+  test('is a multi-Region EXTERNAL key under its own alias, with the imported-material and multi-Region admin actions', () => {
+    const [id, key] = keyByDescription(primary, '(e)');
+    expect(key.Properties).toMatchObject({ MultiRegion: true, Origin: 'EXTERNAL', KeySpec: 'SYMMETRIC_DEFAULT', PendingWindowInDays: 7 });
+    expect(key.Properties.EnableKeyRotation).toBeUndefined();
+    expect(key.DeletionPolicy).toBe('Delete');
+    primary.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/kms-key-lab/multi-region-imported', TargetKeyId: { Ref: id } });
+    const admins = key.Properties.KeyPolicy.Statement.find((st: any) => st.Sid === 'KeyAdministrators').Action;
+    expect(admins).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:GetParametersForImport', 'kms:DeleteImportedKeyMaterial', 'kms:ReplicateKey', 'kms:UpdatePrimaryRegion']));
+  });
+
+  test('its import resource escrows generated material in a secret replicated to the secondary Region', () => {
+    const [id] = keyByDescription(primary, '(e)');
+    primary.hasResourceProperties('Custom::ImportedKeyMaterial', {
+      KeyArn: { 'Fn::GetAtt': [id, 'Arn'] },
+      MultiRegion: 'primary',
+      MaterialSource: 'generate',
+      EscrowSecretName: { 'Fn::Join': ['', ['kms-key-lab/multi-region-imported/escrow-', { Ref: id }]] },
+      EscrowReplicaRegions: ['ap-southeast-2'],
+      PendingWindowDays: '7',
+    });
+  });
+
+  test("the escrow's readers are both import handlers: the secondary's by its fixed, Region-qualified role name", () => {
+    const [id] = keyByDescription(primary, '(e)');
+    const resource = Object.values(resourcesOfType(primary, 'Custom::ImportedKeyMaterial')).find(
+      (r) => JSON.stringify(r.Properties.KeyArn) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }),
+    )!;
+    const read = resource.Properties.EscrowSecretPolicy.Statement.find((st: any) => st.Sid === 'OnlyNamedReadersAndKeyAdministratorsRead');
+    expect(read.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^MultiRegionImportedKeyImportHandlerHandlerRole/), 'Arn'] },
+      secondaryRole,
+      ADMIN,
+    ]);
+    const write = resource.Properties.EscrowSecretPolicy.Statement.find((st: any) => st.Sid === 'OnlyTheOwningHandlerAndKeyAdministratorsWrite');
+    expect(JSON.stringify(write)).not.toContain('mrk-import');
+  });
+
+  test('its handler may replicate the escrow to the secondary Region only, and remove the replica', () => {
+    primary.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'secretsmanager:ReplicateSecretToRegions',
+            Resource: { 'Fn::Join': ['', ['arn:aws:secretsmanager:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':secret:kms-key-lab/multi-region-imported/escrow-*']] },
+            Condition: { 'ForAllValues:StringEquals': { 'secretsmanager:AddReplicaRegions': ['ap-southeast-2'] } },
+          },
+        ]),
+      },
+    });
+    // Unconditioned, it joins the escrow statement of the handler's other Secrets Manager calls.
+    primary.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['secretsmanager:DeleteSecret', 'secretsmanager:RemoveRegionsFromReplication']),
+            Resource: { 'Fn::Join': ['', ['arn:aws:secretsmanager:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':secret:kms-key-lab/multi-region-imported/escrow-*']] },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('key id, ARN, alias, Region and escrow secret name are outputs', () => {
+    const [id] = keyByDescription(primary, '(e)');
+    primary.hasOutput('MultiRegionImportedKeyId', { Value: { Ref: id } });
+    primary.hasOutput('MultiRegionImportedKeyArn', { Value: { 'Fn::GetAtt': [id, 'Arn'] } });
+    primary.hasOutput('MultiRegionImportedKeyAlias', { Value: 'alias/kms-key-lab/multi-region-imported' });
+    primary.hasOutput('MultiRegionImportedKeyRegion', { Value: 'ap-southeast-1' });
+    primary.hasOutput('MultiRegionImportedEscrowSecretName', { Value: { 'Fn::Join': ['', ['kms-key-lab/multi-region-imported/escrow-', { Ref: id }]] } });
+  });
+
+  test('both keys of (e) wait at most 14 days, so the escrow (2W+1) fits in 30, and synth says so', () => {
+    const { primary: t, secondary, warnings } = synthLab({ pendingWindowDays: 20 });
+    expect(keyByDescription(t, '(e)')[1].Properties.PendingWindowInDays).toBe(14);
+    expect(keyByDescription(t, '(c)')[1].Properties.PendingWindowInDays).toBe(20);
+    const replica = Object.values(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey')).find((r) => String(r.Properties.Description).includes('scenario (e)'))!;
+    expect(replica.Properties.PendingWindowInDays).toBe(14);
+    expect(warnings).toContain('pendingWindowDays is 20, but the multi-Region imported key (primary and replica) waits 14 days');
+    expect(synthLab({ pendingWindowDays: 14 }).warnings).not.toContain('multi-Region imported');
+  });
+
+  test('-c multiRegionImportedKey=false removes scenario (e) from both stacks', () => {
+    const { primary: t, secondary } = synthLab({ multiRegionImportedKey: false });
+    const all = JSON.stringify([t.toJSON(), secondary.toJSON()]);
+    expect(all).not.toContain('multi-region-imported');
+    expect(all).not.toContain('MultiRegionImported');
+    expect(Object.keys(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey'))).toHaveLength(1);
   });
 });

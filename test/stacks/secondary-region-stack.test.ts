@@ -1,5 +1,13 @@
 import { Token } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { ADMIN, resourcesOfType, synthLab, USER } from '../helpers/lab';
+
+type Template = ReturnType<typeof synthLab>['secondary'];
+const byScenario = (template: Template, type: string, scenario: string) => {
+  const found = Object.entries(resourcesOfType(template, type)).filter(([, r]) => String(r.Properties.Description).includes(`scenario ${scenario}`));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
 
 describe('secondary Region stack', () => {
   const { primary, secondary, lab } = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER] });
@@ -25,14 +33,14 @@ describe('secondary Region stack', () => {
   });
 
   test("scenario (b): the replica names the primary's ARN through a weak cross-Region reference", () => {
-    const [replicaId, replica] = Object.entries(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey'))[0];
+    const [replicaId, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(b)');
     expect(replica.DeletionPolicy).toBe('Delete');
     expect(replica.Properties.PendingWindowInDays).toBe(7);
     const ref = replica.Properties.PrimaryKeyArn['Fn::GetStackOutput'];
     expect(ref).toMatchObject({ StackName: 'kms-key-lab-primary', Region: 'ap-southeast-1' });
 
     // The output it reads exists in the primary and holds the multi-Region key's ARN.
-    const mrkId = Object.entries(resourcesOfType(primary, 'AWS::KMS::Key')).find(([, k]) => k.Properties.MultiRegion)![0];
+    const [mrkId] = byScenario(primary, 'AWS::KMS::Key', '(b)');
     expect(primary.toJSON().Outputs[ref.OutputName].Value).toEqual({ 'Fn::GetAtt': [mrkId, 'Arn'] });
 
     secondary.hasResourceProperties('AWS::KMS::Alias', {
@@ -43,12 +51,14 @@ describe('secondary Region stack', () => {
 
   test('the weak reference adds no export, SSM parameter or custom resource', () => {
     const types = new Set(Object.values(secondary.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
-    expect([...types].sort()).toEqual(['AWS::CDK::Metadata', 'AWS::KMS::Alias', 'AWS::KMS::Key', 'AWS::KMS::ReplicaKey'].filter((t) => types.has(t)));
+    expect([...types].filter((t) => t.startsWith('AWS::SSM::') || t.startsWith('Custom::CrossRegion'))).toEqual([]);
+    // The only custom resource is scenario (e)'s import, not a reference reader.
+    expect([...types].filter((t) => t.startsWith('Custom::'))).toEqual(['Custom::ImportedKeyMaterial']);
     expect(JSON.stringify(primary.toJSON().Outputs)).not.toContain('Export');
   });
 
   test('the replica has the same separated key policy', () => {
-    const replica = Object.values(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey'))[0];
+    const [, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(b)');
     const sids = replica.Properties.KeyPolicy.Statement.map((s: any) => s.Sid);
     expect(sids).toEqual(['EnableIamPolicies', 'KeyAdministrators', 'KeyAdministratorsManageLabAliases', 'DenyKeyAdministratorsCryptographicUse', 'KeyUsers']);
   });
@@ -57,7 +67,7 @@ describe('secondary Region stack', () => {
     expect(lab.secondary.dependencies).toContain(lab.primary);
   });
 
-  test.each(['SingleRegion', 'MultiRegion'])('%s key id, ARN, alias and Region are outputs', (name) => {
+  test.each(['SingleRegion', 'MultiRegion', 'MultiRegionImported'])('%s key id, ARN, alias and Region are outputs', (name) => {
     for (const suffix of ['KeyId', 'KeyArn', 'KeyAlias']) secondary.hasOutput(`${name}${suffix}`, {});
     secondary.hasOutput(`${name}KeyRegion`, { Value: 'ap-southeast-2' });
   });
@@ -65,7 +75,7 @@ describe('secondary Region stack', () => {
   test('Regions come from the settings', () => {
     const other = synthLab({ primaryRegion: 'eu-west-1', secondaryRegion: 'eu-central-1' });
     expect(other.lab.primary.region).toBe('eu-west-1');
-    const replica = Object.values(resourcesOfType(other.secondary, 'AWS::KMS::ReplicaKey'))[0];
+    const [, replica] = byScenario(other.secondary, 'AWS::KMS::ReplicaKey', '(b)');
     expect(replica.Properties.PrimaryKeyArn['Fn::GetStackOutput'].Region).toBe('eu-west-1');
   });
 });
@@ -83,5 +93,73 @@ describe('synth warnings', () => {
     expect(lab.primary.account).toBe('123456789012');
     expect(lab.secondary.account).toBe('123456789012');
     expect(warnings).not.toContain('No "account" setting');
+  });
+});
+
+describe('scenario (e): the replica of the multi-Region imported key', () => {
+  const { primary, secondary } = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER] });
+
+  test("replicates the (e) primary, whose ARN comes through the weak cross-Region reference, under the lab's alias", () => {
+    const [replicaId, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(e)');
+    expect(replica.DeletionPolicy).toBe('Delete');
+    expect(replica.Properties.Enabled).toBeUndefined();
+    const ref = replica.Properties.PrimaryKeyArn['Fn::GetStackOutput'];
+    expect(ref).toMatchObject({ StackName: 'kms-key-lab-primary', Region: 'ap-southeast-1' });
+    const [primaryId] = byScenario(primary, 'AWS::KMS::Key', '(e)');
+    expect(primary.toJSON().Outputs[ref.OutputName].Value).toEqual({ 'Fn::GetAtt': [primaryId, 'Arn'] });
+    secondary.hasResourceProperties('AWS::KMS::Alias', {
+      AliasName: 'alias/kms-key-lab/multi-region-imported',
+      TargetKeyId: { 'Fn::GetAtt': [replicaId, 'KeyId'] },
+    });
+  });
+
+  test('its key policy is the primary’s, with UpdatePrimaryRegion for the replica', () => {
+    const [, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(e)');
+    const admins = replica.Properties.KeyPolicy.Statement.find((st: any) => st.Sid === 'KeyAdministrators').Action;
+    expect(admins).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:GetParametersForImport', 'kms:DeleteImportedKeyMaterial', 'kms:UpdatePrimaryRegion']));
+    expect(admins).not.toContain('kms:ReplicateKey');
+  });
+
+  test('its import resource reads the escrow replica named after the replica’s (shared) key id', () => {
+    const [replicaId] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(e)');
+    secondary.hasResourceProperties('Custom::ImportedKeyMaterial', {
+      KeyArn: { 'Fn::GetAtt': [replicaId, 'Arn'] },
+      MultiRegion: 'replica',
+      MaterialSource: 'escrow-replica',
+      EscrowSecretName: { 'Fn::Join': ['', ['kms-key-lab/multi-region-imported/escrow-', { 'Fn::GetAtt': [replicaId, 'KeyId'] }]] },
+      EscrowSecretPolicy: Match.absent(),
+      PendingWindowDays: '7',
+    });
+    secondary.hasOutput('MultiRegionImportedEscrowSecretName', {});
+  });
+
+  test('its handler role has the fixed name the primary’s escrow policy names, and may only read the escrow replica', () => {
+    secondary.hasResourceProperties('AWS::IAM::Role', { RoleName: 'kms-key-lab-mrk-import-ap-southeast-2' });
+    const policies = Object.values(resourcesOfType(secondary, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('secretsmanager'));
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement).toEqual(
+      expect.arrayContaining([
+        {
+          Effect: 'Allow',
+          Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+          Resource: { 'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/*']] },
+          Condition: { StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', 'aws:ResourceTag/kms-key-lab:lab': 'kms-key-lab' } },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: { 'Fn::Join': ['', ['arn:aws:secretsmanager:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':secret:kms-key-lab/multi-region-imported/escrow-*']] },
+        },
+      ]),
+    );
+    const actions = JSON.stringify(policies[0].Properties.PolicyDocument.Statement.map((st: any) => st.Action));
+    for (const write of ['PutSecretValue', 'CreateSecret', 'DeleteSecret', 'Replicate', 'RemoveRegions']) expect(actions).not.toContain(write);
+  });
+
+  test('the role name stays within IAM’s 64 characters for the longest prefix', () => {
+    const { secondary: t } = synthLab({ prefix: 'a23456789012345678901234567890ab', secondaryRegion: 'ap-southeast-5' });
+    const names = Object.values(resourcesOfType(t, 'AWS::IAM::Role')).map((r) => r.Properties.RoleName).filter(Boolean);
+    expect(names).toEqual(['a23456789012345678901234567890ab-mrk-import-ap-southeast-5']);
+    expect(names[0].length).toBeLessThanOrEqual(64);
   });
 });

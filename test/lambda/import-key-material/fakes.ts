@@ -17,29 +17,74 @@ export function wrappingKeyPair(spec: string) {
 
 export const OAEP_HASH: Record<string, string> = { RSAES_OAEP_SHA_1: 'sha1', RSAES_OAEP_SHA_256: 'sha256' };
 
-interface FakeKey {
-  arn: string;
-  keyId: string;
-  origin: string;
+export const PRIMARY_REGION = 'ap-southeast-1';
+export const SECONDARY_REGION = 'ap-southeast-2';
+const DAY_MS = 24 * 3600 * 1000;
+
+/** What every key of a multi-Region set shares (a single-Region key is a set of one): the material KMS bound it to. */
+interface KeySet {
+  material?: Buffer;
+  keyMaterialId?: string;
+}
+
+class FakeKey {
   state: string;
   deletionDate?: Date;
-  /** The material KMS bound the key to at the first import; later imports must match it. */
-  boundMaterial?: Buffer;
   keyMaterialId?: string;
   expirationModel?: string;
   validTo?: Date;
+
+  constructor(
+    readonly arn: string,
+    readonly keySet: KeySet,
+    state: string,
+    readonly multiRegion?: { readonly type: 'PRIMARY' | 'REPLICA'; readonly primaryArn: string },
+  ) {
+    this.state = state;
+  }
+
+  get keyId(): string {
+    return this.arn.split('/').pop()!;
+  }
+
+  get region(): string {
+    return this.arn.split(':')[3];
+  }
+
+  /** The material KMS bound the key (set) to at the first import; later imports must match it. */
+  get boundMaterial(): Buffer | undefined {
+    return this.keySet.material;
+  }
+}
+
+/** One material the fake unwrapped and took, and where. */
+export interface FakeImport {
+  readonly region: string;
+  readonly keyArn: string;
+  readonly importType: string;
+  readonly material: Buffer;
 }
 
 /**
  * A stateful stand-in for KMS's import API: it hands out real RSA wrapping
  * keys, unwraps what the handler sends with the private key, and enforces the
- * rules KMS enforces (one material per key, tokens bound to a key and algorithm).
+ * rules KMS enforces (one material per key set, shared by a multi-Region
+ * primary and its replicas; NEW_KEY_MATERIAL only into a primary that has
+ * none; EXISTING only once the set has material, and only the same bytes;
+ * tokens bound to one key in one Region, expiring). Calls go to the Region
+ * the harness set, as a Lambda's clients go to the Lambda's Region.
  */
 export class FakeKms {
+  /** The Region of the client making the calls. */
+  region = PRIMARY_REGION;
   readonly keys = new Map<string, FakeKey>();
-  readonly tokens = new Map<string, { keyArn: string; algorithm: string; spec: string }>();
+  readonly tokens = new Map<string, { keyArn: string; region: string; algorithm: string; spec: string; validTo: Date }>();
   /** Every material a successful import unwrapped, in order. */
   readonly unwrapped: Buffer[] = [];
+  /** Every successful import, in order. */
+  readonly imports: FakeImport[] = [];
+  /** How long an import token lives; KMS gives 24 hours. */
+  tokenLifetimeMs = DAY_MS;
   /**
    * Eventual consistency right after CreateKey: the next N calls on any key,
    * of any kind, answer NotFound, not only the first DescribeKey.
@@ -47,9 +92,31 @@ export class FakeKms {
   notFoundBeforeVisible = 0;
 
   addExternalKey(arn: string, state = 'PendingImport'): FakeKey {
-    const key: FakeKey = { arn, keyId: arn.split('/').pop()!, origin: 'EXTERNAL', state };
+    const key = new FakeKey(arn, {}, state);
     this.keys.set(arn, key);
     return key;
+  }
+
+  /** A multi-Region primary with Origin EXTERNAL, as CloudFormation creates it: PendingImport. */
+  addMultiRegionPrimary(arn: string): FakeKey {
+    const key = new FakeKey(arn, {}, 'PendingImport', { type: 'PRIMARY', primaryArn: arn });
+    this.keys.set(arn, key);
+    return key;
+  }
+
+  /** ReplicateKey: the replica shares the primary's key set but holds no material until it is imported there. */
+  addReplica(primaryArn: string, region: string): FakeKey {
+    const primary = this.keys.get(primaryArn)!;
+    const parts = primaryArn.split(':');
+    parts[3] = region;
+    const key = new FakeKey(parts.join(':'), primary.keySet, 'PendingImport', { type: 'REPLICA', primaryArn });
+    this.keys.set(key.arn, key);
+    return key;
+  }
+
+  /** What KMS does when ValidTo passes: the key loses its material, the key set still knows it. */
+  expireMaterial(arn: string): void {
+    this.keys.get(arn)!.state = 'PendingImport';
   }
 
   private key(id: string | undefined): FakeKey {
@@ -58,45 +125,68 @@ export class FakeKms {
       throw serviceError('NotFoundException', `Key '${id}' does not exist`);
     }
     const key = this.keys.get(id ?? '');
-    if (!key) throw serviceError('NotFoundException', `Key '${id}' does not exist`);
+    // A client of one Region does not see keys of another.
+    if (!key || key.region !== this.region) throw serviceError('NotFoundException', `Key '${id}' does not exist`);
     return key;
   }
 
-  /** What CloudFormation does to the key on destroy, after the import resource's Delete. */
+  /**
+   * What CloudFormation does to the key on destroy, after the import resource's
+   * Delete. A multi-Region primary whose replicas are not all deleted waits in
+   * PendingReplicaDeletion, with no deletion date.
+   */
   scheduleKeyDeletion(input: { KeyId?: string; PendingWindowInDays?: number }, now = new Date()) {
     const k = this.key(input.KeyId);
+    const liveReplicas = [...this.keys.values()].filter(
+      (r) => r.multiRegion?.type === 'REPLICA' && r.multiRegion.primaryArn === k.arn && r.state !== 'Deleted',
+    );
+    if (k.multiRegion?.type === 'PRIMARY' && liveReplicas.length > 0) {
+      k.state = 'PendingReplicaDeletion';
+      return { KeyId: k.arn, KeyState: k.state };
+    }
     k.state = 'PendingDeletion';
-    k.deletionDate = new Date(now.getTime() + (input.PendingWindowInDays ?? 30) * 24 * 3600 * 1000);
+    k.deletionDate = new Date(now.getTime() + (input.PendingWindowInDays ?? 30) * DAY_MS);
     return { KeyId: k.arn, DeletionDate: k.deletionDate, KeyState: k.state };
   }
 
   describeKey(input: { KeyId?: string }) {
     const k = this.key(input.KeyId);
+    const primaryArn = k.multiRegion?.primaryArn;
     return {
       KeyMetadata: {
         KeyId: k.keyId,
         Arn: k.arn,
-        Origin: k.origin,
+        Origin: 'EXTERNAL',
         KeyState: k.state,
         Enabled: k.state === 'Enabled',
         ExpirationModel: k.expirationModel,
         ValidTo: k.validTo,
         CurrentKeyMaterialId: k.keyMaterialId,
         DeletionDate: k.deletionDate,
+        MultiRegion: k.multiRegion !== undefined,
+        ...(k.multiRegion
+          ? {
+              MultiRegionConfiguration: {
+                MultiRegionKeyType: k.multiRegion.type,
+                PrimaryKey: { Arn: primaryArn, Region: primaryArn!.split(':')[3] },
+              },
+            }
+          : {}),
       },
     };
   }
 
   getParametersForImport(input: { KeyId?: string; WrappingAlgorithm?: string; WrappingKeySpec?: string }) {
     const k = this.key(input.KeyId);
-    if (k.state === 'PendingDeletion') throw serviceError('KMSInvalidStateException', `${k.arn} is pending deletion.`);
+    if (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion') throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
     const token = randomBytes(64).toString('base64');
-    this.tokens.set(token, { keyArn: k.arn, algorithm: input.WrappingAlgorithm!, spec: input.WrappingKeySpec! });
+    const validTo = new Date(Date.now() + this.tokenLifetimeMs);
+    this.tokens.set(token, { keyArn: k.arn, region: this.region, algorithm: input.WrappingAlgorithm!, spec: input.WrappingKeySpec!, validTo });
     return {
       KeyId: k.arn,
       ImportToken: Buffer.from(token),
       PublicKey: wrappingKeyPair(input.WrappingKeySpec!).publicKey.export({ format: 'der', type: 'spki' }),
-      ParametersValidTo: new Date(Date.now() + 24 * 3600 * 1000),
+      ParametersValidTo: validTo,
     };
   }
 
@@ -106,11 +196,14 @@ export class FakeKms {
     EncryptedKeyMaterial?: Uint8Array;
     ExpirationModel?: string;
     ValidTo?: Date;
+    ImportType?: string;
   }) {
     const k = this.key(input.KeyId);
-    const token = this.tokens.get(Buffer.from(input.ImportToken!).toString());
-    if (!token || token.keyArn !== k.arn) throw serviceError('InvalidImportTokenException', 'The import token is invalid.');
-    if (k.state === 'PendingDeletion' || k.state === 'Disabled') throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
+    const tokenText = Buffer.from(input.ImportToken!).toString();
+    const token = this.tokens.get(tokenText);
+    if (!token || token.keyArn !== k.arn || token.region !== this.region) throw serviceError('InvalidImportTokenException', 'The import token is invalid.');
+    if (token.validTo.getTime() <= Date.now()) throw serviceError('ExpiredImportTokenException', 'The import token has expired.');
+    if (['PendingDeletion', 'PendingReplicaDeletion', 'Disabled'].includes(k.state)) throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
     let material: Buffer;
     try {
       material = privateDecrypt(
@@ -120,13 +213,24 @@ export class FakeKms {
     } catch {
       throw serviceError('InvalidCiphertextException', 'Unable to decrypt the key material.');
     }
-    if (k.boundMaterial && !k.boundMaterial.equals(material)) {
-      throw serviceError('IncorrectKeyMaterialException', 'The key material does not match the key.');
+    const set = k.keySet;
+    const importType = input.ImportType ?? (set.material ? 'EXISTING_KEY_MATERIAL' : 'NEW_KEY_MATERIAL');
+    if (importType === 'NEW_KEY_MATERIAL') {
+      if (k.multiRegion?.type === 'REPLICA') {
+        throw serviceError('UnsupportedOperationException', 'New key material can be imported into the primary key only.');
+      }
+      // New material into a key that has some starts an on-demand rotation, which no deploy of the lab does.
+      if (set.material) throw serviceError('KMSInvalidStateException', 'The key already has key material; NEW_KEY_MATERIAL would start a rotation.');
+    } else {
+      if (!set.material) throw serviceError('KMSInvalidStateException', 'No key material has been imported into this key (set) yet.');
+      if (!set.material.equals(material)) throw serviceError('IncorrectKeyMaterialException', 'The key material does not match the key.');
     }
-    this.tokens.delete(Buffer.from(input.ImportToken!).toString());
+    this.tokens.delete(tokenText);
     this.unwrapped.push(material);
-    k.boundMaterial = material;
-    k.keyMaterialId = createHash('sha256').update(material).digest('hex');
+    this.imports.push({ region: this.region, keyArn: k.arn, importType, material });
+    set.material = material;
+    set.keyMaterialId = createHash('sha256').update(material).digest('hex');
+    k.keyMaterialId = set.keyMaterialId;
     k.state = 'Enabled';
     k.expirationModel = input.ExpirationModel;
     k.validTo = input.ValidTo;
@@ -141,7 +245,7 @@ export class FakeKms {
   }
 }
 
-export const ACCOUNT_ARN_PREFIX = 'arn:aws:secretsmanager:ap-southeast-1:111111111111:secret:';
+export const ACCOUNT_ARN_PREFIX = `arn:aws:secretsmanager:${PRIMARY_REGION}:111111111111:secret:`;
 
 interface FakeSecret {
   name: string;
@@ -155,34 +259,77 @@ interface FakeSecret {
   versions: number;
   /** Set to make every read fail as a value would when its KMS key is disabled or pending deletion. */
   undecryptable?: boolean;
+  /** On a primary: the Regions that hold a replica. */
+  replicaRegions?: string[];
+  /** On a replica: the primary it mirrors (value, tags and policy are read through it). */
+  primary?: FakeSecret;
+  /** On a replica: how many more calls answer NotFound before replication shows it. */
+  hiddenFor?: number;
 }
 
+const REPLICA_REFUSAL = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
+
 /**
- * A stateful stand-in for Secrets Manager: secrets addressed by name or ARN,
- * a six-character ARN suffix, tags, resource policies, deletion schedules and
- * the errors the real service gives for each state.
+ * A stateful stand-in for Secrets Manager in one Region: secrets addressed by
+ * name or ARN, a six-character ARN suffix, tags, resource policies, deletion
+ * schedules and the errors the real service gives for each state. Fakes of
+ * several Regions share a `world` for replication: a replica mirrors its
+ * primary, is read-only, shows up only after `replicaNotFoundAnswers`
+ * NotFound answers, and a primary that has replicas cannot be deleted.
  */
 export class FakeSecrets {
   private readonly byName = new Map<string, FakeSecret>();
+  /** How many calls a new replica in this Region answers NotFound (replication lag). */
+  replicaNotFoundAnswers = 0;
+
+  constructor(
+    readonly region = PRIMARY_REGION,
+    private readonly world: Map<string, FakeSecrets> = new Map(),
+  ) {
+    world.set(region, this);
+  }
+
+  /** The fake of another Region of the same world, made on first use. */
+  inRegion(region: string): FakeSecrets {
+    return this.world.get(region) ?? new FakeSecrets(region, this.world);
+  }
 
   /** Every secret by name, for assertions. */
   get secrets(): Map<string, FakeSecret> {
     return this.byName;
   }
 
+  private arnFor(name: string): string {
+    return `arn:aws:secretsmanager:${this.region}:111111111111:secret:${name}-AbCdEf`;
+  }
+
   add(name: string, value: Partial<Omit<FakeSecret, 'name' | 'arn'>> = {}): FakeSecret {
-    const s: FakeSecret = { name, arn: `${ACCOUNT_ARN_PREFIX}${name}-AbCdEf`, tags: {}, versions: value.string || value.binary ? 1 : 0, ...value };
+    const s: FakeSecret = { name, arn: this.arnFor(name), tags: {}, versions: value.string || value.binary ? 1 : 0, ...value };
     this.byName.set(name, s);
     return s;
   }
 
   private secret(id: string | undefined): FakeSecret {
     const s = this.byName.get(id ?? '') ?? [...this.byName.values()].find((x) => x.arn === id);
-    if (!s) throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    if (!s || (s.hiddenFor !== undefined && s.hiddenFor-- > 0)) {
+      throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    }
     return s;
   }
 
-  createSecret(input: { Name?: string; SecretString?: string; Tags?: { Key?: string; Value?: string }[] }) {
+  /** The secret, refusing a replica: only its primary's Region changes it. */
+  private writable(id: string | undefined): FakeSecret {
+    const s = this.secret(id);
+    if (s.primary) throw serviceError('InvalidRequestException', REPLICA_REFUSAL);
+    return s;
+  }
+
+  /** What a replica shows of its primary. */
+  private view(s: FakeSecret): FakeSecret {
+    return s.primary ? { ...s.primary, name: s.name, arn: s.arn, replicaRegions: undefined, deletedDate: undefined } : s;
+  }
+
+  createSecret(input: { Name?: string; SecretString?: string; Tags?: { Key?: string; Value?: string }[]; AddReplicaRegions?: { Region?: string }[] }) {
     const existing = this.byName.get(input.Name ?? '');
     if (existing?.deletedDate) {
       throw serviceError('InvalidRequestException', "You can't create this secret because a secret with this name is already scheduled for deletion.");
@@ -190,16 +337,52 @@ export class FakeSecrets {
     if (existing) throw serviceError('ResourceExistsException', 'The operation failed because the secret already exists.');
     const s = this.add(input.Name!, { string: input.SecretString });
     for (const t of input.Tags ?? []) s.tags[t.Key!] = t.Value!;
-    return { ARN: s.arn, Name: s.name };
+    const status = this.replicate(s, (input.AddReplicaRegions ?? []).map((r) => r.Region!));
+    return { ARN: s.arn, Name: s.name, ...(status.length ? { ReplicationStatus: status } : {}) };
+  }
+
+  private replicate(s: FakeSecret, regions: string[]) {
+    return regions.map((region) => {
+      const target = this.inRegion(region);
+      if (target.byName.has(s.name)) return { Region: region, Status: 'Failed', StatusMessage: 'Destination secret already exists.' };
+      target.add(s.name, { primary: s, hiddenFor: target.replicaNotFoundAnswers });
+      s.replicaRegions = [...(s.replicaRegions ?? []), region];
+      return { Region: region, Status: 'InProgress' };
+    });
+  }
+
+  replicateSecretToRegions(input: { SecretId?: string; AddReplicaRegions?: { Region?: string }[] }) {
+    const s = this.writable(input.SecretId);
+    const fresh = (input.AddReplicaRegions ?? []).map((r) => r.Region!).filter((r) => !(s.replicaRegions ?? []).includes(r));
+    return { ARN: s.arn, ReplicationStatus: this.replicate(s, fresh) };
+  }
+
+  removeRegionsFromReplication(input: { SecretId?: string; RemoveReplicaRegions?: string[] }) {
+    const s = this.writable(input.SecretId);
+    for (const region of input.RemoveReplicaRegions ?? []) {
+      // A replica goes at once, with no recovery window.
+      this.inRegion(region).byName.delete(s.name);
+      s.replicaRegions = (s.replicaRegions ?? []).filter((r) => r !== region);
+    }
+    return { ARN: s.arn, ReplicationStatus: (s.replicaRegions ?? []).map((Region) => ({ Region, Status: 'InSync' })) };
   }
 
   describeSecret(input: { SecretId?: string }) {
-    const s = this.secret(input.SecretId);
-    return { ARN: s.arn, Name: s.name, DeletedDate: s.deletedDate, Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })) };
+    const found = this.secret(input.SecretId);
+    const s = this.view(found);
+    const replicaOf = found.primary;
+    return {
+      ARN: s.arn,
+      Name: s.name,
+      DeletedDate: s.deletedDate,
+      Tags: Object.entries(s.tags).map(([Key, Value]) => ({ Key, Value })),
+      ...(s.replicaRegions?.length ? { ReplicationStatus: s.replicaRegions.map((Region) => ({ Region, Status: 'InSync' })) } : {}),
+      ...(replicaOf ? { PrimaryRegion: replicaOf.arn.split(':')[3] } : {}),
+    };
   }
 
   getSecretValue(input: { SecretId?: string }) {
-    const s = this.secret(input.SecretId);
+    const s = this.view(this.secret(input.SecretId));
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'You can’t perform this operation on the secret because it was marked for deletion.');
     if (s.undecryptable) throw serviceError('DecryptionFailure', 'Secrets Manager can’t decrypt the protected secret text using the provided KMS key.');
     if (s.string === undefined && s.binary === undefined) {
@@ -209,7 +392,7 @@ export class FakeSecrets {
   }
 
   putSecretValue(input: { SecretId?: string; SecretString?: string }) {
-    const s = this.secret(input.SecretId);
+    const s = this.writable(input.SecretId);
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'marked for deletion');
     s.string = input.SecretString;
     s.versions++;
@@ -217,33 +400,36 @@ export class FakeSecrets {
   }
 
   tagResource(input: { SecretId?: string; Tags?: { Key?: string; Value?: string }[] }) {
-    const s = this.secret(input.SecretId);
+    const s = this.writable(input.SecretId);
     for (const t of input.Tags ?? []) s.tags[t.Key!] = t.Value!;
     return {};
   }
 
   untagResource(input: { SecretId?: string; TagKeys?: string[] }) {
-    const s = this.secret(input.SecretId);
+    const s = this.writable(input.SecretId);
     for (const key of input.TagKeys ?? []) delete s.tags[key];
     return {};
   }
 
   putResourcePolicy(input: { SecretId?: string; ResourcePolicy?: string }) {
-    const s = this.secret(input.SecretId);
+    const s = this.writable(input.SecretId);
     JSON.parse(input.ResourcePolicy!);
     s.policy = input.ResourcePolicy;
     return { ARN: s.arn };
   }
 
   restoreSecret(input: { SecretId?: string }) {
-    const s = this.secret(input.SecretId);
+    const s = this.writable(input.SecretId);
     s.deletedDate = undefined;
     s.recoveryWindowInDays = undefined;
     return { ARN: s.arn };
   }
 
   deleteSecret(input: { SecretId?: string; RecoveryWindowInDays?: number; ForceDeleteWithoutRecovery?: boolean }, now = new Date()) {
-    const s = this.secret(input.SecretId);
+    const s = this.writable(input.SecretId);
+    if (s.replicaRegions?.length) {
+      throw serviceError('InvalidRequestException', `You can't delete secret ${s.name} that still has replica regions [${s.replicaRegions.join(', ')}].`);
+    }
     if (input.ForceDeleteWithoutRecovery) {
       if (input.RecoveryWindowInDays !== undefined) throw serviceError('InvalidParameterException', 'You can’t use ForceDeleteWithoutRecovery with RecoveryWindowInDays.');
       // Gone at once, scheduled or not: nothing is left to bill or to restore.
@@ -253,10 +439,10 @@ export class FakeSecrets {
     if (s.deletedDate) throw serviceError('InvalidRequestException', 'already scheduled for deletion');
     s.deletedDate = now;
     s.recoveryWindowInDays = input.RecoveryWindowInDays;
-    return { ARN: s.arn, DeletionDate: new Date(now.getTime() + (input.RecoveryWindowInDays ?? 30) * 24 * 3600 * 1000) };
+    return { ARN: s.arn, DeletionDate: new Date(now.getTime() + (input.RecoveryWindowInDays ?? 30) * DAY_MS) };
   }
 
-  /** Secrets that are billed: those not scheduled for deletion. */
+  /** Secrets that are billed in this Region: those not scheduled for deletion, replicas included. */
   billable(): string[] {
     return [...this.byName.values()].filter((s) => !s.deletedDate).map((s) => s.name);
   }

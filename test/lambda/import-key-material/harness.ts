@@ -12,33 +12,58 @@ import {
   GetSecretValueCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
   SecretsManagerClient,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { FakeKms, FakeSecrets, serviceError } from './fakes';
+import { FakeKms, FakeSecrets, PRIMARY_REGION, serviceError } from './fakes';
 
 /**
  * Wires the stateful KMS and Secrets Manager fakes behind aws-sdk-client-mock,
  * records every call in order, and can make the first calls fail as a role
- * whose policy is still propagating does (AccessDenied).
+ * whose policy is still propagating does (AccessDenied). Calls go to the
+ * fakes of `region`, the Region of the Lambda that runs the handler.
  */
 export class ImportHarness {
   readonly kmsMock = mockClient(KMSClient);
   readonly smMock = mockClient(SecretsManagerClient);
   kms = new FakeKms();
-  sm = new FakeSecrets();
+  private primarySecrets = new FakeSecrets();
   /** Every AWS call in the order the handler made it. */
   journal: string[] = [];
+  /** The same calls, each as `<Region> <call>`. */
+  regionalJournal: string[] = [];
   /** The next N calls, to any service, answer AccessDenied. */
   accessDeniedCalls = 0;
 
+  /** The Region the handler runs in. */
+  get region(): string {
+    return this.kms.region;
+  }
+
+  set region(region: string) {
+    this.kms.region = region;
+  }
+
+  /** Secrets Manager in the primary Region. */
+  get sm(): FakeSecrets {
+    return this.primarySecrets;
+  }
+
+  /** Secrets Manager in any Region of the same world. */
+  smIn(region: string): FakeSecrets {
+    return this.primarySecrets.inRegion(region);
+  }
+
   reset(): void {
     this.kms = new FakeKms();
-    this.sm = new FakeSecrets();
+    this.primarySecrets = new FakeSecrets(PRIMARY_REGION);
     this.journal = [];
+    this.regionalJournal = [];
     this.accessDeniedCalls = 0;
     this.kmsMock.reset();
     this.smMock.reset();
@@ -46,6 +71,7 @@ export class ImportHarness {
       <I, O>(name: string, fn: (input: I) => O) =>
       (input: I) => {
         this.journal.push(name);
+        this.regionalJournal.push(`${this.region} ${name}`);
         if (this.accessDeniedCalls > 0) {
           this.accessDeniedCalls--;
           throw serviceError('AccessDeniedException', `User is not authorized to perform: ${name}`);
@@ -57,14 +83,19 @@ export class ImportHarness {
     kmsMock.on(GetParametersForImportCommand).callsFake(noted('GetParametersForImport', (i) => this.kms.getParametersForImport(i)));
     kmsMock.on(ImportKeyMaterialCommand).callsFake(noted('ImportKeyMaterial', (i) => this.kms.importKeyMaterial(i)));
     kmsMock.on(DeleteImportedKeyMaterialCommand).callsFake(noted('DeleteImportedKeyMaterial', (i) => this.kms.deleteImportedKeyMaterial(i)));
-    smMock.on(CreateSecretCommand).callsFake(noted('CreateSecret', (i) => this.sm.createSecret(i)));
-    smMock.on(DescribeSecretCommand).callsFake(noted('DescribeSecret', (i) => this.sm.describeSecret(i)));
-    smMock.on(GetSecretValueCommand).callsFake(noted('GetSecretValue', (i) => this.sm.getSecretValue(i)));
-    smMock.on(PutSecretValueCommand).callsFake(noted('PutSecretValue', (i) => this.sm.putSecretValue(i)));
-    smMock.on(PutResourcePolicyCommand).callsFake(noted('PutResourcePolicy', (i) => this.sm.putResourcePolicy(i)));
-    smMock.on(TagResourceCommand).callsFake(noted('TagResource', (i) => this.sm.tagResource(i)));
-    smMock.on(UntagResourceCommand).callsFake(noted('UntagResource', (i) => this.sm.untagResource(i)));
-    smMock.on(RestoreSecretCommand).callsFake(noted('RestoreSecret', (i) => this.sm.restoreSecret(i)));
-    smMock.on(DeleteSecretCommand).callsFake(noted('DeleteSecret', (i) => this.sm.deleteSecret(i)));
+    const here = () => this.smIn(this.region);
+    smMock.on(CreateSecretCommand).callsFake(noted('CreateSecret', (i) => here().createSecret(i)));
+    smMock.on(DescribeSecretCommand).callsFake(noted('DescribeSecret', (i) => here().describeSecret(i)));
+    smMock.on(GetSecretValueCommand).callsFake(noted('GetSecretValue', (i) => here().getSecretValue(i)));
+    smMock.on(PutSecretValueCommand).callsFake(noted('PutSecretValue', (i) => here().putSecretValue(i)));
+    smMock.on(PutResourcePolicyCommand).callsFake(noted('PutResourcePolicy', (i) => here().putResourcePolicy(i)));
+    smMock.on(TagResourceCommand).callsFake(noted('TagResource', (i) => here().tagResource(i)));
+    smMock.on(UntagResourceCommand).callsFake(noted('UntagResource', (i) => here().untagResource(i)));
+    smMock.on(RestoreSecretCommand).callsFake(noted('RestoreSecret', (i) => here().restoreSecret(i)));
+    smMock.on(DeleteSecretCommand).callsFake(noted('DeleteSecret', (i) => here().deleteSecret(i)));
+    smMock.on(ReplicateSecretToRegionsCommand).callsFake(noted('ReplicateSecretToRegions', (i) => here().replicateSecretToRegions(i)));
+    smMock
+      .on(RemoveRegionsFromReplicationCommand)
+      .callsFake(noted('RemoveRegionsFromReplication', (i) => here().removeRegionsFromReplication(i)));
   }
 }

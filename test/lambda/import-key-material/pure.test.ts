@@ -1,4 +1,15 @@
-import { decideImport, holdsMaterial, importBlocker, reimportBlocker, unescrowedMaterial } from '../../../lambda/import-key-material/converge';
+import {
+  decideImport,
+  escrowBelongsTo,
+  holdsMaterial,
+  importBlocker,
+  importTypeFor,
+  keyIdOf,
+  regionOfArn,
+  reimportBlocker,
+  replicaBeforePrimary,
+  unescrowedMaterial,
+} from '../../../lambda/import-key-material/converge';
 import { decodeEscrowRecord, encodeEscrowRecord } from '../../../lambda/import-key-material/escrow-record';
 import { decodeSecretMaterial, materialSpellings, redactMaterial } from '../../../lambda/import-key-material/material';
 import { parseImportProperties } from '../../../lambda/import-key-material/properties';
@@ -142,11 +153,13 @@ describe('parseImportProperties', () => {
       validTo: undefined,
       pendingWindowDays: 7,
       deleteMaterialOnDelete: true,
+      multiRegion: undefined,
       materialSource: 'generate',
       escrow: {
         secretName: 'lab/imported-material/escrow-k',
         resourcePolicy: '{"Version":"2012-10-17","Statement":[{"Effect":"Deny"}]}',
         tags: { 'kms-key-lab:lab': 'lab' },
+        replicaRegions: [],
       },
     });
   });
@@ -174,5 +187,77 @@ describe('remedies', () => {
   );
   test("unknown errors keep the service's own words", () => {
     expect(explain('ImportKeyMaterial', 'ThrottlingException', 'Rate exceeded')).toBe('ImportKeyMaterial failed (ThrottlingException): Rate exceeded');
+  });
+});
+
+describe('scenario (e): multi-Region keys', () => {
+  const PRIMARY = 'arn:aws:kms:ap-southeast-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab';
+  const REPLICA = 'arn:aws:kms:ap-southeast-2:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab';
+
+  test.each([
+    ['a primary that never held material', 'multi-region-primary', {}, undefined, 'NEW_KEY_MATERIAL'],
+    ['a primary whose escrow records an import (its material expired)', 'multi-region-primary', {}, 'id-1', 'EXISTING_KEY_MATERIAL'],
+    ['a primary that shows its current material', 'multi-region-primary', { CurrentKeyMaterialId: 'id-1' }, undefined, 'EXISTING_KEY_MATERIAL'],
+    ['a replica, always', 'multi-region-replica', {}, undefined, 'EXISTING_KEY_MATERIAL'],
+    ['a single-Region key (KMS decides, as before)', 'single-region', {}, undefined, undefined],
+  ] as const)('ImportType for %s', (_name, role, key, recorded, expected) => {
+    expect(importTypeFor(role, key, recorded)).toBe(expected);
+  });
+
+  test('the keys of a multi-Region set are one key id; single-Region keys compare whole ARNs', () => {
+    expect(keyIdOf(REPLICA)).toBe('mrk-1234abcd12ab34cd56ef1234567890ab');
+    expect(keyIdOf('mrk-1')).toBe('mrk-1');
+    expect(regionOfArn(REPLICA)).toBe('ap-southeast-2');
+    expect(escrowBelongsTo(PRIMARY, REPLICA, 'multi-region-replica')).toBe(true);
+    expect(escrowBelongsTo(PRIMARY, REPLICA.replace('mrk-1234', 'mrk-9999'), 'multi-region-replica')).toBe(false);
+    expect(escrowBelongsTo(PRIMARY, REPLICA, 'single-region')).toBe(false);
+  });
+
+  test('a replica refused before its primary has material names both keys and the order to deploy in', () => {
+    const message = replicaBeforePrimary(REPLICA, PRIMARY);
+    expect(message).toContain(REPLICA);
+    expect(message).toContain(PRIMARY);
+    expect(message).toContain("Deploy the primary Region's stack first");
+  });
+
+  const now = new Date('2026-11-23T00:00:00Z');
+  const common = {
+    KeyArn: PRIMARY,
+    WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
+    WrappingKeySpec: 'RSA_4096',
+    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    PendingWindowDays: '14',
+  };
+  const primary = {
+    ...common,
+    MultiRegion: 'primary',
+    MaterialSource: 'generate',
+    EscrowSecretName: 'lab/multi-region-imported/escrow-mrk-1',
+    EscrowSecretPolicy: { Statement: [] },
+    EscrowReplicaRegions: ['ap-southeast-2'],
+  };
+
+  test('a primary escrows generated material with the replica Regions; a replica only names the escrow', () => {
+    expect(parseImportProperties(primary, now)).toMatchObject({
+      multiRegion: 'primary',
+      materialSource: 'generate',
+      escrow: { secretName: 'lab/multi-region-imported/escrow-mrk-1', replicaRegions: ['ap-southeast-2'] },
+    });
+    expect(parseImportProperties({ ...common, KeyArn: REPLICA, MultiRegion: 'replica', MaterialSource: 'escrow-replica', EscrowSecretName: 'e' }, now)).toMatchObject({
+      multiRegion: 'replica',
+      materialSource: 'escrow-replica',
+      escrowSecretName: 'e',
+    });
+  });
+
+  test.each([
+    [{ ...primary, EscrowReplicaRegions: [] }, 'EscrowReplicaRegions must list the Region codes'],
+    [{ ...primary, EscrowReplicaRegions: ['Sydney'] }, 'EscrowReplicaRegions must list the Region codes'],
+    [{ ...primary, MaterialSource: 'secret' }, 'MaterialSource is "secret"; accepted: generate.'],
+    [{ ...primary, MultiRegion: 'replica' }, 'MaterialSource is "generate"; accepted: escrow-replica.'],
+    [{ ...primary, MultiRegion: 'secondary' }, 'MultiRegion is "secondary"; accepted: primary, replica.'],
+    [{ ...common, MultiRegion: 'replica', MaterialSource: 'escrow-replica' }, 'Resource property EscrowSecretName is missing.'],
+  ])('rejects %j', (props, message) => {
+    expect(() => parseImportProperties(props, now)).toThrow(message);
   });
 });

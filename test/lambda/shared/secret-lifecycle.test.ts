@@ -1,5 +1,7 @@
 import {
   escrowRecoveryWindowDays,
+  MAX_MULTI_REGION_ESCROWED_KEY_PENDING_WINDOW_DAYS,
+  replicationStep,
   MANAGED_BY_TAG,
   managedByValue,
   PREVIOUS_MANAGED_BY_TAG,
@@ -82,5 +84,39 @@ describe('escrowRecoveryWindowDays', () => {
   test('the window stays within Secrets Manager bounds', () => {
     expect(escrowRecoveryWindowDays(7, new Date('2026-11-24T00:00:00Z'), now)).toBe(7);
     expect(escrowRecoveryWindowDays(7, new Date('2027-02-01T00:00:00Z'), now)).toBe(30);
+  });
+});
+
+describe('replicated secrets (scenario e)', () => {
+  const withReplicas = (...status: [string, string][]) =>
+    secretState({ ARN: 'arn:s', ReplicationStatus: status.map(([Region, Status]) => ({ Region, Status, StatusMessage: Status === 'Failed' ? 'Destination secret already exists.' : undefined })) });
+
+  test('DescribeSecret’s ReplicationStatus is read into the replicas; a secret without any has none', () => {
+    expect(withReplicas(['ap-southeast-2', 'InSync'])).toMatchObject({ replicas: [{ region: 'ap-southeast-2', status: 'InSync' }] });
+    expect(secretState({ ARN: 'arn:s' })).not.toHaveProperty('replicas');
+  });
+
+  test.each([
+    ['a replica in place', withReplicas(['ap-southeast-2', 'InSync']), { action: 'none' }],
+    ['a replica still being made', withReplicas(['ap-southeast-2', 'InProgress']), { action: 'none' }],
+    ['no replica (a restored secret)', secretState({ ARN: 'arn:s' }), { action: 'replicate', regions: ['ap-southeast-2'] }],
+    ['a replica only elsewhere', withReplicas(['eu-west-1', 'InSync']), { action: 'replicate', regions: ['ap-southeast-2'] }],
+    ['a failed replica', withReplicas(['ap-southeast-2', 'Failed']), { action: 'failed', region: 'ap-southeast-2', reason: 'Destination secret already exists.' }],
+  ])('replicationStep with %s', (_name, state, step) => {
+    expect(replicationStep(state, ['ap-southeast-2'])).toEqual(step);
+  });
+
+  test('a multi-Region primary’s escrow covers the replica’s window and then the primary’s own, plus a day', () => {
+    const now = new Date('2026-11-23T00:00:00Z');
+    expect(escrowRecoveryWindowDays(7, undefined, now, 7)).toBe(15);
+    expect(escrowRecoveryWindowDays(14, undefined, now, 14)).toBe(29);
+    // Once the primary has its own deletion date, that date decides.
+    expect(escrowRecoveryWindowDays(7, new Date(now.getTime() + 5 * 24 * 3600 * 1000), now, 7)).toBe(7);
+    expect(escrowRecoveryWindowDays(10, new Date(now.getTime() + 10 * 24 * 3600 * 1000), now, 10)).toBe(11);
+  });
+
+  test('both keys of a multi-Region set wait at most 14 days, so their escrow (2W+1) fits in 30', () => {
+    expect(MAX_MULTI_REGION_ESCROWED_KEY_PENDING_WINDOW_DAYS).toBe(14);
+    expect(2 * MAX_MULTI_REGION_ESCROWED_KEY_PENDING_WINDOW_DAYS + 1).toBeLessThanOrEqual(30);
   });
 });

@@ -34,10 +34,10 @@ function operatorCredentials(): void {
   });
 }
 
-/** Runs kms-lab in-process against a fresh fake lab. */
+/** Runs kms-lab in-process against a fresh fake of a default deployment: (a)-(c), (e) and the roles stack, as `cdk deploy --all` leaves them. */
 async function againstFake(argv: string[], setUp: (aws: FakeAws) => string[] = () => []): Promise<{ ms: number; code: number; stdout: string }> {
   operatorCredentials();
-  const aws = FakeAws.lab().install();
+  const aws = FakeAws.lab({ multiRegionImported: true, labRoles: true }).install();
   const extra = setUp(aws);
   let stdout = '';
   const start = process.hrtime.bigint();

@@ -1,7 +1,10 @@
 import { LabSettings } from './settings';
 
-/** The lab's stacks: (a)–(c) in two Regions, and the opt-in (d). */
-export type StackRole = 'primary' | 'secondary' | 'cloudhsm';
+/**
+ * The lab's stacks: (a)–(c) and (e) in two Regions, the opt-in (d), and the
+ * roles stack, which exists only when keyAdminArns or keyUserArns is empty.
+ */
+export type StackRole = 'primary' | 'secondary' | 'cloudhsm' | 'roles';
 
 export interface LabStackRef {
   readonly role: StackRole;
@@ -22,7 +25,7 @@ export interface DeployedStack extends LabStackRef {
 /** Each lab stack, or undefined where it is not deployed. */
 export type LabDeployment = Readonly<Record<StackRole, DeployedStack | undefined>>;
 
-export type KeyScenario = 'a' | 'b' | 'c' | 'd';
+export type KeyScenario = 'a' | 'b' | 'c' | 'd' | 'e';
 
 /** Where the stacks define each key (lib/common/key-outputs.ts: `<name>KeyId`, `KeyArn`, `KeyAlias`, `KeyRegion`). */
 export interface KeySpec {
@@ -31,6 +34,12 @@ export interface KeySpec {
   readonly where: 'primary' | 'secondary';
   readonly stack: StackRole;
   readonly outputName: string;
+  /**
+   * A stack may be deployed without this key (scenario (e) off, or deployed
+   * before (e) existed): when its stack has none of the key's outputs, the
+   * key is treated as not deployed rather than as outputs missing.
+   */
+  readonly optional?: boolean;
 }
 
 export const KEY_SPECS: readonly KeySpec[] = [
@@ -40,7 +49,27 @@ export const KEY_SPECS: readonly KeySpec[] = [
   { scenario: 'b', where: 'secondary', stack: 'secondary', outputName: 'MultiRegion' },
   { scenario: 'c', where: 'primary', stack: 'primary', outputName: 'ImportedMaterial' },
   { scenario: 'd', where: 'primary', stack: 'cloudhsm', outputName: 'CloudHsm' },
+  { scenario: 'e', where: 'primary', stack: 'primary', outputName: 'MultiRegionImported', optional: true },
+  { scenario: 'e', where: 'secondary', stack: 'secondary', outputName: 'MultiRegionImported', optional: true },
 ];
+
+/** The scenarios whose secondary key is a multi-Region replica of the primary. */
+export const MULTI_REGION_SCENARIOS: readonly KeyScenario[] = ['b', 'e'];
+
+/** "(a) primary", "(b) replica", "(e) replica". */
+export function keyLabel(key: { readonly scenario: KeyScenario; readonly where: 'primary' | 'secondary' }): string {
+  return `(${key.scenario}) ${MULTI_REGION_SCENARIOS.includes(key.scenario) && key.where === 'secondary' ? 'replica' : key.where}`;
+}
+
+/** The escrow secret of each imported-material scenario, by the primary stack's output naming it (always in the primary Region). */
+export const ESCROW_OUTPUTS = { c: 'ImportedMaterialEscrowSecretName', e: 'MultiRegionImportedEscrowSecretName' } as const;
+export type EscrowScenario = keyof typeof ESCROW_OUTPUTS;
+
+/** Every escrow secret the primary stack names, with its scenario. */
+export function escrowSecrets(deployment: LabDeployment): { scenario: EscrowScenario; name: string }[] {
+  const outputs = deployment.primary?.outputs ?? {};
+  return (Object.keys(ESCROW_OUTPUTS) as EscrowScenario[]).flatMap((scenario) => (outputs[ESCROW_OUTPUTS[scenario]] ? [{ scenario, name: outputs[ESCROW_OUTPUTS[scenario]] }] : []));
+}
 
 export interface LabKey extends KeySpec {
   readonly keyId: string;
@@ -55,18 +84,35 @@ export function labStacks(settings: LabSettings): Readonly<Record<StackRole, Lab
     primary: ref('primary', settings.primaryRegion),
     secondary: ref('secondary', settings.secondaryRegion),
     cloudhsm: ref('cloudhsm', settings.primaryRegion),
+    // IAM is global; the lab makes its roles from the primary Region.
+    roles: ref('roles', settings.primaryRegion),
   };
+}
+
+/**
+ * The key administrator and key user roles the lab made, read from the roles
+ * stack's outputs, but only for a list that the settings leave empty: a role
+ * left behind by an earlier deploy is not named by the key policies once
+ * the list is set.
+ */
+export function labRoles(deployment: LabDeployment, settings: LabSettings): { readonly admin?: string; readonly user?: string } {
+  const outputs = deployment.roles?.outputs ?? {};
+  const admin = (settings.keyAdminArns ?? []).length === 0 ? outputs.KeyAdminRoleArn || undefined : undefined;
+  const user = (settings.keyUserArns ?? []).length === 0 ? outputs.KeyUserRoleArn || undefined : undefined;
+  return { ...(admin ? { admin } : {}), ...(user ? { user } : {}) };
 }
 
 /** A key of a deployed stack, or the outputs that stack lacks (a stack mid-deploy or rolled back has none). */
 export type KeyLookup = { readonly key: LabKey } | { readonly missing: readonly string[]; readonly stack: DeployedStack } | undefined;
 
-/** Reads one key's outputs; undefined when its stack is not deployed. */
+/** Reads one key's outputs; undefined when its stack is not deployed, or (for an optional key) has none of its outputs. */
 export function findKey(deployment: LabDeployment, spec: KeySpec): KeyLookup {
   const stack = deployment[spec.stack];
   if (!stack) return undefined;
   const name = (suffix: string) => `${spec.outputName}${suffix}`;
-  const missing = ['KeyId', 'KeyArn', 'KeyAlias'].map(name).filter((n) => !stack.outputs[n]);
+  const wanted = ['KeyId', 'KeyArn', 'KeyAlias'].map(name);
+  const missing = wanted.filter((n) => !stack.outputs[n]);
+  if (spec.optional && missing.length === wanted.length) return undefined;
   if (missing.length > 0) return { missing, stack };
   return {
     key: {

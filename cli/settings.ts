@@ -7,6 +7,9 @@ export interface LabSettings {
   readonly secondaryRegion: string;
   /** AWS profile for every SDK client; unset: the SDK's default chain (AWS_PROFILE included). */
   readonly profile?: string;
+  /** keyAdminArns and keyUserArns; empty (or unset): the lab made its own roles in the roles stack. */
+  readonly keyAdminArns?: readonly string[];
+  readonly keyUserArns?: readonly string[];
 }
 
 /** Where settings come from, lowest precedence first: defaults, cdk.json's context, `-c key=value`, then --prefix. */
@@ -33,6 +36,28 @@ const RULES = {
 } as const;
 
 type Key = keyof typeof RULES;
+
+/** Principal lists the CLI reads only to know whether the lab made its own roles; synth validates each ARN. */
+const LISTS = ['keyAdminArns', 'keyUserArns'] as const;
+type ListKey = (typeof LISTS)[number];
+
+/** As the CDK app reads lists: a JSON array, or a JSON or comma-separated string. Returns undefined for anything else. */
+function stringList(raw: unknown): string[] | undefined {
+  let items: unknown = raw;
+  if (typeof raw === 'string') {
+    const trimmed = raw.trim();
+    if (trimmed.startsWith('[')) {
+      try {
+        items = JSON.parse(trimmed);
+      } catch {
+        return undefined;
+      }
+    } else {
+      items = trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim());
+    }
+  }
+  return Array.isArray(items) && items.every((i) => typeof i === 'string') ? (items as string[]) : undefined;
+}
 
 /**
  * `-c key=value` as cdk reads it: split at the first "=", so values may hold
@@ -67,6 +92,14 @@ export function resolveSettings(input: SettingsInput): LabSettings {
     return String(text);
   };
   const settings = { prefix: value('prefix'), primaryRegion: value('primaryRegion'), secondaryRegion: value('secondaryRegion') };
+  const lists: Partial<Record<ListKey, string[]>> = {};
+  for (const key of LISTS) {
+    const raw = merged[key];
+    if (raw === undefined) continue;
+    const list = stringList(raw);
+    if (list) lists[key] = list;
+    else problems.push(`"${key}" is ${JSON.stringify(raw)}, but accepts a list of IAM principal ARNs (a JSON array, or a comma-separated string)`);
+  }
   if (problems.length === 0 && settings.primaryRegion === settings.secondaryRegion) {
     problems.push(`"primaryRegion" and "secondaryRegion" are both ${settings.primaryRegion}, but must differ`);
   }
@@ -76,12 +109,12 @@ export function resolveSettings(input: SettingsInput): LabSettings {
       `Invalid setting${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}. What to do: fix them in cdk.json's "context" or on the command line (-c key=value, --prefix).`,
     );
   }
-  return { ...settings, ...(input.profile ? { profile: input.profile.trim() } : {}) };
+  return { ...settings, ...lists, ...(input.profile ? { profile: input.profile.trim() } : {}) };
 }
 
 /** Only the keys the CLI uses; cdk.json holds many more, which synth validates. */
-function pick(context: Readonly<Record<string, unknown>>): Partial<Record<Key, unknown>> {
-  return Object.fromEntries(Object.entries(context).filter(([key, raw]) => key in RULES && raw !== undefined));
+function pick(context: Readonly<Record<string, unknown>>): Partial<Record<Key | ListKey, unknown>> {
+  return Object.fromEntries(Object.entries(context).filter(([key, raw]) => (key in RULES || (LISTS as readonly string[]).includes(key)) && raw !== undefined));
 }
 
 /** True for an AWS Region code as the settings accept one (e.g. ap-southeast-1), for commands that take --region. */

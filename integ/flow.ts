@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readCdkContext } from '../cli/cdk-json';
 import { CliError, EXIT } from '../cli/errors';
-import { parseContextArgs } from '../cli/settings';
+import { parseContextArgs, resolveSettings } from '../cli/settings';
 import type { StatusReport } from '../cli/status/report';
 import { renderTeardownText } from '../cli/teardown/render';
 import type { TeardownReport } from '../cli/teardown/report';
@@ -48,6 +48,15 @@ export interface IntegOptions {
   readonly userRole?: string;
   /** Scenario (d) opted in: cloudHsm from cdk.json's context, overridden by -c. */
   readonly cloudHsm: boolean;
+  /** Scenario (e), on unless the context turns it off (multiRegionImportedKey=false). */
+  readonly multiRegionImportedKey?: boolean;
+  /**
+   * The lab makes its own KeyAdmin or KeyUser role (keyAdminArns or
+   * keyUserArns empty), which `kms-lab verify` then checks without
+   * --admin-role or --user-role: that policy check may not skip.
+   */
+  readonly labAdminRole?: boolean;
+  readonly labUserRole?: boolean;
   readonly hsmCount: number;
   readonly hsmClientInstanceType: string;
 }
@@ -68,7 +77,7 @@ export async function runIntegCli(argv: readonly string[], deps: IntegDeps): Pro
     .option('--user-role <arn>', 'passed to `kms-lab verify`: a key user, which must be denied ScheduleKeyDeletion')
     .addHelpText(
       'after',
-      '\nTakes 5-10 minutes and costs cents for (a)-(c); with -c cloudHsm=true about 70 minutes and $4-5.' +
+      '\nTakes 5-10 minutes and costs cents for (a)-(c) and (e); with -c cloudHsm=true about 70 minutes and $4-5.' +
         '\nIt refuses to start when a lab of the same prefix is deployed: it would tear that lab down. Use -c prefix=<name> for a lab of its own.' +
         '\nExit codes: 0 every check passed and nothing billable is left, 1 otherwise, 2 a usage mistake.\n',
     )
@@ -81,13 +90,19 @@ export async function runIntegCli(argv: readonly string[], deps: IntegDeps): Pro
       if (value !== undefined && !ROLE_ARN.test(value)) throw new CliError(`${option} "${value}" is not an IAM role ARN. What to do: give one such as arn:aws:iam::123456789012:role/KeyAdmin.`, EXIT.usage);
     }
     const context = parseContextArgs(opts.context ?? []);
-    const effective = { ...readCdkContext(io.cwd), ...context };
+    const cdkContext = readCdkContext(io.cwd);
+    const effective = { ...cdkContext, ...context };
+    // The settings kms-lab will read; a value it would refuse stops the run before anything is deployed.
+    const settings = resolveSettings({ cdkContext, contextArgs: opts.context ?? [] });
     const options: IntegOptions = {
       context,
       profile: opts.profile,
       adminRole: opts.adminRole,
       userRole: opts.userRole,
       cloudHsm: effective.cloudHsm === true || effective.cloudHsm === 'true',
+      multiRegionImportedKey: !(effective.multiRegionImportedKey === false || effective.multiRegionImportedKey === 'false'),
+      labAdminRole: (settings.keyAdminArns ?? []).length === 0,
+      labUserRole: (settings.keyUserArns ?? []).length === 0,
       hsmCount: Number(effective.hsmCount ?? 2) || 2,
       hsmClientInstanceType: String(effective.hsmClientInstanceType ?? 't3.micro'),
     };
@@ -194,18 +209,25 @@ async function verify(deps: IntegDeps, lab: readonly string[], options: IntegOpt
   const report = parseJson<VerifyReport>(run.stdout);
   if (!report) return [`kms-lab verify ended with exit code ${run.code} and no report (its message is above).`];
   deps.io.out(renderVerifyTable(report));
-  const problems = verifyProblems(report, { cloudHsm: options.cloudHsm, adminRole: !!options.adminRole, userRole: !!options.userRole });
+  const problems = verifyProblems(report, {
+    cloudHsm: options.cloudHsm,
+    multiRegionImportedKey: options.multiRegionImportedKey !== false,
+    adminRole: !!options.adminRole || !!options.labAdminRole,
+    userRole: !!options.userRole || !!options.labUserRole,
+  });
   if (problems.length === 0 && run.code !== EXIT.ok) problems.push(`kms-lab verify ended with exit code ${run.code} (its message is above).`);
   return problems;
 }
 
 /**
  * Every check must PASS, except those that may SKIP: (d) when it was not opted
- * in, and each policy check when its role was not given.
+ * in, (e) when it was turned off, and each policy check that has no role: none
+ * given, and none of the lab's own (its list names the principals).
  */
-export function verifyProblems(report: VerifyReport, given: { cloudHsm: boolean; adminRole: boolean; userRole: boolean }): string[] {
+export function verifyProblems(report: VerifyReport, given: { cloudHsm: boolean; multiRegionImportedKey?: boolean; adminRole: boolean; userRole: boolean }): string[] {
   const maySkip = (c: CheckResult) =>
     (c.scenario === 'd' && !given.cloudHsm) ||
+    (c.scenario === 'e' && given.multiRegionImportedKey === false) ||
     (c.check === 'admin-denied-encrypt' && !given.adminRole) ||
     (c.check === 'user-denied-schedule-deletion' && !given.userRole);
   const name = (c: CheckResult) => `(${c.scenario}) ${c.check} (${c.region})`;
@@ -241,7 +263,7 @@ function summary(options: IntegOptions, phases: readonly Phase[], started: Date,
   const elapsedMs = ended.getTime() - started.getTime();
   const width = Math.max(5, ...phases.map((p) => p.name.length));
   const lines = ['', '== summary ==', ...phases.map((p) => `  ${p.name.padEnd(width)}  ${duration(p.ms)}`), `  ${'total'.padEnd(width)}  ${duration(elapsedMs)}`];
-  if (deployAttempted) lines.push(`Cost: ${estimateCost({ elapsedMs, cloudHsm: options.cloudHsm ? options : undefined }).text}`);
+  if (deployAttempted) lines.push(`Cost: ${estimateCost({ elapsedMs, cloudHsm: options.cloudHsm ? options : undefined, multiRegionImportedKey: options.multiRegionImportedKey }).text}`);
   lines.push(failures.length === 0 ? 'PASS: every check passed and nothing billable is left.' : `FAIL:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
   return `${lines.join('\n')}\n`;
 }
@@ -257,8 +279,9 @@ const HOUR_MS = 3_600_000;
  * the whole run (they exist for less). Requests, Lambda, logs and the escrow
  * secret come to well under a cent.
  */
-export function estimateCost(input: { elapsedMs: number; cloudHsm?: { hsmCount: number; hsmClientInstanceType: string } }): { usd: number; text: string } {
-  const keys = 5 + (input.cloudHsm ? 1 : 0);
+export function estimateCost(input: { elapsedMs: number; cloudHsm?: { hsmCount: number; hsmClientInstanceType: string }; multiRegionImportedKey?: boolean }): { usd: number; text: string } {
+  // (a) and (b) in two Regions and (c): five; (e) adds a primary and its replica; (d) one more.
+  const keys = 5 + (input.multiRegionImportedKey === false ? 0 : 2) + (input.cloudHsm ? 1 : 0);
   const keyHours = Math.max(1, Math.ceil(input.elapsedMs / HOUR_MS));
   const kms = (keys * keyHours * KMS_KEY_USD_PER_MONTH) / HOURS_PER_MONTH;
   const parts = [`${keys} KMS keys for ${keyHours} started hour${keyHours === 1 ? '' : 's'} $${kms.toFixed(3)}`];

@@ -12,8 +12,8 @@ export interface Lab {
   readonly secondary: SecondaryRegionStack;
   /** Scenario (d), only with the opt-in `cloudHsm=true`. */
   readonly cloudHsm?: CloudHsmStack;
-  /** The KeyAdmin and KeyUser roles, present when keyAdminArns or keyUserArns is empty. */
-  readonly roles?: LabRolesStack;
+  /** The KeyAdmin and KeyUser roles, named by the key policies when keyAdminArns or keyUserArns is empty. */
+  readonly roles: LabRolesStack;
 }
 
 export { LAB_TAG, OWNER_TAG } from './common/lab-tags';
@@ -22,14 +22,11 @@ export { LAB_TAG, OWNER_TAG } from './common/lab-tags';
 export function buildLab(app: App, config: LabConfig): Lab {
   const env = (region: string) => ({ account: config.account, region });
   const needed = labRolesNeeded(config);
-  const roles =
-    needed.keyAdmin || needed.keyUser
-      ? new LabRolesStack(app, `${config.prefix}-roles`, {
-          env: env(config.primaryRegion),
-          description: `KMS Key Lab (${config.prefix}): the key administrator and key user roles that every lab key policy names`,
-          config,
-        })
-      : undefined;
+  const roles = new LabRolesStack(app, `${config.prefix}-roles`, {
+    env: env(config.primaryRegion),
+    description: `KMS Key Lab (${config.prefix}): the key administrator and key user roles that lab key policies name when no principals are given`,
+    config,
+  });
   const primary = new PrimaryRegionStack(app, `${config.prefix}-primary`, {
     env: env(config.primaryRegion),
     description: `KMS Key Lab (${config.prefix}), primary Region: single-Region, multi-Region primary and imported-material keys`,
@@ -55,11 +52,11 @@ export function buildLab(app: App, config: LabConfig): Lab {
     : undefined;
 
   // Key policies name the roles, and KMS refuses a principal that does not exist yet: the roles come first and go last.
-  for (const stack of [primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) if (roles) stack.addStackDependency(roles);
+  for (const stack of [primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) stack.addStackDependency(roles);
 
   // Settings that synth accepts but that need a look before a deploy: shown once, on the first stack.
   for (const warning of config.warnings) Annotations.of(primary).addWarningV2(warning.id, warning.message);
-  for (const stack of [...(roles ? [roles] : []), primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) {
+  for (const stack of [roles, primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) {
     Tags.of(stack).add(LAB_TAG, config.prefix);
     Tags.of(stack).add(OWNER_TAG, config.owner);
     if (!config.account) {
@@ -70,16 +67,15 @@ export function buildLab(app: App, config: LabConfig): Lab {
       );
     }
   }
-  if (roles) {
+  if (needed.keyAdmin || needed.keyUser) {
     const names = labRoleNames(config.prefix);
     const created = [needed.keyAdmin ? `${names.keyAdmin} (instead of keyAdminArns)` : '', needed.keyUser ? `${names.keyUser} (instead of keyUserArns)` : '']
       .filter(Boolean)
       .map((role) => `role ${role}`);
     Annotations.of(roles).addWarningV2(
       'kms-key-lab:principals-unset',
-      `keyAdminArns or keyUserArns is empty: the lab creates the ${created.join(' and the ')} in stack ${roles.stackName}, ` +
-        `and every key policy names ${created.length > 1 ? 'them' : 'it'}. Assume a role to see administrators and users ` +
-        'kept apart, or set the lists to your own principals.',
+      `keyAdminArns or keyUserArns is empty: every key policy names the lab's ${created.join(' and the ')} from stack ` +
+        `${roles.stackName}. Assume a role to see administrators and users kept apart, or set the lists to your own principals.`,
     );
   }
   return { primary, secondary, cloudHsm, roles };

@@ -10,7 +10,8 @@ import { CommandContext, settingsFor } from './context';
 
 interface ImportMaterialCliOptions {
   readonly key: string;
-  readonly file: string;
+  readonly file?: string;
+  readonly fromEscrow?: boolean;
   readonly region?: string;
   readonly rotate?: boolean;
   readonly yes?: boolean;
@@ -32,8 +33,12 @@ export function registerImportMaterial(program: Command, ctx: CommandContext): v
     .description(
       'bring your own key material for an Origin EXTERNAL key: read it from a file, wrap it here with the RSA public key of GetParametersForImport, and import it (only the wrapped bytes leave this process; asks first, unless --yes)',
     )
-    .requiredOption('--key <key>', "the key: an alias (alias/kms-key-lab/imported-material, or just imported-material for the lab's own), a key id, a key ARN or an alias ARN")
-    .requiredOption('--file <path>', `the material: ${MATERIAL_FILE_FORMS}`)
+    .requiredOption('--key <key>', "the key: an alias (alias/kms-key-lab/imported-material, or just imported-material or multi-region-imported for the lab's own), a key id, a key ARN or an alias ARN")
+    .option('--file <path>', `the material: ${MATERIAL_FILE_FORMS}`)
+    .option(
+      '--from-escrow',
+      "instead of --file, for the lab's keys (c) and (e): import the material the lab escrowed, read from the primary Region's escrow secret, as EXISTING_KEY_MATERIAL (e.g. into an (e) replica left PendingImport); key administrators only",
+    )
     .option('--region <region>', "the key's Region (default: the lab's primary Region; an ARN names its own)")
     .option('--rotate', 'import it as new material (NEW_KEY_MATERIAL) into a key that holds other material, and rotate to it (RotateKeyOnDemand); without it, the material must be the one the key holds')
     .option('--yes', 'import without asking (needed when stdin is not a terminal)')
@@ -43,13 +48,25 @@ export function registerImportMaterial(program: Command, ctx: CommandContext): v
       if (typeof ref === 'string') throw new UsageError(`${ref}.`);
       const region = keyRegion(ref, options.region, settings.primaryRegion);
       if (typeof region !== 'string') throw new UsageError(`${region.problem}.`);
-      const material = decodeMaterialFile(options.file, readMaterialFile(options.file, ctx.io.cwd));
-      if (typeof material === 'string') throw new UsageError(material);
+      if ((options.file === undefined) === !options.fromEscrow) {
+        throw new UsageError('import-material takes the material from exactly one of --file <path> and --from-escrow. What to do: give one of them.');
+      }
+      if (options.fromEscrow && options.rotate) {
+        throw new UsageError(
+          "--from-escrow imports material the key already holds, and --rotate new material. What to do: to rotate the lab's keys (c) and (e), run `kms-lab rotate --scenario c,e`, which escrows new material first; to restore escrowed material, leave --rotate out.",
+        );
+      }
+      let material: Buffer | undefined;
+      if (options.file !== undefined) {
+        const decoded = decodeMaterialFile(options.file, readMaterialFile(options.file, ctx.io.cwd));
+        if (typeof decoded === 'string') throw new UsageError(decoded);
+        material = decoded;
+      }
       ensureCanConfirm(ctx.io, options.yes, IMPORT_MATERIAL_COMMAND);
 
       // Loaded only when import-material runs (see verify.ts for why require).
       const { runImportMaterial } = require('../import-material/run') as typeof import('../import-material/run');
-      const input = { ref, region, file: options.file, material, rotate: options.rotate, yes: options.yes };
+      const input = { ref, region, file: options.file, material, fromEscrow: options.fromEscrow, rotate: options.rotate, yes: options.yes };
       ctx.io.stdout(await runImportMaterial(settings, input, ctx.io));
     });
 }

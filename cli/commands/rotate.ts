@@ -16,12 +16,12 @@ export function registerRotate(program: Command, ctx: CommandContext): void {
   program
     .command('rotate')
     .description(
-      "show each key's rotation status and material history, then rotate on demand: (a) in both Regions, the (b) primary (its replica follows), and (c)'s imported material through its escrow (asks first, unless --yes)",
+      "show each key's rotation status and material history, then rotate on demand: (a) in both Regions, the (b) primary (its replica follows), and the imported material of (c) and of the (e) primary, through their escrows ((e)'s new material goes into its replica too; asks first, unless --yes)",
     )
     .option('--json', 'print the status, plan and results as JSON (schemaVersion 1) instead of tables')
     .option('--yes', 'rotate without asking (needed when stdin is not a terminal)')
     .option('--dry-run', 'show the status and what would be rotated; rotate nothing, ask nothing')
-    .option('--scenario <list>', 'comma-separated scenarios: a, b, c, d (default: all; d only shows that it cannot rotate)')
+    .option('--scenario <list>', 'comma-separated scenarios: a, b, c, d, e (default: all; d only shows that it cannot rotate)')
     .addHelpText('after', rotateHelp)
     .action(async (options: RotateCliOptions, command: Command) => {
       const scenarios = parseRotateScenarios(options.scenario);

@@ -9,7 +9,7 @@ export function registerTeardown(program: Command, ctx: CommandContext): void {
   program
     .command('teardown')
     .description(
-      "destroy the lab in order (the cloudhsm stack, then secondary, then primary), waiting for each and showing its events; then report what is left and when it goes, and delete a key store whose wait is over (run it again later for that). Exit 0 only when nothing billable is left",
+      "destroy the lab in order (the cloudhsm stack, then secondary, then primary, then roles), waiting for each and showing its events; then report what is left and when it goes, and delete a key store whose wait is over (run it again later for that). Exit 0 only when nothing billable is left",
     )
     .option('--yes', 'do it without asking (needed when stdin is not a terminal)')
     .option('--json', 'print the report as JSON (schemaVersion 1) on stdout; progress goes to stderr')

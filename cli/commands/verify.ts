@@ -20,11 +20,11 @@ interface VerifyCliOptions {
 export function registerVerify(program: Command, ctx: CommandContext): void {
   program
     .command('verify')
-    .description('prove each deployed scenario against AWS: encrypt/decrypt round trips, cross-Region behaviour, envelope encryption, the grant and (with roles) the key policy split')
+    .description('prove each deployed scenario against AWS: encrypt/decrypt round trips, cross-Region behaviour (both ways for (e)), imported material in every Region, envelope encryption, the grant and the key policy split')
     .option('--json', 'print the report as JSON (schemaVersion 1) instead of a table')
-    .option('--scenario <list>', 'comma-separated scenarios to check: a, b, c, d, grant, policy (default: all)')
-    .option('--admin-role <arn>', 'a key administrator role to assume: it must be denied Encrypt')
-    .option('--user-role <arn>', 'a key user role: IAM\'s policy simulator must find it denied ScheduleKeyDeletion (no deletion is ever attempted)')
+    .option('--scenario <list>', 'comma-separated scenarios to check: a, b, c, d, e, grant, policy (default: all)')
+    .option('--admin-role <arn>', 'a key administrator role to assume: it must be denied Encrypt (default: the lab\'s own KeyAdmin role, from the roles stack, when keyAdminArns is empty)')
+    .option('--user-role <arn>', 'a key user role: IAM\'s policy simulator must find it denied ScheduleKeyDeletion, no deletion is ever attempted (default: the lab\'s own KeyUser role, when keyUserArns is empty)')
     .action(async (options: VerifyCliOptions, command: Command) => {
       const scenarios = parseScenarios(options.scenario);
       if (typeof scenarios === 'string') throw new UsageError(`${scenarios}.`);

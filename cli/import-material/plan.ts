@@ -1,6 +1,7 @@
 import type { ChangingCommand } from '../confirm';
 import { keyName, stateText } from '../key/actions';
 import { ALIAS_SWAP_POINTER, ON_DEMAND_ROTATION_LIMIT, OnDemandUsage } from '../rotate/plan';
+import { keyIdOf } from '../verify/outcomes';
 
 export const IMPORT_MATERIAL_COMMAND: ChangingCommand = {
   name: 'kms-lab import-material',
@@ -22,10 +23,22 @@ export interface ImportTarget {
   readonly pendingWindowDays?: number;
 }
 
-/** Where the lab escrows key (c)'s material, from the primary stack's outputs, when it is deployed. */
+/** Where the lab escrows the material of key (c) or (e), from the primary stack's outputs, when it is deployed. */
 export interface LabEscrow {
+  readonly scenario?: 'c' | 'e';
+  /** The key's ARN; for (e), its primary's (the replica shares its key id). */
   readonly keyArn?: string;
   readonly secretName?: string;
+}
+
+/**
+ * True when the key is the lab's escrowed key: (c) by ARN; (e) by its
+ * multi-Region key id, since its escrow names the primary's ARN and the
+ * replica's ARN differs from it only in the Region.
+ */
+export function isLabEscrowKey(key: Pick<ImportTarget, 'arn'>, lab: LabEscrow | undefined): boolean {
+  if (!lab?.keyArn) return false;
+  return lab.scenario === 'e' ? keyIdOf(lab.keyArn) === keyIdOf(key.arn) : lab.keyArn === key.arn;
 }
 
 export type ImportPlan =
@@ -71,6 +84,19 @@ export function planImport(key: ImportTarget, rotate: boolean, lab?: LabEscrow):
   if (key.keySpec && key.keySpec !== 'SYMMETRIC_DEFAULT') {
     return refuse(key, `is a ${key.keySpec} key, and import-material brings 32-byte material for symmetric encryption keys (SYMMETRIC_DEFAULT) only`, 'import asymmetric or HMAC material with the AWS CLI (aws kms import-key-material)');
   }
+  if (key.multiRegion === 'REPLICA') {
+    if (rotate) {
+      return refuse(
+        key,
+        'is a multi-Region replica: KMS takes new material only into the primary, and a replica only the material its primary already holds',
+        isLabEscrowKey(key, lab)
+          ? 'rotate the lab\'s key with `kms-lab rotate --scenario e`, which imports the new material into the primary and then into this replica; or import the material the key holds, without --rotate'
+          : 'import the new material into the primary (--rotate there imports into one key only, so use the AWS CLI: NEW_KEY_MATERIAL into the primary, EXISTING_KEY_MATERIAL into each replica, then `aws kms rotate-key-on-demand` on the primary); or import the material the key holds, without --rotate',
+      );
+    }
+    // A replica refuses NEW_KEY_MATERIAL, which KMS would assume for its first import.
+    return { kind: 'import', importType: 'EXISTING_KEY_MATERIAL', rotate: false, describe: "material its primary holds, imported into the replica (EXISTING_KEY_MATERIAL)" };
+  }
   const holds = !!key.currentKeyMaterialId;
   if (!holds) {
     return {
@@ -83,6 +109,13 @@ export function planImport(key: ImportTarget, rotate: boolean, lab?: LabEscrow):
   if (!rotate) {
     return { kind: 'import', importType: 'EXISTING_KEY_MATERIAL', rotate: false, describe: 'material the key already holds, imported again (EXISTING_KEY_MATERIAL)' };
   }
+  if (key.multiRegion && lab?.scenario === 'e' && isLabEscrowKey(key, lab)) {
+    return refuse(
+      key,
+      `is the lab's multi-Region imported key (e), whose material the lab escrows in the secret ${lab.secretName}: new material from a file would be in the keys but not in the escrow, and the lab's deploys import the escrowed material into both Regions`,
+      'rotate it with `kms-lab rotate --scenario e`, which escrows new material first and imports it into the primary and its replica; or import material the key already holds, without --rotate',
+    );
+  }
   if (key.multiRegion) {
     return refuse(
       key,
@@ -90,7 +123,7 @@ export function planImport(key: ImportTarget, rotate: boolean, lab?: LabEscrow):
       'import into the primary and each replica with the AWS CLI (ImportType NEW_KEY_MATERIAL, then EXISTING_KEY_MATERIAL), then `aws kms rotate-key-on-demand` on the primary',
     );
   }
-  if (lab?.secretName && lab.keyArn === key.arn) {
+  if (lab?.secretName && isLabEscrowKey(key, lab)) {
     return refuse(
       key,
       `is the lab's imported-material key (c), whose material the lab escrows in the secret ${lab.secretName}: new material from a file would be in the key but not in the escrow, and the lab's deploys re-import the escrowed material`,
@@ -112,8 +145,9 @@ export function rotationLimitMessage(key: ImportTarget, usage: OnDemandUsage): s
 }
 
 /** The question asked before the import. */
-export function importQuestion(key: ImportTarget, file: string, plan: Extract<ImportPlan, { kind: 'import' }>): string {
-  return `Import the 32-byte material from ${file} into ${keyName(key)} in ${key.region}, now ${stateText(key)}, as ${plan.describe}?`;
+export function importQuestion(key: ImportTarget, file: string, plan: Extract<ImportPlan, { kind: 'import' }>, count = 1): string {
+  const what = count > 1 ? `${count} escrowed 32-byte materials (the current one, and earlier ones the key lists as not imported)` : 'the 32-byte material';
+  return `Import ${what} from ${file} into ${keyName(key)} in ${key.region}, now ${stateText(key)}, as ${plan.describe}?`;
 }
 
 /** What the command prints once KMS has the material: the key, the material's id and the state before and after. */
@@ -123,12 +157,14 @@ export function importReport(input: {
   file: string;
   plan: Extract<ImportPlan, { kind: 'import' }>;
   keyMaterialId?: string;
+  /** Materials imported: more than one only from the escrow. */
+  count?: number;
   wrapping: string;
 }): string {
   const { before, after, plan } = input;
   const lines = [
     `Imported key material into ${keyName(before)} in ${before.region}`,
-    `  from          ${input.file}: 32 bytes, of which only the RSA-wrapped form left this process (${input.wrapping})`,
+    `  from          ${input.file}: ${(input.count ?? 1) > 1 ? `${input.count} materials of 32 bytes each` : '32 bytes'}, of which only the RSA-wrapped form left this process (${input.wrapping})`,
     `  import        ${plan.describe}`,
     `  material id   ${input.keyMaterialId ?? 'not returned'}`,
     '  expires       never (KEY_MATERIAL_DOES_NOT_EXPIRE)',

@@ -263,7 +263,7 @@ export function keyNotFoundMessage(ref: KeyRef, region: string, lab: { prefix: s
     const alias = ref.kind === 'alias' ? ref.value : ref.value.slice(ref.value.indexOf(':alias/') + 1);
     const otherRegion = region === lab.primaryRegion ? lab.secondaryRegion : lab.primaryRegion;
     return (
-      `KMS in ${region} has no alias ${alias}. What to do: check the name (the lab's are alias/${lab.prefix}/single-region, multi-region and imported-material, ` +
+      `KMS in ${region} has no alias ${alias}. What to do: check the name (the lab's are alias/${lab.prefix}/single-region, multi-region, imported-material and multi-region-imported, ` +
       `and cloudhsm with scenario (d)) and the Region (for a key in ${otherRegion}, add --region ${otherRegion}); ` +
       `\`aws kms list-aliases --region ${region}\` lists them, and an alias is deleted with its stack.`
     );

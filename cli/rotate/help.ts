@@ -22,6 +22,14 @@ How the lab's keys rotate:
                key administrators may read the escrow, so run it as an administrator (--profile). To bring your
                own material instead: kms-lab import-material --key <key> --file <path> --rotate.
 
+  Multi-Region Key (e) is a multi-Region key with imported material: the replica takes no material from its
+  imported      primary. kms-lab rotate escrows 32 new bytes in the primary Region's escrow (Secrets Manager
+  material      copies it to the replica secret, which is read-only), imports them into the primary as
+               NEW_KEY_MATERIAL, then into the replica as EXISTING_KEY_MATERIAL (each Region with its own
+               wrapping key from GetParametersForImport), and only then calls RotateKeyOnDemand on the primary,
+               which KMS allows once every replica holds the new material. A replica left PendingImport gets its
+               material back with kms-lab import-material --key <replica ARN> --from-escrow.
+
   Alias swap   For a key that cannot rotate (d, in a CloudHSM key store) or has used its 25 on-demand rotations:
                create a new key, point the alias at it, and keep the old key for decrypting.
                  aws kms create-key --region <region> --policy file://policy.json

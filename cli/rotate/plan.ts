@@ -1,7 +1,8 @@
 import type { RotationsListEntry } from '@aws-sdk/client-kms';
 import type { EscrowRecord } from '../../lambda/import-key-material/escrow-record';
 import type { ChangingCommand } from '../confirm';
-import type { KeyScenario } from '../lab-stacks';
+import { keyLabel, type KeyScenario } from '../lab-stacks';
+import { keyIdOf } from '../verify/outcomes';
 
 /** On-demand rotations KMS allows one key, over its whole life; not adjustable (KMS quotas, since 2026-02). */
 export const ON_DEMAND_ROTATION_LIMIT = 25;
@@ -75,10 +76,7 @@ export interface PlanInput {
   readonly onDemand?: OnDemandUsage;
 }
 
-/** "(a) primary", "(b) replica". */
-export function keyLabel(key: Pick<PlanInput, 'scenario' | 'where'>): string {
-  return `(${key.scenario}) ${key.scenario === 'b' && key.where === 'secondary' ? 'replica' : key.where}`;
-}
+export { keyLabel };
 
 export const ALIAS_SWAP_POINTER = 'move to a new key with an alias swap (`kms-lab rotate --help`)';
 
@@ -99,6 +97,11 @@ function skipForState(key: PlanInput): KeyPlan | undefined {
   }
 }
 
+/** The rotatable scenarios but one, for a `--scenario` that leaves it out. */
+export function otherScenarios(scenario: KeyScenario): string {
+  return ROTATE_SCENARIOS.filter((s) => s !== scenario && s !== 'd').join(',');
+}
+
 /** The paragraph for a key that has used every on-demand rotation it is allowed. */
 export function limitReachedMessage(key: PlanInput): string {
   const automatic =
@@ -110,7 +113,7 @@ export function limitReachedMessage(key: PlanInput): string {
   return (
     `${keyLabel(key)} ${key.keyArn} in ${key.region} has used all ${ON_DEMAND_ROTATION_LIMIT} on-demand rotations KMS allows a key ` +
     `(ListKeyRotations lists ${key.onDemand?.used ?? ON_DEMAND_ROTATION_LIMIT} ON_DEMAND rotations; the quota is not adjustable), so kms-lab will not rotate it, and rotated nothing.${automatic} ` +
-    `What to do: leave it out with --scenario (e.g. --scenario ${['a', 'b', 'c'].filter((s) => s !== key.scenario).join(',')}); for fresh material, ${ALIAS_SWAP_POINTER}.`
+    `What to do: leave it out with --scenario (e.g. --scenario ${otherScenarios(key.scenario)}); for fresh material, ${ALIAS_SWAP_POINTER}.`
   );
 }
 
@@ -125,7 +128,10 @@ export function planRotation(key: PlanInput): KeyPlan {
     return { kind: 'cannot-rotate', detail: `keys in a CloudHSM key store rotate neither automatically nor on demand: ${ALIAS_SWAP_POINTER}` };
   }
   if (key.multiRegion === 'REPLICA') {
-    return { kind: 'follows-primary', detail: "a replica shares its primary's material: rotating the (b) primary rotates it too" };
+    if (key.origin === 'EXTERNAL') {
+      return { kind: 'follows-primary', detail: `a replica takes no new material of its own: rotating the (${key.scenario}) primary imports the same new material into it (EXISTING_KEY_MATERIAL) first` };
+    }
+    return { kind: 'follows-primary', detail: `a replica shares its primary's material: rotating the (${key.scenario}) primary rotates it too` };
   }
   const skip = skipForState(key);
   if (skip) return skip;
@@ -151,6 +157,8 @@ export type ImportedStep =
   | { readonly refuse: string };
 
 export interface ImportedFacts {
+  /** c (the default), or e for the multi-Region key, whose escrow names its primary. */
+  readonly scenario?: 'c' | 'e';
   readonly keyArn: string;
   readonly region: string;
   readonly currentKeyMaterialId?: string;
@@ -168,7 +176,7 @@ export interface ImportedFacts {
  */
 export function importedRotationStep(f: ImportedFacts): ImportedStep {
   const refuse = (why: string, todo: string): ImportedStep => ({
-    refuse: `Cannot rotate the imported material of (c) ${f.keyArn} in ${f.region}: ${why}. Nothing was changed. What to do: ${todo}.`,
+    refuse: `Cannot rotate the imported material of (${f.scenario ?? 'c'}) ${f.keyArn} in ${f.region}: ${why}. Nothing was changed. What to do: ${todo}.`,
   });
   const versions = `\`aws secretsmanager list-secret-version-ids --secret-id ${f.escrowSecretName} --region ${f.region}\``;
   const { record } = f;
@@ -178,10 +186,13 @@ export function importedRotationStep(f: ImportedFacts): ImportedStep {
       `deploy the lab again (the import handler writes the record), or put the record back from an earlier version of the secret (${versions} lists them)`,
     );
   }
-  if (record.keyArn !== f.keyArn) {
+  // A multi-Region key's material is one for the primary and its replicas: a record naming any of them by ARN (one key id) is its own.
+  const sameKey = f.scenario === 'e' ? keyIdOf(record.keyArn) === keyIdOf(f.keyArn) : record.keyArn === f.keyArn;
+  if (!sameKey) {
+    const outputs = f.scenario === 'e' ? 'MultiRegionImportedKeyArn and MultiRegionImportedEscrowSecretName' : 'ImportedMaterialKeyArn and ImportedMaterialEscrowSecretName';
     return refuse(
       `the escrow secret ${f.escrowSecretName} holds the material of another key (${record.keyArn})`,
-      'check the primary stack\'s outputs ImportedMaterialKeyArn and ImportedMaterialEscrowSecretName, and deploy the lab again so they belong together',
+      `check the primary stack's outputs ${outputs}, and deploy the lab again so they belong together`,
     );
   }
   const current = f.currentKeyMaterialId;
@@ -214,14 +225,16 @@ export function importedRotationStep(f: ImportedFacts): ImportedStep {
   );
 }
 
-/** The step's line for the plan table. */
-export function importedStepDetail(step: ImportedStep, currentKeyMaterialId: string | undefined): string {
+/** The step's line for the plan table; replicas: the multi-Region replicas that take the new material too. */
+export function importedStepDetail(step: ImportedStep, currentKeyMaterialId: string | undefined, replicas: readonly string[] = []): string {
   if ('refuse' in step) return 'refused: see below';
+  const into = replicas.length > 0 ? ` into the primary, then as EXISTING_KEY_MATERIAL into the replica${replicas.length > 1 ? 's' : ''} in ${replicas.join(', ')}` : '';
   if (step.step === 'generate') {
-    return `new material: 32 random bytes escrowed first, then imported as NEW_KEY_MATERIAL and rotated to; the current material ${currentKeyMaterialId} stays in the key and the escrow for decrypting`;
+    return `new material: 32 random bytes escrowed first, then imported as NEW_KEY_MATERIAL${into} and rotated to; the current material ${currentKeyMaterialId} stays in the key${replicas.length > 0 ? 's' : ''} and the escrow for decrypting`;
   }
-  if (step.step === 'import-escrowed') return 'finish an interrupted rotation: import the new material already escrowed, then rotate to it';
-  return `finish an interrupted rotation: the escrowed material ${step.keyMaterialId} is imported and pending; rotate to it`;
+  if (step.step === 'import-escrowed') return `finish an interrupted rotation: import the new material already escrowed${into ? ` (NEW_KEY_MATERIAL${into})` : ''}, then rotate to it`;
+  const toReplicas = replicas.length > 0 ? `; import it into the replica${replicas.length > 1 ? 's' : ''} in ${replicas.join(', ')} (EXISTING_KEY_MATERIAL, again if it is there already)` : '';
+  return `finish an interrupted rotation: the escrowed material ${step.keyMaterialId} is imported and pending${toReplicas}; rotate to it`;
 }
 
 /** The escrow record written before anything is imported: the new material, and every earlier one, the current first. */
@@ -248,21 +261,24 @@ export function expirationOf(meta: { ExpirationModel?: string; ValidTo?: Date })
  * The paragraph when the escrow's resource policy (or IAM) refuses the caller:
  * rotating imported material needs a key administrator, and why.
  */
-export function escrowDeniedMessage(input: { operation: string; keyArn: string; region: string; secretName: string; serviceMessage: string }): string {
-  const head = `Rotating the imported material of (c) ${input.keyArn} stopped before touching the key: AWS denied ${input.operation} on its escrow secret ${input.secretName} in ${input.region} (${input.serviceMessage}).`;
+export function escrowDeniedMessage(input: { scenario?: 'c' | 'e'; operation: string; keyArn: string; region: string; secretName: string; serviceMessage: string }): string {
+  const scenario = input.scenario ?? 'c';
+  const leaveOut = `Or leave (${scenario}) out with --scenario ${otherScenarios(scenario)}.`;
+  const head = `Rotating the imported material of (${scenario}) ${input.keyArn} stopped before touching the key: AWS denied ${input.operation} on its escrow secret ${input.secretName} in ${input.region} (${input.serviceMessage}).`;
   const why =
     ' kms-lab writes new material to the escrow before it imports anything, and keeps the current material there too (the key keeps it to decrypt older ciphertext), so that no material is ever in the key without being escrowed;' +
     " the escrow's resource policy lets only the import handler's role and the key administrators (keyAdminArns) at its value, to keep the raw material from key users and everyone else.";
   if (input.operation === 'GetSecretValue') {
-    return `${head}${why} Nothing was changed. What to do: run kms-lab rotate as a key administrator (--profile <an administrator's profile>), or leave (c) out with --scenario a,b.`;
+    return `${head}${why} Nothing was changed. What to do: run kms-lab rotate as a key administrator (--profile <an administrator's profile>). ${leaveOut}`;
   }
   return (
     `${head}${why} Nothing was changed: the escrow write comes first, and the new material was discarded. ` +
-    "What to do: run kms-lab rotate as a key administrator that the escrow's policy lets write the value (--profile <an administrator's profile>); if the policy lets only the import handler write it, it must name the administrators too before kms-lab can rotate (c). Or leave (c) out with --scenario a,b."
+    "What to do: run kms-lab rotate as a key administrator that the escrow's policy lets write the value (--profile <an administrator's profile>); " +
+    `if the policy lets only the import handler write it, it must name the administrators too before kms-lab can rotate (${scenario}). ${leaveOut}`
   );
 }
 
-export const ROTATE_SCENARIOS: readonly KeyScenario[] = ['a', 'b', 'c', 'd'];
+export const ROTATE_SCENARIOS: readonly KeyScenario[] = ['a', 'b', 'c', 'd', 'e'];
 
 /** Parses `--scenario a,c`; undefined (the option left out) selects every scenario. Returns the problem as text. */
 export function parseRotateScenarios(value: string | undefined): readonly KeyScenario[] | string {

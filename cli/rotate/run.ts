@@ -9,10 +9,11 @@ import { explainError, isCredentialsProblem, stacksNotDeployed } from '../error-
 import { CliIo } from '../io';
 import { EscrowRef, isAccessDenied, readEscrow, writeEscrow } from '../key-material/escrow';
 import { MaterialGuard } from '../key-material/guard';
-import { importMaterial, rotateOnDemand } from '../key-material/kms-calls';
-import { findKey, KEY_SPECS, KeyScenario, labStacks, missingOutputsMessage } from '../lab-stacks';
+import { describeKey, importMaterial, rotateOnDemand } from '../key-material/kms-calls';
+import { ESCROW_OUTPUTS, EscrowScenario, findKey, KEY_SPECS, KeyScenario, labStacks, missingOutputsMessage } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { rotationText } from '../status/report';
+import { KeyMetadata } from '@aws-sdk/client-kms';
 import { CollectedKey, collectKey } from './collect';
 import {
   escrowDeniedMessage,
@@ -25,6 +26,7 @@ import {
   KeyPlan,
   keyLabel,
   onDemandUsage,
+  otherScenarios,
   planRotation,
   ROTATE_COMMAND,
 } from './plan';
@@ -38,11 +40,24 @@ export interface RotateOptions {
   readonly json?: boolean;
 }
 
-/** A key with its plan, and for (c) what its escrow said. */
+/** A multi-Region replica that must take the new material before its primary can rotate to it. */
+interface ReplicaTarget {
+  readonly arn: string;
+  readonly region: string;
+  readonly meta: KeyMetadata;
+}
+
+/** A key with its plan, and for (c) and (e) what its escrow said and, for (e), its replicas. */
 interface Planned {
   readonly collected: CollectedKey;
   readonly plan: KeyPlan;
-  readonly imported?: { readonly escrow: EscrowRef; readonly record: EscrowRecord; readonly step: Exclude<ImportedStep, { refuse: string }> };
+  readonly imported?: {
+    readonly scenario: EscrowScenario;
+    readonly escrow: EscrowRef;
+    readonly record: EscrowRecord;
+    readonly step: Exclude<ImportedStep, { refuse: string }>;
+    readonly replicas: readonly ReplicaTarget[];
+  };
 }
 
 interface Outcome {
@@ -61,17 +76,66 @@ async function read<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Reads (c)'s escrow and decides how to rotate it; any failure is a refusal, before anything changes. */
-async function planImported(clients: AwsClients, c: CollectedKey, plan: KeyPlan, escrowName: string | undefined, guard: MaterialGuard): Promise<Planned> {
+/** States in which a replica takes no import, or lacks the material that the new material joins. */
+const REPLICA_BLOCKING_STATES = ['PendingImport', 'PendingDeletion', 'PendingReplicaDeletion', 'Unavailable', 'Creating'];
+
+/**
+ * Every replica of a multi-Region primary (DescribeKey's ReplicaKeys, and
+ * the lab's own replica), as DescribeKey reports it now, or the paragraph
+ * that refuses the rotation: the primary rotates only once every replica
+ * holds the new material, so a replica that cannot take it would leave the
+ * primary with material pending for good.
+ */
+async function replicaTargets(clients: AwsClients, primary: CollectedKey, collected: readonly CollectedKey[]): Promise<ReplicaTarget[] | string> {
+  const { key, meta } = primary;
+  const known = new Map(collected.filter((c) => c.meta.MultiRegionConfiguration?.MultiRegionKeyType === 'REPLICA' && c.key.scenario === key.scenario).map((c) => [c.key.keyArn, c]));
+  const listed = (meta.MultiRegionConfiguration?.ReplicaKeys ?? []).filter((r) => r.Arn && r.Region).map((r) => ({ arn: r.Arn!, region: r.Region! }));
+  const all = new Map([...known.values()].map((c) => [c.key.keyArn, { arn: c.key.keyArn, region: c.key.region }]));
+  for (const r of listed) all.set(r.arn, r);
+  const targets: ReplicaTarget[] = [];
+  for (const r of all.values()) targets.push({ ...r, meta: known.get(r.arn)?.meta ?? (await describeKey(clients.kms(r.region), r.region, r.arn, r.arn)) });
+  const blocked = targets.find((t) => REPLICA_BLOCKING_STATES.includes(t.meta.KeyState ?? 'unknown'));
+  if (!blocked) return targets;
+  const state = blocked.meta.KeyState ?? 'unknown';
+  const todo =
+    state === 'PendingImport'
+      ? `give it its material first: \`kms-lab import-material --key ${blocked.arn} --from-escrow\` as a key administrator (EXISTING_KEY_MATERIAL from the escrow), or deploy the secondary stack again; then run \`kms-lab rotate --scenario ${key.scenario}\``
+      : `bring it back first (\`kms-lab key cancel-deletion ${blocked.arn} --enable\` for a key pending deletion), or leave (${key.scenario}) out with --scenario ${otherScenarios(key.scenario)}`;
+  return (
+    `Cannot rotate the imported material of (${key.scenario}) ${key.keyArn}: its replica ${blocked.arn} in ${blocked.region} is ${state}. ` +
+    'A multi-Region primary rotates only once every replica has imported the new material, and this replica cannot take it now, so the new material would stay pending in the primary. ' +
+    `Nothing was changed. What to do: ${todo}.`
+  );
+}
+
+/** Reads the escrow of (c) or (e) and decides how to rotate; any failure is a refusal, before anything changes. */
+async function planImported(
+  clients: AwsClients,
+  c: CollectedKey,
+  plan: KeyPlan,
+  escrowName: string | undefined,
+  guard: MaterialGuard,
+  replicas: readonly ReplicaTarget[] | string,
+  escrowRegion: string,
+): Promise<Planned> {
   const { key, meta } = c;
+  const scenario: EscrowScenario = key.scenario === 'e' ? 'e' : 'c';
   const refused = (paragraph: string): Planned => ({ collected: c, plan: { kind: 'refused', detail: 'refused: see below', paragraph } });
   if (!escrowName) {
+    if (scenario === 'e') {
+      return refused(
+        `Cannot rotate the imported material of (e) ${key.keyArn} in ${key.region}: the primary stack has no output ${ESCROW_OUTPUTS.e}, so kms-lab cannot find the escrow that must hold the new material before any Region imports it. Nothing was changed. ` +
+          `What to do: deploy the lab again (\`npx cdk deploy --all\`) so the stack has every output, then run \`kms-lab rotate --scenario e\`; or leave (e) out with --scenario ${otherScenarios('e')}.`,
+      );
+    }
     return refused(
       `Cannot rotate the imported material of (c) ${key.keyArn} in ${key.region}: the primary stack has no output ImportedMaterialEscrowSecretName, so this lab takes its material from your materialSecretName secret (materialSource=secret) and keeps no escrow kms-lab could write new material to. Nothing was changed. ` +
-        `What to do: rotate with your own material (\`kms-lab import-material --key ${key.keyArn} --file <path> --rotate\`), then put that material in the materialSecretName secret before the next deploy; or leave (c) out with --scenario a,b.`,
+        `What to do: rotate with your own material (\`kms-lab import-material --key ${key.keyArn} --file <path> --rotate\`), then put that material in the materialSecretName secret before the next deploy; or leave (c) out with --scenario ${otherScenarios('c')}.`,
     );
   }
-  const escrow: EscrowRef = { secretName: escrowName, region: key.region };
+  if (typeof replicas === 'string') return refused(replicas);
+  // Always the primary Region's escrow: (e)'s copy in the secondary Region is a read-only replica that Secrets Manager keeps in step.
+  const escrow: EscrowRef = { secretName: escrowName, region: escrowRegion };
   let record: EscrowRecord | undefined;
   try {
     record = await readEscrow(clients.secretsManager(escrow.region), escrow);
@@ -79,15 +143,16 @@ async function planImported(clients: AwsClients, c: CollectedKey, plan: KeyPlan,
     if (isCredentialsProblem(error)) throw new CliError(explainError(error));
     if (isAccessDenied(error)) {
       const message = error instanceof AwsCallError && error.cause instanceof Error ? error.cause.message : String(error);
-      return refused(escrowDeniedMessage({ operation: 'GetSecretValue', keyArn: key.keyArn, region: key.region, secretName: escrowName, serviceMessage: message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') }));
+      return refused(escrowDeniedMessage({ scenario, operation: 'GetSecretValue', keyArn: key.keyArn, region: escrow.region, secretName: escrowName, serviceMessage: message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') }));
     }
-    return refused(`Rotating the imported material of (c) ${key.keyArn} stopped before touching the key: ${explainError(error)}`);
+    return refused(`Rotating the imported material of (${scenario}) ${key.keyArn} stopped before touching the key: ${explainError(error)}`);
   }
   if (record) {
     guard.hold(record.material);
     for (const p of record.previous ?? []) guard.hold(p.material);
   }
   const step = importedRotationStep({
+    scenario,
     keyArn: key.keyArn,
     region: key.region,
     currentKeyMaterialId: meta.CurrentKeyMaterialId,
@@ -96,7 +161,8 @@ async function planImported(clients: AwsClients, c: CollectedKey, plan: KeyPlan,
     record,
   });
   if ('refuse' in step) return refused(step.refuse);
-  return { collected: c, plan: { ...plan, detail: importedStepDetail(step, meta.CurrentKeyMaterialId) }, imported: { escrow, record: record!, step } };
+  const detail = importedStepDetail(step, meta.CurrentKeyMaterialId, replicas.map((r) => r.region));
+  return { collected: c, plan: { ...plan, detail }, imported: { scenario, escrow, record: record!, step, replicas } };
 }
 
 function reportKey(p: Planned, outcome?: Outcome | 'not-run'): KeyRotation {
@@ -125,18 +191,21 @@ function reportKey(p: Planned, outcome?: Outcome | 'not-run'): KeyRotation {
 }
 
 /**
- * (c): new material to the escrow first, then GetParametersForImport, wrap,
- * ImportKeyMaterial (NEW_KEY_MATERIAL), RotateKeyOnDemand, and the new id to
- * the escrow. An earlier run that stopped half-way is finished from where it
- * stopped (see importedRotationStep). Failures are CliErrors whose paragraph
- * says what state the key and the escrow were left in.
+ * (c) and (e): new material to the escrow first, then GetParametersForImport,
+ * wrap, ImportKeyMaterial (NEW_KEY_MATERIAL); for (e) the same material into
+ * every replica (EXISTING_KEY_MATERIAL, each with its own wrapping key);
+ * RotateKeyOnDemand, and the new id to the escrow. An earlier run that
+ * stopped half-way is finished from where it stopped (see
+ * importedRotationStep). Failures are CliErrors whose paragraph says what
+ * state the keys and the escrow were left in.
  */
 async function rotateImported(clients: AwsClients, p: Planned, guard: MaterialGuard): Promise<{ outcome: Outcome; warning?: string }> {
   const { key, meta } = p.collected;
-  const { escrow, record, step } = p.imported!;
+  const { scenario, escrow, record, step, replicas } = p.imported!;
   const sm = clients.secretsManager(escrow.region);
   const kms = clients.kms(key.region);
-  const stopped = `Rotating the imported material of (c) ${key.keyArn} stopped before touching the key:`;
+  const again = `kms-lab rotate --scenario ${scenario}`;
+  const stopped = `Rotating the imported material of (${scenario}) ${key.keyArn} stopped before touching the key:`;
 
   let escrowed = record;
   if (step.step === 'generate') {
@@ -146,7 +215,7 @@ async function rotateImported(clients: AwsClients, p: Planned, guard: MaterialGu
     } catch (error) {
       if (isAccessDenied(error)) {
         const message = error instanceof AwsCallError && error.cause instanceof Error ? error.cause.message : String(error);
-        throw new CliError(escrowDeniedMessage({ operation: 'PutSecretValue', keyArn: key.keyArn, region: key.region, secretName: escrow.secretName, serviceMessage: message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') }));
+        throw new CliError(escrowDeniedMessage({ scenario, operation: 'PutSecretValue', keyArn: key.keyArn, region: escrow.region, secretName: escrow.secretName, serviceMessage: message.replace(/\s+/g, ' ').trim().replace(/\.$/, '') }));
       }
       throw new CliError(`${stopped} ${explainError(error)}`);
     }
@@ -157,24 +226,43 @@ async function rotateImported(clients: AwsClients, p: Planned, guard: MaterialGu
     try {
       newId = await importMaterial(kms, key.region, key.keyArn, escrowed.material, { importType: 'NEW_KEY_MATERIAL', expiration: expirationOf(meta) });
     } catch (error) {
-      throw new CliError(`${explainError(error)} ${await undoEscrow(sm, escrow, step, record)}`);
+      throw new CliError(`${explainError(error)} ${await undoEscrow(sm, escrow, step, record, again)}`);
+    }
+  }
+  // Kept so that the next run finishes this rotation instead of starting another.
+  const keepId = () => (step.step !== 'rotate-pending' ? writeEscrow(sm, escrow, escrowWithMaterialId(escrowed, newId)).catch(() => undefined) : Promise.resolve());
+
+  for (const replica of replicas) {
+    try {
+      // Each Region unwraps with its own wrapping key; the replica refuses NEW_KEY_MATERIAL, and takes only bytes its primary holds.
+      await importMaterial(clients.kms(replica.region), replica.region, replica.arn, escrowed.material, {
+        importType: 'EXISTING_KEY_MATERIAL',
+        expiration: expirationOf(replica.meta),
+      });
+    } catch (error) {
+      await keepId();
+      throw new CliError(
+        `${explainError(error)} The new material${newId ? ` ${newId}` : ''} is escrowed in ${escrow.secretName} and imported into the primary ${key.keyArn}, pending rotation, ` +
+          `but not into the replica ${replica.arn} in ${replica.region}, so no key uses it yet: run \`${again}\` again once the cause is fixed, which imports it into the replica and finishes the rotation, before the next deploy of the lab.`,
+      );
     }
   }
 
   try {
     await rotateOnDemand(kms, key.region, key.keyArn);
   } catch (error) {
-    // Kept so that the next run finishes this rotation instead of starting another.
-    if (step.step !== 'rotate-pending') await writeEscrow(sm, escrow, escrowWithMaterialId(escrowed, newId)).catch(() => undefined);
+    await keepId();
+    const where = replicas.length > 0 ? ` into the primary and ${replicas.length === 1 ? 'its replica' : `its ${replicas.length} replicas`}` : '';
     throw new CliError(
-      `${explainError(error)} The new material${newId ? ` ${newId}` : ''} is escrowed and imported, but not yet current: run \`kms-lab rotate --scenario c\` again to finish the rotation, before the next deploy of the lab.`,
+      `${explainError(error)} The new material${newId ? ` ${newId}` : ''} is escrowed and imported${where}, but not yet current: run \`${again}\` again to finish the rotation, before the next deploy of the lab.`,
     );
   }
 
   const previousId = escrowed.previous?.[0]?.keyMaterialId;
+  const alsoIn = replicas.length > 0 ? ` (imported into the replica${replicas.length > 1 ? 's' : ''} in ${replicas.map((r) => r.region).join(', ')} too)` : '';
   const outcome: Outcome = {
     result: 'rotated',
-    detail: `new material ${newId ?? '(no id returned)'} is current; the previous material ${previousId ?? ''} stays in the key and in the escrow ${escrow.secretName} for decrypting`,
+    detail: `new material ${newId ?? '(no id returned)'} is current${alsoIn}; the previous material ${previousId ?? ''} stays in the key${replicas.length > 0 ? 's' : ''} and in the escrow ${escrow.secretName} for decrypting`,
     newKeyMaterialId: newId,
   };
   if (step.step === 'rotate-pending') return { outcome };
@@ -184,15 +272,15 @@ async function rotateImported(clients: AwsClients, p: Planned, guard: MaterialGu
   } catch (error) {
     return {
       outcome,
-      warning: `(c) ${key.keyArn} was rotated, and its escrow ${escrow.secretName} holds the new material, but recording its id there failed: ${explainError(error)} Then deploy the lab again: the import handler records the id of the material the key holds.`,
+      warning: `(${scenario}) ${key.keyArn} was rotated, and its escrow ${escrow.secretName} holds the new material, but recording its id there failed: ${explainError(error)} Then deploy the lab again: the import handler records the id of the material the key holds.`,
     };
   }
 }
 
 /** After a failed import: the escrow back as it was, if this run changed it. Returns the sentence that says how it was left. */
-async function undoEscrow(sm: ReturnType<AwsClients['secretsManager']>, escrow: EscrowRef, step: ImportedStep, record: EscrowRecord): Promise<string> {
+async function undoEscrow(sm: ReturnType<AwsClients['secretsManager']>, escrow: EscrowRef, step: ImportedStep, record: EscrowRecord, again: string): Promise<string> {
   if ('refuse' in step || step.step !== 'generate') {
-    return 'The escrow still holds the new material from an earlier run: run `kms-lab rotate --scenario c` again to import it and finish the rotation.';
+    return `The escrow still holds the new material from an earlier run: run \`${again}\` again to import it and finish the rotation.`;
   }
   try {
     await writeEscrow(sm, escrow, record);
@@ -200,7 +288,7 @@ async function undoEscrow(sm: ReturnType<AwsClients['secretsManager']>, escrow: 
   } catch (error) {
     return (
       `Putting the escrow secret ${escrow.secretName} back failed too (${sdkErrorName(error)}): it holds new material that the key does not have yet. ` +
-      'Run `kms-lab rotate --scenario c` again, which imports that escrowed material and finishes the rotation, before the next deploy of the lab.'
+      `Run \`${again}\` again, which imports that escrowed material and finishes the rotation, before the next deploy of the lab.`
     );
   }
 }
@@ -208,7 +296,9 @@ async function undoEscrow(sm: ReturnType<AwsClients['secretsManager']>, escrow: 
 function confirmationQuestion(actions: readonly Planned[]): string {
   const names = actions.map((p) => {
     const k = p.collected.key;
-    return p.plan.kind === 'rotate-imported-material' ? `${keyLabel(k)} imported material (new material escrowed first)` : `${keyLabel(k)} in ${k.region} on demand`;
+    if (p.plan.kind !== 'rotate-imported-material') return `${keyLabel(k)} in ${k.region} on demand`;
+    const replicas = p.imported?.replicas.length ? ` and its replica${p.imported.replicas.length > 1 ? 's' : ''}` : '';
+    return `${keyLabel(k)} imported material (new material escrowed first, then imported into the key${replicas})`;
   });
   return `Rotate ${actions.length} key${actions.length === 1 ? '' : 's'}: ${names.join(', ')}? Each rotation uses one of the 25 on-demand rotations its key is allowed.`;
 }
@@ -235,7 +325,6 @@ export async function runRotate(settings: LabSettings, options: RotateOptions, i
     });
     const collected = await read(() => Promise.all(keys.map((k) => collectKey(clients, k))));
 
-    const escrowName = deployment.primary.outputs.ImportedMaterialEscrowSecretName || undefined;
     const planned: Planned[] = [];
     for (const c of collected) {
       const { key, meta } = c;
@@ -251,7 +340,13 @@ export async function runRotate(settings: LabSettings, options: RotateOptions, i
         periodDays: c.automatic?.enabled ? c.automatic.periodDays : undefined,
         onDemand: c.materials ? onDemandUsage(c.materials) : undefined,
       });
-      planned.push(plan.kind === 'rotate-imported-material' ? await planImported(clients, c, plan, escrowName, guard) : { collected: c, plan });
+      if (plan.kind !== 'rotate-imported-material') {
+        planned.push({ collected: c, plan });
+        continue;
+      }
+      const escrowName = deployment.primary.outputs[ESCROW_OUTPUTS[key.scenario === 'e' ? 'e' : 'c']] || undefined;
+      const replicas = meta.MultiRegionConfiguration?.MultiRegionKeyType === 'PRIMARY' ? await read(() => replicaTargets(clients, c, collected)) : [];
+      planned.push(await planImported(clients, c, plan, escrowName, guard, replicas, deployment.primary.region));
     }
     problems.push(...planned.flatMap((p) => (p.plan.paragraph ? [p.plan.paragraph] : [])));
 
@@ -278,7 +373,7 @@ export async function runRotate(settings: LabSettings, options: RotateOptions, i
     const outcomes = new Map<Planned, Outcome | 'not-run'>();
     const more: string[] = [];
     let failed = false;
-    // (c) first: its escrow write is what the caller's permissions may refuse, and it must refuse before anything changed.
+    // (c) and (e) first: their escrow write is what the caller's permissions may refuse, and it must refuse before anything changed.
     const order = [...actions.filter((p) => p.imported), ...actions.filter((p) => !p.imported)];
     for (const p of order) {
       if (failed) {

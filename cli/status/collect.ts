@@ -6,7 +6,7 @@ import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { awsCall, CliError } from '../errors';
 import { explainError, isCredentialsProblem } from '../error-messages';
-import { findKey, KEY_SPECS, LabDeployment, LabKey, labStacks, missingOutputsMessage, StackRole } from '../lab-stacks';
+import { escrowSecrets, findKey, KEY_SPECS, LabDeployment, LabKey, labRoles, labStacks, missingOutputsMessage, StackRole } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { CloudHsmStatus, estimateHsmHours, KeyStatus, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
 
@@ -112,14 +112,24 @@ async function cloudHsmStatus(clients: AwsClients, deployment: LabDeployment, no
   };
 }
 
-async function escrowSecret(clients: AwsClients, deployment: LabDeployment, problems: Problems) {
-  const name = deployment.primary?.outputs.ImportedMaterialEscrowSecretName;
-  if (!name || !deployment.primary) return [];
+/** The escrow secrets of (c) and (e), in the primary Region ((e)'s read-only replica goes with its primary). */
+async function escrowSecretStates(clients: AwsClients, deployment: LabDeployment, problems: Problems) {
+  if (!deployment.primary) return [];
   const region = deployment.primary.region;
-  const answer = await problems.attempt(() =>
-    awsCall({ operation: 'DescribeSecret', region, resource: name }, () => clients.secretsManager(region).send(new DescribeSecretCommand({ SecretId: name }))),
+  return Promise.all(
+    escrowSecrets(deployment).map(async ({ name }) => {
+      const answer = await problems.attempt(() =>
+        awsCall({ operation: 'DescribeSecret', region, resource: name }, () => clients.secretsManager(region).send(new DescribeSecretCommand({ SecretId: name }))),
+      );
+      return { name, region, deletedDate: answer?.DeletedDate?.toISOString() };
+    }),
   );
-  return [{ name, region, deletedDate: answer?.DeletedDate?.toISOString() }];
+}
+
+/** The roles the roles stack made, whatever the settings say now: status shows what is deployed. */
+function labRoleArns(deployment: LabDeployment, settings: LabSettings): { keyAdminRoleArn?: string; keyUserRoleArn?: string } {
+  const all = labRoles(deployment, { ...settings, keyAdminArns: [], keyUserArns: [] });
+  return { ...(all.admin ? { keyAdminRoleArn: all.admin } : {}), ...(all.user ? { keyUserRoleArn: all.user } : {}) };
 }
 
 /** Reads what is deployed; only Describe, Get and Lookup calls. */
@@ -149,7 +159,7 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
       }),
     ),
     cloudHsmStatus(clients, deployment, now, problems),
-    escrowSecret(clients, deployment, problems),
+    escrowSecretStates(clients, deployment, problems),
   ]);
   const used = new Map(usedByRegion.flatMap((m) => [...m]));
   const keyStatuses = statuses.map((k) => ({ ...k, lastUsed: used.get(k.keyArn) }));
@@ -162,6 +172,7 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     stacks,
     keys: keyStatuses,
     ...(cloudHsm ? { cloudHsm } : {}),
+    ...(deployment.roles ? { labRoles: { stack: deployment.roles.name, ...labRoleArns(deployment, settings) } } : {}),
     pendingDeletion: pendingDeletions(keyStatuses, secrets),
     problems: problems.paragraphs,
     apiCalls: clients.counter.total,

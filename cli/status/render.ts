@@ -1,9 +1,8 @@
+import { keyLabel } from '../lab-stacks';
 import { renderTable } from '../render/table';
 import { lastUsedText, StatusReport } from './report';
 
-const keyLabel = (scenario: string, where: string) => `(${scenario}) ${scenario === 'b' && where === 'secondary' ? 'replica' : where}`;
-
-/** The human form of the status: stacks, keys, scenario (d), then what is pending deletion. */
+/** The human form of the status: stacks, keys, scenario (d), the lab roles, then what is pending deletion. */
 export function renderStatusText(report: StatusReport, now: Date): string {
   const parts: string[] = [`KMS Key Lab "${report.prefix}": primary ${report.regions.primary}, secondary ${report.regions.secondary}\n`];
 
@@ -22,7 +21,7 @@ export function renderStatusText(report: StatusReport, now: Date): string {
         renderTable(
           ['KEY', 'REGION', 'STATE', 'ORIGIN', 'ROTATION', 'DELETION', 'LAST USED', 'ARN'],
           report.keys.map((k) => [
-            keyLabel(k.scenario, k.where),
+            keyLabel(k),
             k.region,
             k.state,
             k.origin ?? '',
@@ -51,6 +50,15 @@ export function renderStatusText(report: StatusReport, now: Date): string {
         `  cluster    ${d.clusterId ?? 'unknown'}: ${d.clusterState ?? 'unknown'}, ${d.hsmCount ?? '?'} HSM(s)\n` +
         `  HSM use    ${hours}\n` +
         `  expires    ${d.expiresAt ?? 'never: labExpiryHours is 0, destroy it yourself'}\n`,
+    );
+  }
+
+  const roles = report.labRoles;
+  if (roles) {
+    parts.push(
+      `Lab roles (${roles.stack})\n` +
+        `  key administrator  ${roles.keyAdminRoleArn ?? 'not made here: keyAdminArns names the administrators'}\n` +
+        `  key user           ${roles.keyUserRoleArn ?? 'not made here: keyUserArns names the users'}\n`,
     );
   }
 

@@ -15,7 +15,7 @@ export interface StackStatus {
 
 export interface KeyStatus {
   readonly scenario: KeyScenario;
-  /** primary or secondary: which of the scenario's keys (for (b), secondary is the replica). */
+  /** primary or secondary: which of the scenario's keys (for (b) and (e), secondary is the replica). */
   readonly where: 'primary' | 'secondary';
   readonly region: string;
   readonly keyArn: string;
@@ -74,6 +74,8 @@ export interface StatusReport {
   readonly keys: readonly KeyStatus[];
   /** Present when the cloudhsm stack is deployed. */
   readonly cloudHsm?: CloudHsmStatus;
+  /** Present when the roles stack is deployed: the key administrator and key user roles it made (for an empty keyAdminArns or keyUserArns). */
+  readonly labRoles?: { readonly stack: string; readonly keyAdminRoleArn?: string; readonly keyUserRoleArn?: string };
   readonly pendingDeletion: readonly PendingDeletion[];
   /** One paragraph per read that failed; the command then exits 1. */
   readonly problems: readonly string[];

@@ -22,7 +22,8 @@ export { LAB_TAG };
 /** What the stacks' outputs named before they were deleted: found again even if their tags were lost. */
 export interface KnownResources {
   readonly keys: readonly { readonly arn: string; readonly region: string; readonly label: string }[];
-  readonly escrowSecretName?: string;
+  /** The escrow secrets of (c) and (e), in the primary Region ((e)'s replica in the secondary is found by its tag). */
+  readonly escrowSecretNames: readonly string[];
 }
 
 export interface Leftovers {
@@ -160,8 +161,8 @@ class Scan {
     } catch (error) {
       this.failed(error);
     }
-    const escrow = this.ctx.known.escrowSecretName;
-    if (escrow && region === this.ctx.settings.primaryRegion && !found.has(escrow)) {
+    const escrows = region === this.ctx.settings.primaryRegion ? this.ctx.known.escrowSecretNames.filter((name) => !found.has(name)) : [];
+    for (const escrow of escrows) {
       try {
         const s = await awsCall({ operation: 'DescribeSecret', region, resource: escrow }, () => sm.send(new DescribeSecretCommand({ SecretId: escrow })));
         found.set(escrow, secretLeft({ name: escrow, region, deletedDate: s.DeletedDate }));

@@ -22,12 +22,14 @@ export const MAX_TRANSIENT_POLL_FAILURES = 5;
 
 /**
  * The reverse of deployment: scenario (d)'s stack first (its key store and
- * cluster bill by the hour), then the secondary stack, whose replica reads
- * the primary's output, then the primary.
+ * cluster bill by the hour), then the secondary stack, whose replicas read
+ * the primary's outputs, then the primary, and the roles stack last: every
+ * key policy names its roles, and the roles are what an operator uses to
+ * look at the keys until they are gone.
  */
 export function teardownOrder(settings: LabSettings): LabStackRef[] {
   const refs = labStacks(settings);
-  return [refs.cloudhsm, refs.secondary, refs.primary];
+  return [refs.cloudhsm, refs.secondary, refs.primary, refs.roles];
 }
 
 /** What to do with a stack found in a status: ask for its deletion, wait for the one under way, or stop. */
@@ -141,7 +143,7 @@ export function teardownQuestion(prefix: string, stacks: readonly LabStackRef[],
   const parts: string[] = [];
   if (stacks.length > 0) {
     parts.push(
-      `delete the stack${stacks.length > 1 ? 's' : ''} ${stacks.map(named).join(', then ')}: their keys are scheduled for deletion (recoverable until their window ends), the escrow secret with them`,
+      `delete the stack${stacks.length > 1 ? 's' : ''} ${stacks.map(named).join(', then ')}: their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them`,
     );
   }
   if (keyStores.length > 0) parts.push(`delete the custom key store${keyStores.length > 1 ? 's' : ''} ${keyStores.join(', ')}, which hold no more keys`);

@@ -125,7 +125,7 @@ export interface TeardownReport {
   readonly generatedAt: string;
   /** Every stack gone and nothing billable left: the exit code is 0 exactly then. */
   readonly complete: boolean;
-  /** In the order of the teardown: cloudhsm, secondary, primary. */
+  /** In the order of the teardown: cloudhsm, secondary, primary, roles. */
   readonly stacks: readonly TeardownStack[];
   /** What this run deleted: stacks, and key stores whose wait was over. Keys and secrets are only ever scheduled, so they are in left. */
   readonly deleted: readonly DeletedItem[];
@@ -202,7 +202,7 @@ export function secretLeft(secret: { name: string; region: string; deletedDate?:
       state: 'PendingDeletion',
       billable: false,
       date,
-      when: `scheduled for deletion on ${date}; Secrets Manager deletes it when its recovery window ends (7 to 30 days; the escrow waits one day longer than key (c))`,
+      when: `scheduled for deletion on ${date}; Secrets Manager deletes it when its recovery window ends (7 to 30 days; an escrow waits one day longer than its key)`,
     };
   }
   return { ...base, state: 'Active', billable: true, when: 'stays, and is billed, until it is deleted' };

@@ -3,7 +3,7 @@ import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
 import { CliIo } from '../io';
-import { findKey, KEY_SPECS, LabDeployment } from '../lab-stacks';
+import { escrowSecrets, findKey, KEY_SPECS, keyLabel, LabDeployment } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { collectLeftovers, KnownResources } from './leftovers';
 import { busyStackMessage, deleteFailedMessage, isLabStack, noLabFoundMessage, notLabStackMessage, stackStep, stillDeletingMessage, teardownOrder, teardownQuestion } from './plan';
@@ -15,16 +15,14 @@ export interface TeardownOptions {
   readonly waiting: Waiting;
 }
 
-const keyLabel = (scenario: string, where: string) => `(${scenario}) ${scenario === 'b' && where === 'secondary' ? 'replica' : where}`;
-
-/** The keys and the escrow secret the outputs name, read before the stacks (and their outputs) go. */
+/** The keys and the escrow secrets the outputs name, read before the stacks (and their outputs) go. */
 function knownResources(deployment: LabDeployment): KnownResources {
   const keys: { arn: string; region: string; label: string }[] = [];
   for (const spec of KEY_SPECS) {
     const found = findKey(deployment, spec);
-    if (found && 'key' in found) keys.push({ arn: found.key.keyArn, region: found.key.region, label: keyLabel(spec.scenario, spec.where) });
+    if (found && 'key' in found) keys.push({ arn: found.key.keyArn, region: found.key.region, label: keyLabel(spec) });
   }
-  return { keys, escrowSecretName: deployment.primary?.outputs.ImportedMaterialEscrowSecretName || undefined };
+  return { keys, escrowSecretNames: escrowSecrets(deployment).map((e) => e.name) };
 }
 
 /** The account the credentials belong to, for the "no lab found" line; undefined if STS will not say. */
@@ -43,7 +41,7 @@ function sortLeft(left: readonly LeftItem[]): LeftItem[] {
 }
 
 /**
- * Deletes the lab's stacks in order (cloudhsm, secondary, primary), each
+ * Deletes the lab's stacks in order (cloudhsm, secondary, primary, roles), each
  * waited for, stopping at the first that does not go; then reports what
  * outlives them and finishes what has become possible (a key store whose
  * wait is over). Asks once, before the first change, unless --yes.

@@ -4,11 +4,12 @@ import { findKey, KeySpec, KEY_SPECS, LabDeployment, LabKey, missingOutputsMessa
 import { LabSettings } from '../settings';
 import { envelopeError, envelopeProblem, envelopeRoundTrip, envelopeSample, KeyringKms, mrkKeyring } from './envelope';
 import { optionalPackages } from '../aws/clients';
-import { assumeRole, decrypt, describeKeyStore, encrypt, SAMPLE_PLAINTEXT, simulateScheduleDeletion, VERIFY_CONTEXT } from './kms-probes';
+import { assumeRole, decrypt, describeKeyMaterial, describeKeyStore, encrypt, SAMPLE_PLAINTEXT, simulateScheduleDeletion, VERIFY_CONTEXT } from './kms-probes';
 import {
   judgeCrossRegionDecrypt,
   judgeCrossRegionRefusal,
   judgeDenied,
+  judgeHoldsMaterial,
   judgeKeyStore,
   judgeRoundTrip,
   judgeSimulatedDenial,
@@ -55,8 +56,17 @@ function withKey(
   const found = findKey(lab.deployment, keySpec);
   const region = base.region ?? (keySpec.where === 'primary' ? lab.settings.primaryRegion : lab.settings.secondaryRegion);
   if (!found) {
+    const stackName = `${lab.settings.prefix}-${keySpec.stack}`;
+    if (keySpec.optional && lab.deployment[keySpec.stack]) {
+      return {
+        ...base,
+        region,
+        keyId: '',
+        skip: `the stack ${stackName} has no outputs of scenario (${keySpec.scenario}): it was deployed with -c multiRegionImportedKey=false, or before (${keySpec.scenario}) was added (deploy again to add it)`,
+      };
+    }
     const optIn = keySpec.stack === 'cloudhsm' ? ' (scenario (d) is opt-in: `npx cdk deploy --all -c cloudHsm=true`)' : '';
-    return { ...base, region, keyId: '', skip: `the stack ${lab.settings.prefix}-${keySpec.stack} is not deployed${optIn}` };
+    return { ...base, region, keyId: '', skip: `the stack ${stackName} is not deployed${optIn}` };
   }
   if ('missing' in found) return { ...base, region, keyId: '', fail: missingOutputsMessage(found.stack, found.missing) };
   return { ...base, region: base.region ?? found.key.region, keyId: found.key.keyArn, run: () => run(found.key) };
@@ -143,6 +153,77 @@ function scenarioB(lab: Lab): PlannedCheck[] {
   return [roundTripCheck(lab, primary), roundTripCheck(lab, spec('b', 'secondary')), crossRegion, envelope];
 }
 
+/**
+ * Scenario (e), a multi-Region key with imported material: both keys hold
+ * it (a replica is PendingImport until its own import), each works in its
+ * Region, and either decrypts what the other encrypted. A key found without
+ * material fails its own check; the checks that need it then say so instead
+ * of failing again on KMS's less telling KMSInvalidStateException.
+ */
+function scenarioE(lab: Lab): PlannedCheck[] {
+  const primarySpec = spec('e', 'primary');
+  const replicaSpec = spec('e', 'secondary');
+  const replica = findKey(lab.deployment, replicaSpec);
+  const { primaryRegion, secondaryRegion } = lab.settings;
+  const withoutMaterial = new Map<string, string>();
+  // Not in this lab at all: one row says why, as for (d), rather than six.
+  if (!findKey(lab.deployment, primarySpec)) return [withKey(lab, { scenario: 'e', check: 'holds-material:primary' }, primarySpec, async () => ({ result: 'FAIL', detail: 'unreachable' }))];
+
+  const holds = (keySpec: KeySpec) =>
+    withKey(lab, { scenario: 'e', check: `holds-material:${keySpec.where}` }, keySpec, async (key) => {
+      const found = await describeKeyMaterial(lab.clients.kms(key.region), key.region, key.keyArn);
+      const outcome = judgeHoldsMaterial({
+        keyArn: key.keyArn,
+        region: key.region,
+        replica: keySpec.where === 'secondary',
+        ...found,
+        stackName: `${lab.settings.prefix}-${keySpec.stack}`,
+        prefix: lab.settings.prefix,
+      });
+      if (outcome.result === 'FAIL') withoutMaterial.set(key.keyArn, `holds-material:${keySpec.where}`);
+      return outcome;
+    });
+  const needsMaterial = (keys: readonly LabKey[], run: () => Promise<Outcome>): Promise<Outcome> => {
+    const missing = keys.find((k) => withoutMaterial.has(k.keyArn));
+    if (missing) return Promise.resolve({ result: 'FAIL', detail: `not run: ${missing.keyArn} cannot be used (see ${withoutMaterial.get(missing.keyArn)})` });
+    return run();
+  };
+  const roundTripE = (keySpec: KeySpec) =>
+    withKey(lab, { scenario: 'e', check: `encrypt-decrypt:${keySpec.where}` }, keySpec, (key) => needsMaterial([key], () => roundTrip(lab, key)));
+  const acrossRegions = (check: string, reverse: boolean) => {
+    const base = { scenario: 'e' as const, check, region: reverse ? primaryRegion : secondaryRegion };
+    // No replica to use: the same SKIP or FAIL as the replica's own checks, with the same reason.
+    if (!replica || !('key' in replica)) return withKey(lab, base, replicaSpec, async () => ({ result: 'FAIL', detail: 'unreachable' }));
+    const r = replica.key;
+    return withKey(lab, base, primarySpec, async (p) => {
+      return needsMaterial([p, r], async () => {
+        const [from, to] = reverse ? [r, p] : [p, r];
+        const sealed = await encrypt(lab.clients.kms(from.region), from.region, from.keyArn, SAMPLE_PLAINTEXT);
+        const opened = await decrypt(lab.clients.kms(to.region), to.region, to.keyArn, sealed.ciphertext);
+        return judgeCrossRegionDecrypt({
+          primaryKeyArn: p.keyArn,
+          replicaKeyArn: r.keyArn,
+          plaintext: SAMPLE_PLAINTEXT,
+          decrypted: opened.plaintext,
+          decryptKeyId: opened.keyId,
+          primaryRegion,
+          secondaryRegion,
+          reverse,
+        });
+      });
+    });
+  };
+
+  return [
+    holds(primarySpec),
+    holds(replicaSpec),
+    roundTripE(primarySpec),
+    roundTripE(replicaSpec),
+    acrossRegions('cross-region-decrypt', false),
+    acrossRegions('cross-region-decrypt:reverse', true),
+  ];
+}
+
 function scenarioD(lab: Lab): PlannedCheck[] {
   const keySpec = spec('d', 'primary');
   return [
@@ -200,15 +281,24 @@ function policy(lab: Lab, options: VerifyOptions): PlannedCheck[] {
   });
   const skipped = (check: PlannedCheck, why: string): PlannedCheck =>
     check.run ? { scenario: check.scenario, check: check.check, region: check.region, keyId: check.keyId, skip: why } : check;
+  const noRole = (option: string, setting: 'keyAdminArns' | 'keyUserArns') => {
+    const listed = (lab.settings[setting] ?? []).length > 0;
+    const why = listed
+      ? `${setting} names the lab's principals, so the lab made no role of its own`
+      : lab.deployment.roles
+        ? `the stack ${lab.deployment.roles.name} has no output ${setting === 'keyAdminArns' ? 'KeyAdminRoleArn' : 'KeyUserRoleArn'}`
+        : `the stack ${lab.settings.prefix}-roles, which holds the lab's own roles when ${setting} is empty, is not deployed`;
+    return `pass ${option} <role ARN> to check it (${why})`;
+  };
   const userCheck = !options.userRoleArn
-    ? skipped(user, 'pass --user-role <role ARN> to check it')
+    ? skipped(user, noRole('--user-role', 'keyUserArns'))
     : optionalPackages.iam()
       ? user
       : skipped(
           user,
           'the @aws-sdk/client-iam package is not installed, so IAM\'s policy simulator cannot be asked; the check never schedules a real deletion instead (install it with `npm install @aws-sdk/client-iam`)',
         );
-  return [options.adminRoleArn ? admin : skipped(admin, 'pass --admin-role <role ARN> to check it'), userCheck];
+  return [options.adminRoleArn ? admin : skipped(admin, noRole('--admin-role', 'keyAdminArns')), userCheck];
 }
 
 /** Every check of the selected scenarios, in the order they run and are reported. */
@@ -218,6 +308,7 @@ export function planChecks(lab: Lab, options: VerifyOptions): PlannedCheck[] {
     b: () => scenarioB(lab),
     c: () => [roundTripCheck(lab, spec('c', 'primary'))],
     d: () => scenarioD(lab),
+    e: () => scenarioE(lab),
     grant: () => grant(lab),
     policy: () => policy(lab, options),
   };

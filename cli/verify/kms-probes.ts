@@ -1,4 +1,4 @@
-import { DecryptCommand, DescribeCustomKeyStoresCommand, EncryptCommand, GetKeyPolicyCommand, KMS } from '@aws-sdk/client-kms';
+import { DecryptCommand, DescribeCustomKeyStoresCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, KMS } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { AwsClients, optionalPackages, RoleCredentials } from '../aws/clients';
 import { awsCall } from '../errors';
@@ -33,6 +33,13 @@ export async function assumeRole(clients: AwsClients, region: string, roleArn: s
   const c = answer.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole of ${roleArn} returned no credentials`);
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+}
+
+/** What DescribeKey says of a key's material: its state, origin and current material. */
+export async function describeKeyMaterial(kms: KMS, region: string, keyArn: string) {
+  const answer = await awsCall({ operation: 'DescribeKey', region, resource: keyArn, keyArn }, () => kms.send(new DescribeKeyCommand({ KeyId: keyArn })));
+  const m = answer.KeyMetadata;
+  return { state: m?.KeyState ?? 'unknown', origin: m?.Origin, multiRegionKeyType: m?.MultiRegionConfiguration?.MultiRegionKeyType, currentKeyMaterialId: m?.CurrentKeyMaterialId };
 }
 
 export async function describeKeyStore(kms: KMS, region: string, id: string) {

@@ -66,7 +66,10 @@ export function judgeCrossRegionRefusal(input: { error?: unknown; call: CallCont
   return fail(explainError(input.error, input.call));
 }
 
-/** Scenario (b): the replica decrypts what the primary encrypted, and both are one key id. */
+/**
+ * Scenarios (b) and (e): the replica decrypts what the primary encrypted (or,
+ * `reverse`, the primary what the replica encrypted), and both are one key id.
+ */
 export function judgeCrossRegionDecrypt(input: {
   primaryKeyArn: string;
   replicaKeyArn: string;
@@ -75,13 +78,48 @@ export function judgeCrossRegionDecrypt(input: {
   decryptKeyId?: string;
   primaryRegion: string;
   secondaryRegion: string;
+  reverse?: boolean;
 }): Outcome {
   const id = keyIdOf(input.primaryKeyArn);
   if (!id.startsWith('mrk-')) return fail(`${input.primaryKeyArn} is not a multi-Region key (its id does not start with mrk-)`);
   if (keyIdOf(input.replicaKeyArn) !== id) return fail(`the replica ${input.replicaKeyArn} does not share the primary's key id ${id}`);
   if (!same(input.plaintext, input.decrypted)) return fail('Decrypt answered, but the plaintext did not round-trip');
-  if (input.decryptKeyId !== input.replicaKeyArn) return fail(`Decrypt named ${input.decryptKeyId ?? 'no key'}, not the replica ${input.replicaKeyArn}`);
-  return pass(`encrypted in ${input.primaryRegion}, decrypted in ${input.secondaryRegion} by the replica (same key id ${id})`);
+  const [decrypter, decrypterArn] = input.reverse ? ['the primary', input.primaryKeyArn] : ['the replica', input.replicaKeyArn];
+  if (input.decryptKeyId !== decrypterArn) return fail(`Decrypt named ${input.decryptKeyId ?? 'no key'}, not ${decrypter} ${decrypterArn}`);
+  const [from, to] = input.reverse ? [input.secondaryRegion, input.primaryRegion] : [input.primaryRegion, input.secondaryRegion];
+  return pass(`encrypted in ${from}${input.reverse ? ' by the replica' : ''}, decrypted in ${to} by ${decrypter} (same key id ${id})`);
+}
+
+/**
+ * Scenario (e): each of its keys must hold the imported material. A replica
+ * gets none from its primary: its own import (the import handler's, at
+ * deploy) gives it the same bytes, and until then it is PendingImport.
+ */
+export function judgeHoldsMaterial(input: {
+  keyArn: string;
+  region: string;
+  replica: boolean;
+  state: string;
+  origin?: string;
+  currentKeyMaterialId?: string;
+  stackName: string;
+  prefix: string;
+}): Outcome {
+  const which = input.replica ? 'the replica' : 'the primary';
+  if (input.origin && input.origin !== 'EXTERNAL') return fail(`${which} ${input.keyArn} has Origin ${input.origin}, not EXTERNAL: it does not hold imported material`);
+  const material = input.currentKeyMaterialId ? ` (material ${input.currentKeyMaterialId})` : '';
+  if (input.state === 'Enabled') return pass(`${which} is Enabled with its imported material${material}, Origin EXTERNAL`);
+  if (input.state === 'PendingImport') {
+    return fail(
+      `${which} ${input.keyArn} in ${input.region} is PendingImport: it holds no key material, so it can neither encrypt nor decrypt. ` +
+        `What to do: deploy its stack again (\`npx cdk deploy ${input.stackName}\`), whose import handler imports the escrowed material; ` +
+        `or, as a key administrator, \`kms-lab import-material --key ${input.keyArn} --from-escrow\`, which imports the escrowed material as EXISTING_KEY_MATERIAL`,
+    );
+  }
+  return fail(
+    `${which} ${input.keyArn} in ${input.region} is ${input.state}, so it cannot be used. ` +
+      `What to do: look at it with \`aws kms describe-key --key-id ${input.keyArn} --region ${input.region}\` (\`kms-lab key enable\` or \`kms-lab key cancel-deletion\` bring it back)`,
+  );
 }
 
 /**

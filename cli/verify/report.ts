@@ -1,26 +1,32 @@
 import { EXIT } from '../errors';
 
-export type CheckScenario = 'a' | 'b' | 'c' | 'd' | 'grant' | 'policy';
-export const CHECK_SCENARIOS: readonly CheckScenario[] = ['a', 'b', 'c', 'd', 'grant', 'policy'];
+export type CheckScenario = 'a' | 'b' | 'c' | 'd' | 'e' | 'grant' | 'policy';
+export const CHECK_SCENARIOS: readonly CheckScenario[] = ['a', 'b', 'c', 'd', 'e', 'grant', 'policy'];
 
 export type CheckResultValue = 'PASS' | 'FAIL' | 'SKIP';
 
 /** One check of `kms-lab verify`. */
 export interface CheckResult {
-  /** The lab scenario (a)–(d), or "grant" (the application grant) or "policy" (the administrator/user split). */
+  /** The lab scenario (a)–(e), or "grant" (the application grant) or "policy" (the administrator/user split). */
   readonly scenario: CheckScenario;
   /**
    * Stable id of what was checked, `<what>[:<where>]`: `encrypt-decrypt:primary`,
    * `encrypt-decrypt:secondary`, `cross-region-refused`, `cross-region-decrypt`,
+   * `cross-region-decrypt:reverse` (encrypted by the replica, decrypted by
+   * the primary), `holds-material:primary`, `holds-material:secondary`
+   * (an imported-material key is Enabled, not PendingImport),
    * `envelope-64k`, `grant-encrypt-decrypt`, `admin-denied-encrypt`,
    * `user-denied-schedule-deletion`. Unique within its scenario.
    * `user-denied-schedule-deletion` is judged by IAM's policy simulator
-   * (SimulatePrincipalPolicy for the --user-role, kms:ScheduleKeyDeletion on
+   * (SimulatePrincipalPolicy for the user role, kms:ScheduleKeyDeletion on
    * key (a) primary, with the role's IAM policies and the key policy's
    * statements for the role, read with GetKeyPolicy): PASS when the decision
    * is explicitDeny or implicitDeny, FAIL when allowed; no deletion is ever
-   * attempted. It is SKIP when --user-role is not given, or when the
-   * @aws-sdk/client-iam package is not installed (the detail says which).
+   * attempted. The roles are --admin-role and --user-role, or else, for an
+   * empty keyAdminArns or keyUserArns, the roles the lab made (outputs
+   * KeyAdminRoleArn and KeyUserRoleArn of the roles stack). A policy check is
+   * SKIP when it has no role, or when the @aws-sdk/client-iam package is not
+   * installed (the detail says which).
    */
   readonly check: string;
   /** The Region the check ran in (for cross-Region checks, where the data was decrypted). */

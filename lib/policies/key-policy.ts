@@ -14,7 +14,7 @@ export const KEY_USER_ACTIONS = [
  * these, so that an IAM policy such as AdministratorAccess (honoured through
  * the account-root statement) cannot turn an administrator into a user.
  * CreateGrant is denied too: a grant would let an administrator delegate
- * use to itself.
+ * use to itself; so is ReplicateKey, for the same reason.
  */
 export const CRYPTOGRAPHIC_ACTIONS = [
   'kms:Encrypt',
@@ -27,6 +27,9 @@ export const CRYPTOGRAPHIC_ACTIONS = [
   'kms:Verify',
   'kms:DeriveSharedSecret',
   'kms:CreateGrant',
+  // A replica gets a key policy of its creator's choosing and the same material: an administrator who could
+  // replicate a multi-Region key could give itself use of it. CloudFormation creates the lab's replicas.
+  'kms:ReplicateKey',
 ] as const;
 
 /** Lifecycle actions for administrators: listed one by one, so no wildcard lets usage in. */
@@ -72,7 +75,7 @@ export const IMPORTED_MATERIAL_ADMIN_ACTIONS = [
   'kms:ImportKeyMaterial',
   'kms:DeleteImportedKeyMaterial',
 ] as const;
-export const MULTI_REGION_ADMIN_ACTIONS = ['kms:ReplicateKey', 'kms:UpdatePrimaryRegion'] as const;
+export const MULTI_REGION_ADMIN_ACTIONS = ['kms:UpdatePrimaryRegion'] as const;
 
 export interface KeyPolicyProps {
   /** The key's alias; administrators may manage the aliases beside it (`alias/<prefix>/*`). */

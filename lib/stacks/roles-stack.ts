@@ -10,22 +10,27 @@ export interface LabRolesStackProps extends StackProps {
 }
 
 /**
- * The key administrator and key user roles, for a lab deployed without
- * keyAdminArns or keyUserArns, so the separation of the two is there to try
- * from the first deploy. IAM is global: the roles are made once, here, and
- * every key policy in every Region names them. A stack of their own, deployed
- * before the key stacks, gives IAM time to make a new role visible to KMS,
- * which refuses a key policy naming a principal it cannot see yet.
+ * The key administrator and key user roles, so the separation of the two is
+ * there to try from the first deploy. IAM is global: the roles are made once,
+ * here, and every key policy in every Region names them while keyAdminArns or
+ * keyUserArns is empty. A stack of their own, deployed before the key stacks,
+ * gives IAM time to make a new role visible to KMS, which refuses a key policy
+ * naming a principal it cannot see yet.
+ *
+ * Both roles exist whatever the settings say. Setting a list on a deployed lab
+ * updates this stack first; if it deleted the role there and the key stacks'
+ * update then failed, their rollback would restore key policies that name a
+ * deleted role, which KMS refuses, and leave them in UPDATE_ROLLBACK_FAILED.
  */
 export class LabRolesStack extends Stack {
-  readonly keyAdmin?: iam.Role;
-  readonly keyUser?: iam.Role;
+  readonly keyAdmin: iam.Role;
+  readonly keyUser: iam.Role;
 
   constructor(scope: Construct, id: string, props: LabRolesStackProps) {
     super(scope, id, props);
     const c = props.config;
     const names = labRoleNames(c.prefix);
-    const needed = labRolesNeeded(c);
+    const named = labRolesNeeded(c);
     // The lab's stacks in any Region: the roles can read the outputs that `kms-lab` looks keys up by.
     const labStacks = this.formatArn({ service: 'cloudformation', region: '*', resource: 'stack', resourceName: `${c.prefix}-*/*` });
 
@@ -44,27 +49,21 @@ export class LabRolesStack extends Stack {
       acknowledgeWildcardResource(r, labStacks, "The lab's stacks are named <prefix>-<role> in two Regions; the pattern holds nothing else.");
       return r;
     };
-    if (needed.keyAdmin) {
-      this.keyAdmin = role(
-        'KeyAdmin',
-        names.keyAdmin,
-        'key administrator. Manages the lab keys (policy, rotation, aliases, deletion) and is denied their cryptographic use by every key policy.',
-      );
-      new CfnOutput(this, 'KeyAdminRoleArn', {
-        value: this.keyAdmin.roleArn,
-        description: 'Role named as key administrator in every lab key policy: assume it to see Encrypt denied',
-      });
-    }
-    if (needed.keyUser) {
-      this.keyUser = role(
-        'KeyUser',
-        names.keyUser,
-        'key user. Encrypts and decrypts with the lab keys and cannot manage them.',
-      );
-      new CfnOutput(this, 'KeyUserRoleArn', {
-        value: this.keyUser.roleArn,
-        description: 'Role named as key user in every lab key policy: assume it to see ScheduleKeyDeletion denied',
-      });
-    }
+    const namedOrNot = (isNamed: boolean, setting: string) =>
+      isNamed ? 'named in every lab key policy' : `not named in any key policy while ${setting} is set`;
+    this.keyAdmin = role(
+      'KeyAdmin',
+      names.keyAdmin,
+      'key administrator. Manages the lab keys (policy, rotation, aliases, deletion) and is denied their cryptographic use by every key policy that names it.',
+    );
+    new CfnOutput(this, 'KeyAdminRoleArn', {
+      value: this.keyAdmin.roleArn,
+      description: `Key administrator role, ${namedOrNot(named.keyAdmin, 'keyAdminArns')}: assume it to see Encrypt denied`,
+    });
+    this.keyUser = role('KeyUser', names.keyUser, 'key user. Encrypts and decrypts with the lab keys that name it and cannot manage them.');
+    new CfnOutput(this, 'KeyUserRoleArn', {
+      value: this.keyUser.roleArn,
+      description: `Key user role, ${namedOrNot(named.keyUser, 'keyUserArns')}: assume it to see ScheduleKeyDeletion denied`,
+    });
   }
 }

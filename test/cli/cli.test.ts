@@ -58,6 +58,7 @@ describe('kms-lab program', () => {
       'operator DescribeStacks eu-central-1',
       'operator DescribeStacks eu-west-1',
       'operator DescribeStacks eu-west-1',
+      'operator DescribeStacks eu-west-1',
     ]);
   });
 

@@ -98,8 +98,9 @@ describe('errors reach the operator as one paragraph and a non-zero exit', () =>
     aws.failures.set('LookupEvents', throttled);
     const run = await runCli(['status', '--json']);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout).keys).toHaveLength(5);
-    const paragraphs = expectParagraphs(run, 5);
+    // The default lab's seven keys: (a) and (b) in both Regions, (c), and (e)'s primary and replica.
+    expect(JSON.parse(run.stdout).keys).toHaveLength(7);
+    const paragraphs = expectParagraphs(run, 7);
     expect(paragraphs.every((p) => p.startsWith('LookupEvents in ap-southeast-') && p.includes('throttled'))).toBe(true);
   });
 
@@ -119,7 +120,7 @@ describe('errors reach the operator as one paragraph and a non-zero exit', () =>
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
-      '--scenario "a,z" names unknown scenario z. What to do: give a comma-separated list of a, b, c, d, grant, policy, or leave the option out to check them all.\n',
+      '--scenario "a,z" names unknown scenario z. What to do: give a comma-separated list of a, b, c, d, e, grant, policy, or leave the option out to check them all.\n',
     );
     expect(aws.log).toEqual([]);
   });

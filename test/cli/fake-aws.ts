@@ -91,14 +91,21 @@ type GetClient = () => unknown;
 
 const kmsError = <E extends Error>(Ctor: new (o: { message: string; $metadata: object }) => E, message: string) => new Ctor({ message, $metadata: {} });
 
-/** The default lab: what `cdk deploy --all` leaves, with (d) when cloudHsm is set. */
+/** The default lab: what `cdk deploy --all` leaves with the default settings, (e) and the roles stack included; with (d) when cloudHsm is set. */
 export interface LabOptions {
   prefix?: string;
   primaryRegion?: string;
   secondaryRegion?: string;
   cloudHsm?: boolean | { connectionState: string; connectionErrorCode?: string };
   deploySecondary?: boolean;
+  /** Scenario (e): a multi-Region key with imported material, primary and replica, and its escrow (replicated to the secondary). Default true; false: deployed with -c multiRegionImportedKey=false. */
+  multiRegionImported?: boolean;
+  /** The roles stack `<prefix>-roles` with the lab's KeyAdmin and KeyUser roles, named by every key policy. Default true; false: deployed with keyAdminArns and keyUserArns set (ADMIN_ROLE and USER_ROLE). */
+  labRoles?: boolean;
 }
+
+export const LAB_ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/kms-key-lab-KeyAdmin`;
+export const LAB_USER_ROLE = `arn:aws:iam::${ACCOUNT}:role/kms-key-lab-KeyUser`;
 
 export class FakeAws {
   readonly keys = new Map<string, FakeKey>();
@@ -113,7 +120,7 @@ export class FakeAws {
   readonly keyStores = new Map<string, { state: string; errorCode?: string }>();
   /** Cluster id → the cluster; tags unset: the lab's tag, which the CfnCluster gets from its stack. */
   readonly clusters = new Map<string, { created: Date; hsms: number; state: string; tags?: Record<string, string> }>();
-  readonly secrets = new Map<string, { deletedDate?: Date }>();
+  readonly secrets = new Map<string, { deletedDate?: Date; replicaRegions?: string[] }>();
   /** Per operation name, an error to answer with instead (after the SDK's retries, as the CLI would see it). */
   readonly failures = new Map<string, () => Error>();
   /** Who called what, e.g. "operator Encrypt ap-southeast-1". */
@@ -136,6 +143,13 @@ export class FakeAws {
   get secondary() {
     return this.options.secondaryRegion ?? SECONDARY;
   }
+  /** The administrator and user the key policies name: the lab's own roles when it made them. */
+  get adminRole() {
+    return this.options.labRoles ? LAB_ADMIN_ROLE : ADMIN_ROLE;
+  }
+  get userRole() {
+    return this.options.labRoles ? LAB_USER_ROLE : USER_ROLE;
+  }
 
   addKey(region: string, init: Partial<FakeKey> & { alias?: string } = {}): FakeKey {
     const keyId = init.keyId ?? randomUUID();
@@ -156,7 +170,8 @@ export class FakeAws {
   }
 
   /** Builds the lab's keys, stacks and outputs as the CDK app defines them. */
-  static lab(options: LabOptions = {}): FakeAws {
+  static lab(given: LabOptions = {}): FakeAws {
+    const options: LabOptions = { ...given, multiRegionImported: given.multiRegionImported ?? true, labRoles: given.labRoles ?? true };
     const aws = new FakeAws(options);
     const p = aws.prefix;
     const alias = (name: string) => `alias/${p}/${name}`;
@@ -187,6 +202,22 @@ export class FakeAws {
       },
     });
 
+    if (options.labRoles) {
+      aws.roles.set(LAB_ADMIN_ROLE, 'admin');
+      aws.roles.set(LAB_USER_ROLE, 'user');
+      aws.stacks.set(`${aws.primary}|${p}-roles`, { status: 'CREATE_COMPLETE', outputs: { KeyAdminRoleArn: LAB_ADMIN_ROLE, KeyUserRoleArn: LAB_USER_ROLE } });
+    }
+    let ePrimary: FakeKey | undefined;
+    if (options.multiRegionImported) {
+      ePrimary = aws.addKey(aws.primary, { keyId: `mrk-${randomUUID().replace(/-/g, '')}`, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'PRIMARY' });
+      const eEscrow = `${p}/multi-region-imported/escrow-${ePrimary.keyId}`;
+      aws.secrets.set(eEscrow, { replicaRegions: [aws.secondary] });
+      Object.assign(aws.stacks.get(`${aws.primary}|${p}-primary`)!.outputs, {
+        ...outputs('MultiRegionImported', ePrimary, alias('multi-region-imported')),
+        MultiRegionImportedEscrowSecretName: eEscrow,
+      });
+    }
+
     if (options.deploySecondary !== false) {
       const aSecondary = aws.addKey(aws.secondary, { alias: alias('single-region') });
       const replica = aws.addKey(aws.secondary, { keyId: bPrimary.keyId, material: bPrimary.material, alias: alias('multi-region'), multiRegion: 'REPLICA' });
@@ -194,6 +225,10 @@ export class FakeAws {
         status: 'CREATE_COMPLETE',
         outputs: { ...outputs('SingleRegion', aSecondary, alias('single-region')), ...outputs('MultiRegion', replica, alias('multi-region')) },
       });
+      if (ePrimary) {
+        const eReplica = aws.addKey(aws.secondary, { keyId: ePrimary.keyId, material: ePrimary.material, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'REPLICA' });
+        Object.assign(aws.stacks.get(`${aws.secondary}|${p}-secondary`)!.outputs, outputs('MultiRegionImported', eReplica, alias('multi-region-imported')));
+      }
     }
 
     if (options.cloudHsm) {
@@ -269,7 +304,7 @@ export class FakeAws {
           Origin: k.origin,
           DeletionDate: k.deletionDate,
           MultiRegion: !!k.multiRegion,
-          ...(k.multiRegion ? { MultiRegionConfiguration: { MultiRegionKeyType: k.multiRegion } } : {}),
+          ...(k.multiRegion ? { MultiRegionConfiguration: this.multiRegionConfiguration(k) } : {}),
           CustomKeyStoreId: k.customKeyStoreId,
           CurrentKeyMaterialId: k.currentKeyMaterialId,
           ExpirationModel: k.expirationModel,
@@ -382,8 +417,9 @@ export class FakeAws {
           return { ClusterId: id, State: c.state, CreateTimestamp: c.created, Hsms: Array.from({ length: c.hsms }, (_, n) => ({ HsmId: `hsm-${n}`, State: 'ACTIVE' })) };
         }),
     }));
-    on(mocks.secrets, DescribeSecretCommand, 'DescribeSecret', (i: { SecretId: string }) => {
+    on(mocks.secrets, DescribeSecretCommand, 'DescribeSecret', (i: { SecretId: string }, who) => {
       const s = this.secrets.get(i.SecretId);
+      if (s && who.region !== this.primary && !(s.replicaRegions ?? []).includes(who.region)) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
       if (!s) throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
       return { Name: i.SecretId, DeletedDate: s.deletedDate };
     });
@@ -400,10 +436,21 @@ export class FakeAws {
       Version: '2012-10-17',
       Statement: [
         statement('EnableIamPolicies', 'Allow', `arn:aws:iam::${ACCOUNT}:root`, ['kms:*']),
-        statement('KeyAdministrators', 'Allow', ADMIN_ROLE, [...admin, ...(this.policy.adminMayEncrypt ? ['kms:Encrypt'] : [])]),
-        statement('KeyUsers', 'Allow', USER_ROLE, [...crypto, ...(this.policy.userMayScheduleDeletion ? ['kms:ScheduleKeyDeletion'] : [])]),
-        ...(this.policy.userDeniedScheduleDeletion ? [statement('NoDeletionByUsers', 'Deny', USER_ROLE, ['kms:Schedule*'])] : []),
+        statement('KeyAdministrators', 'Allow', this.adminRole, [...admin, ...(this.policy.adminMayEncrypt ? ['kms:Encrypt'] : [])]),
+        statement('KeyUsers', 'Allow', this.userRole, [...crypto, ...(this.policy.userMayScheduleDeletion ? ['kms:ScheduleKeyDeletion'] : [])]),
+        ...(this.policy.userDeniedScheduleDeletion ? [statement('NoDeletionByUsers', 'Deny', this.userRole, ['kms:Schedule*'])] : []),
       ],
+    };
+  }
+
+  /** DescribeKey's MultiRegionConfiguration: the primary and its replicas, as every key of the set reports them. */
+  multiRegionConfiguration(k: FakeKey) {
+    const related = [...this.keys.values()].filter((x) => x.keyId === k.keyId && x.multiRegion);
+    const primary = related.find((x) => x.multiRegion === 'PRIMARY');
+    return {
+      MultiRegionKeyType: k.multiRegion,
+      ...(primary ? { PrimaryKey: { Arn: primary.arn, Region: primary.region } } : {}),
+      ReplicaKeys: related.filter((x) => x.multiRegion === 'REPLICA').map((x) => ({ Arn: x.arn, Region: x.region })),
     };
   }
 

@@ -23,7 +23,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from '../../lambda/import-key-material/escrow-record';
-import { ACCOUNT, ADMIN_ROLE, FakeAws, FakeKey, fakeMocks, FakeOn } from './fake-aws';
+import { ACCOUNT, FakeAws, FakeKey, fakeMocks, FakeOn } from './fake-aws';
 import { tempDir } from './harness';
 
 /**
@@ -47,6 +47,8 @@ export interface FakeMaterial {
   importState?: 'IMPORTED' | 'PENDING_IMPORT';
   rotationType?: 'AUTOMATIC' | 'ON_DEMAND';
   rotationDate?: Date;
+  /** For a multi-Region key with imported material: the Regions whose key has imported it (unset: all of them). */
+  importedIn?: Set<string>;
 }
 
 // RSA key generation is slow (4096 bits takes about a second), so each spec is generated once per test file.
@@ -71,22 +73,29 @@ export class KeyMaterialFake {
   /** Each secret's values, oldest first; the last is AWSCURRENT. */
   readonly secretValues = new Map<string, string[]>();
   /** The escrow's resource policy: who may GetSecretValue and PutSecretValue. */
-  readonly escrowPolicy = { readers: [HANDLER_ROLE, ADMIN_ROLE], writers: [HANDLER_ROLE, ADMIN_ROLE] };
+  readonly escrowPolicy: { readers: string[]; writers: string[] };
   /** Every material an import unwrapped with the private key, in order. */
   readonly unwrapped: Buffer[] = [];
   readonly tokens = new Map<string, { keyArn: string; algorithm: string; spec: string }>();
   /** ListKeyRotations' page size, so tests can make it page. */
   pageSize = 100;
 
-  constructor(private readonly aws: FakeAws) {}
+  constructor(private readonly aws: FakeAws) {
+    // The key administrators the lab names: its own KeyAdmin role, or keyAdminArns.
+    this.escrowPolicy = { readers: [HANDLER_ROLE, aws.adminRole], writers: [HANDLER_ROLE, aws.adminRole] };
+  }
 
   /** The key's materials, the first one made up from its material when nothing has been recorded yet. */
   of(key: FakeKey): FakeMaterial[] {
     let list = this.materials.get(key.keyId);
     if (!list) {
       list = [];
-      if (key.origin === 'AWS_KMS' || (key.origin === 'EXTERNAL' && key.state !== 'PendingImport')) {
-        list.push({ id: materialId(key.keyId, key.material), material: key.material, state: 'CURRENT', ...(key.origin === 'EXTERNAL' ? { importState: 'IMPORTED' } : {}) });
+      // A replica left PendingImport still shares its primary's material list; only its own Region lacks the import.
+      const related = [...this.aws.keys.values()].filter((k) => k.keyId === key.keyId);
+      const holders = related.filter((k) => k.origin === 'AWS_KMS' || (k.origin === 'EXTERNAL' && k.state !== 'PendingImport'));
+      if (holders.length > 0) {
+        const multi = key.origin === 'EXTERNAL' && related.length > 1 ? { importedIn: new Set(holders.map((k) => k.region)) } : {};
+        list.push({ id: materialId(key.keyId, key.material), material: key.material, state: 'CURRENT', ...(key.origin === 'EXTERNAL' ? { importState: 'IMPORTED' } : {}), ...multi });
       }
       this.materials.set(key.keyId, list);
       this.sync(key.keyId);
@@ -120,8 +129,13 @@ export class KeyMaterialFake {
     return this.aws.stacks.get(`${this.aws.primary}|${this.aws.prefix}-primary`)!.outputs.ImportedMaterialEscrowSecretName;
   }
 
-  escrowRecord(): EscrowRecord | undefined {
-    const versions = this.secretValues.get(this.escrowName) ?? [];
+  /** The escrow secret of the lab's key (e), in the primary Region (replicated, read-only, to the secondary). */
+  get multiRegionEscrowName(): string {
+    return this.aws.stacks.get(`${this.aws.primary}|${this.aws.prefix}-primary`)!.outputs.MultiRegionImportedEscrowSecretName;
+  }
+
+  escrowRecord(name = this.escrowName): EscrowRecord | undefined {
+    const versions = this.secretValues.get(name) ?? [];
     return decodeEscrowRecord(versions[versions.length - 1]);
   }
 
@@ -165,6 +179,12 @@ export class KeyMaterialFake {
       c.expirationModel = 'KEY_MATERIAL_DOES_NOT_EXPIRE';
       this.secretValues.set(escrow, [encodeEscrowRecord({ keyArn: c.arn, material: c.material, keyMaterialId: c.currentKeyMaterialId })]);
     }
+    const eEscrow = primary?.outputs.MultiRegionImportedEscrowSecretName;
+    if (eEscrow && !this.secretValues.has(eEscrow)) {
+      const e = aws.keys.get(primary!.outputs.MultiRegionImportedKeyArn)!;
+      for (const k of aws.keys.values()) if (k.keyId === e.keyId) k.expirationModel = 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+      this.secretValues.set(eEscrow, [encodeEscrowRecord({ keyArn: e.arn, material: e.material, keyMaterialId: e.currentKeyMaterialId })]);
+    }
 
     on(fakeMocks.kms, ListKeyRotationsCommand, 'ListKeyRotations', (i: { KeyId: string; IncludeKeyMaterial?: string; Limit?: number; Marker?: string }, who) => {
       const key = aws.resolve(i.KeyId, who.region);
@@ -179,7 +199,7 @@ export class KeyMaterialFake {
           KeyId: key.arn,
           KeyMaterialId: m.id,
           KeyMaterialState: m.state,
-          ...(external ? { ImportState: m.importState, ExpirationModel: key.expirationModel } : {}),
+          ...(external ? { ImportState: m.importedIn && !m.importedIn.has(key.region) ? 'PENDING_IMPORT' : m.importState, ExpirationModel: key.expirationModel } : {}),
           ...(m.rotationType ? { RotationType: m.rotationType, RotationDate: m.rotationDate } : {}),
         })),
         Truncated: end < all.length,
@@ -200,6 +220,9 @@ export class KeyMaterialFake {
       }
       let next: FakeMaterial;
       if (key.origin === 'EXTERNAL') {
+        if (list.some((m) => (m.state as string) === 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION')) {
+          throw kmsError(KMSInvalidStateException, `${key.arn} has key material pending import into its replica keys; import it into every replica before rotating.`);
+        }
         const pending = list.find((m) => m.state === 'PENDING_ROTATION');
         if (!pending) throw kmsError(KMSInvalidStateException, `${key.arn} has no imported key material pending rotation.`);
         next = pending;
@@ -252,18 +275,31 @@ export class KeyMaterialFake {
         this.unwrapped.push(material);
         const id = materialId(key.keyId, material);
         const list = this.of(key);
-        const type = i.ImportType ?? (list.length === 0 ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
+        const type = i.ImportType ?? (list.length === 0 && key.multiRegion !== 'REPLICA' ? 'NEW_KEY_MATERIAL' : 'EXISTING_KEY_MATERIAL');
+        const replicaRegions = [...aws.keys.values()].filter((k) => k.keyId === key.keyId && k.multiRegion === 'REPLICA').map((k) => k.region);
         if (type === 'NEW_KEY_MATERIAL') {
+          if (key.multiRegion === 'REPLICA') throw kmsError(UnsupportedOperationException, `${key.arn} is a multi-Region replica key: import new key material into its primary key.`);
           if (i.KeyMaterialId) throw Object.assign(new Error('KeyMaterialId cannot be combined with NEW_KEY_MATERIAL.'), { name: 'ValidationException' });
           if (list.some((m) => m.id === id)) throw kmsError(IncorrectKeyMaterialException, 'The key material is already associated with the key.');
-          if (list.some((m) => m.state === 'PENDING_ROTATION')) throw kmsError(KMSInvalidStateException, `${key.arn} already has key material pending rotation.`);
-          list.push({ id, material, state: list.length === 0 ? 'CURRENT' : 'PENDING_ROTATION', importState: 'IMPORTED' });
+          if (list.some((m) => m.state.startsWith('PENDING'))) throw kmsError(KMSInvalidStateException, `${key.arn} already has key material pending rotation.`);
+          const pendingState = replicaRegions.length > 0 ? 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION' : 'PENDING_ROTATION';
+          list.push({
+            id,
+            material,
+            state: (list.length === 0 ? 'CURRENT' : pendingState) as FakeMaterial['state'],
+            importState: 'IMPORTED',
+            ...(key.multiRegion ? { importedIn: new Set([key.region]) } : {}),
+          });
         } else {
+          // Material is named by key id and bytes, and a replica shares its primary's key id: it takes exactly the bytes its primary holds.
           const known = list.find((m) => m.id === (i.KeyMaterialId ?? id));
           if (!known || known.id !== id) throw kmsError(IncorrectKeyMaterialException, 'The key material does not match the key material associated with the key.');
           known.importState = 'IMPORTED';
+          known.importedIn?.add(key.region);
+          if ((known.state as string) === 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION' && replicaRegions.every((r) => known.importedIn?.has(r))) known.state = 'PENDING_ROTATION';
         }
-        if (key.state === 'PendingImport' && list.every((m) => m.importState === 'IMPORTED')) key.state = 'Enabled';
+        const holdsAll = list.filter((m) => !m.state.startsWith('PENDING')).every((m) => m.importState === 'IMPORTED' && (!m.importedIn || m.importedIn.has(key.region)));
+        if (key.state === 'PendingImport' && holdsAll) key.state = 'Enabled';
         key.expirationModel = i.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES';
         key.validTo = i.ValidTo;
         this.sync(key.keyId);
@@ -271,21 +307,22 @@ export class KeyMaterialFake {
       },
     );
 
-    const secret = (id: string) => {
+    const secret = (id: string, region: string) => {
       const s = aws.secrets.get(id);
-      if (!s) throw smError(ResourceNotFoundException, "Secrets Manager can't find the specified secret.");
+      if (!s || (region !== aws.primary && !(s.replicaRegions ?? []).includes(region))) throw smError(ResourceNotFoundException, "Secrets Manager can't find the specified secret.");
       if (s.deletedDate) throw smError(InvalidRequestException, "You can't perform this operation on the secret because it was marked for deletion.");
       return s;
     };
     on(fakeMocks.secrets, GetSecretValueCommand, 'GetSecretValue', (i: { SecretId: string }, who) => {
-      secret(i.SecretId);
+      secret(i.SecretId, who.region);
       this.escrowAllowed(who, 'GetSecretValue', i.SecretId);
       const versions = this.secretValues.get(i.SecretId) ?? [];
       if (versions.length === 0) throw smError(ResourceNotFoundException, "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
       return { Name: i.SecretId, SecretString: versions[versions.length - 1], VersionId: `v${versions.length}` };
     });
     on(fakeMocks.secrets, PutSecretValueCommand, 'PutSecretValue', (i: { SecretId: string; SecretString: string }, who) => {
-      secret(i.SecretId);
+      secret(i.SecretId, who.region);
+      if (who.region !== aws.primary) throw smError(InvalidRequestException, 'Operation not permitted on a replica secret. Call must be made in primary secret\'s region.');
       this.escrowAllowed(who, 'PutSecretValue', i.SecretId);
       const versions = this.secretValues.get(i.SecretId) ?? [];
       versions.push(i.SecretString);
@@ -311,9 +348,10 @@ FakeAws.extensions.push((aws, on) => keyMaterial(aws).install(on));
 
 /**
  * Credentials of a profile for --profile, whose access key the fake knows as
- * roleArn (a key administrator by default), in a credentials file of its own.
+ * roleArn (by default the key administrator the lab's policies name), in a
+ * credentials file of its own.
  */
-export function profileAs(aws: FakeAws, name: string, accessKey = ADMIN_ACCESS_KEY, roleArn = ADMIN_ROLE): string[] {
+export function profileAs(aws: FakeAws, name: string, accessKey = ADMIN_ACCESS_KEY, roleArn = aws.adminRole): string[] {
   aws.sessions.set(accessKey, roleArn);
   // Only the profile: with the operator's keys in the environment too, the SDK warns of two sources.
   delete process.env.AWS_ACCESS_KEY_ID;

@@ -136,8 +136,9 @@ export class LifecycleWorld {
       key.deletionDate = replicas.length > 0 ? undefined : day(7);
       for (const [alias, target] of aws.aliases) if (target === arn) aws.aliases.delete(alias);
     }
-    const escrow = outputs.ImportedMaterialEscrowSecretName;
-    if (escrow && aws.secrets.has(escrow)) aws.secrets.get(escrow)!.deletedDate = this.clock;
+    for (const escrow of [outputs.ImportedMaterialEscrowSecretName, outputs.MultiRegionImportedEscrowSecretName]) {
+      if (escrow && aws.secrets.has(escrow)) aws.secrets.get(escrow)!.deletedDate = this.clock;
+    }
     const storeId = outputs.CustomKeyStoreId;
     const store = storeId ? aws.keyStores.get(storeId) : undefined;
     if (store) {

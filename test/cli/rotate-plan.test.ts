@@ -1,6 +1,6 @@
 import { EscrowRecord } from '../../lambda/import-key-material/escrow-record';
 import { materialSpellings } from '../../lambda/import-key-material/material';
-import { importReport, ImportTarget, planImport, rotationLimitMessage } from '../../cli/import-material/plan';
+import { importReport, ImportTarget, isLabEscrowKey, planImport, rotationLimitMessage } from '../../cli/import-material/plan';
 import { decodeMaterialFile } from '../../cli/key-material/file';
 import { rotateHelp } from '../../cli/rotate/help';
 import {
@@ -101,6 +101,19 @@ describe('importedRotationStep', () => {
     expect(refusal(importedRotationStep({ ...base, record: undefined }))).toContain('holds no escrow record');
     expect(refusal(importedRotationStep({ ...base, record: record({ keyArn: `${ARN}x` }) }))).toContain('holds the material of another key');
   });
+  test("(e): the escrow names the primary's ARN, and a record is the key's own by its mrk- key id, in either Region", () => {
+    const id = 'mrk-1234abcd12ab34cd56ef1234567890ab';
+    const primary = `arn:aws:kms:ap-southeast-1:111122223333:key/${id}`;
+    const replica = `arn:aws:kms:ap-southeast-2:111122223333:key/${id}`;
+    const e = { ...base, scenario: 'e' as const, record: record({ keyArn: primary }) };
+    expect(importedRotationStep({ ...e, keyArn: primary })).toEqual({ step: 'generate' });
+    expect(importedRotationStep({ ...e, keyArn: replica, region: 'ap-southeast-2' })).toEqual({ step: 'generate' });
+    const other = refusal(importedRotationStep({ ...e, keyArn: primary, record: record({ keyArn: primary.replace(id, 'mrk-ffffffffffffffffffffffffffffffff') }) }));
+    expect(other).toContain('holds the material of another key');
+    expect(other).toContain('MultiRegionImportedKeyArn and MultiRegionImportedEscrowSecretName');
+    // (c) is single-Region: its record must name exactly its ARN.
+    expect(refusal(importedRotationStep({ ...base, record: record({ keyArn: ARN.replace('ap-southeast-1', 'ap-southeast-2') }) }))).toContain('holds the material of another key');
+  });
   test('refuses material pending rotation that the escrow does not know, with how to remove it', () => {
     const materials = [...base.materials, { keyMaterialId: 'mx', state: 'PENDING_ROTATION' }];
     expect(refusal(importedRotationStep({ ...base, materials, record: record() }))).toContain(
@@ -118,6 +131,24 @@ describe('importedRotationStep', () => {
       importedRotationStep({ ...base, record: record({ keyMaterialId: 'm0', previous: [{ material: older }] }) }),
     ].map((s) => JSON.stringify(s));
     for (const spelling of [...materialSpellings(material), ...materialSpellings(older)]) for (const t of texts) expect(t).not.toContain(spelling);
+  });
+});
+
+describe('isLabEscrowKey', () => {
+  const id = 'mrk-1234abcd12ab34cd56ef1234567890ab';
+  const primary = `arn:aws:kms:ap-southeast-1:111122223333:key/${id}`;
+  const replica = `arn:aws:kms:ap-southeast-2:111122223333:key/${id}`;
+  test("(e) is found by its mrk- key id, so its replica is the escrow's key too", () => {
+    const lab = { scenario: 'e' as const, keyArn: primary, secretName: 'lab/mrk-escrow' };
+    expect(isLabEscrowKey({ arn: primary }, lab)).toBe(true);
+    expect(isLabEscrowKey({ arn: replica }, lab)).toBe(true);
+    expect(isLabEscrowKey({ arn: primary.replace(id, 'mrk-ffffffffffffffffffffffffffffffff') }, lab)).toBe(false);
+  });
+  test('(c) is found by its whole ARN only, and no key is without an escrow key ARN', () => {
+    const lab = { scenario: 'c' as const, keyArn: ARN, secretName: 'lab/escrow' };
+    expect(isLabEscrowKey({ arn: ARN }, lab)).toBe(true);
+    expect(isLabEscrowKey({ arn: ARN.replace('ap-southeast-1', 'ap-southeast-2') }, lab)).toBe(false);
+    expect(isLabEscrowKey({ arn: ARN }, { scenario: 'c' })).toBe(false);
   });
 });
 
@@ -152,7 +183,7 @@ describe('escrow records of a rotation', () => {
 
 describe('parseRotateScenarios', () => {
   test('selects every scenario by default, and the listed ones in lab order', () => {
-    expect(parseRotateScenarios(undefined)).toEqual(['a', 'b', 'c', 'd']);
+    expect(parseRotateScenarios(undefined)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(parseRotateScenarios(' C,a ')).toEqual(['a', 'c']);
     expect(parseRotateScenarios('a,grant')).toContain('unknown scenario grant');
     expect(parseRotateScenarios(',')).toContain('names no scenario');

@@ -1,7 +1,7 @@
 import { decodeEscrowRecord } from '../../lambda/import-key-material/escrow-record';
 import { materialSpellings } from '../../lambda/import-key-material/material';
 import { RotateReport } from '../../cli/rotate/report';
-import { ADMIN_ROLE, FakeAws, PRIMARY, SECONDARY, serviceError } from './fake-aws';
+import { FakeAws, PRIMARY, SECONDARY, serviceError } from './fake-aws';
 import { HANDLER_ROLE, keyMaterial, materialId, profileAs, sentInputs } from './fake-key-material';
 import { CliRun, json, runCli, useOperatorCredentials } from './harness';
 
@@ -52,8 +52,10 @@ describe('kms-lab rotate', () => {
       ['b', 'secondary', 'AWS_KMS', 'follows-primary', 2],
       ['c', 'primary', 'EXTERNAL', 'rotate-imported-material', 0],
       ['d', 'primary', 'AWS_CLOUDHSM', 'cannot-rotate', undefined],
+      ['e', 'primary', 'EXTERNAL', 'rotate-imported-material', 0],
+      ['e', 'secondary', 'EXTERNAL', 'follows-primary', 0],
     ]);
-    const [a, , b, replica, c, d] = report.keys;
+    const [a, , b, replica, c, d, e, eReplica] = report.keys;
     expect(a.automaticRotation).toBe('on, every 365 days, next 2026-06-01T00:00:00.000Z');
     expect(a.materials.map((m) => [m.state, m.rotationType])).toEqual([
       ['NON_CURRENT', undefined],
@@ -65,10 +67,14 @@ describe('kms-lab rotate', () => {
     expect(c.materials).toEqual([{ keyMaterialId: aws.key('ImportedMaterial').currentKeyMaterialId, state: 'CURRENT', importState: 'IMPORTED' }]);
     expect(d.planDetail).toContain('keys in a CloudHSM key store rotate neither automatically nor on demand');
     expect(d.materials).toEqual([]);
+    expect(e.planDetail).toBe(
+      `new material: 32 random bytes escrowed first, then imported as NEW_KEY_MATERIAL into the primary, then as EXISTING_KEY_MATERIAL into the replica in ${SECONDARY} and rotated to; the current material ${aws.key('MultiRegionImported').currentKeyMaterialId} stays in the keys and the escrow for decrypting`,
+    );
+    expect(eReplica.planDetail).toBe('a replica takes no new material of its own: rotating the (e) primary imports the same new material into it (EXISTING_KEY_MATERIAL) first');
     // Read-only, every key's whole history asked for, and no rotation status asked of imported or CloudHSM material.
     expect(changes(aws)).toEqual([]);
     const lists = sentInputs().filter((s) => s.operation === 'ListKeyRotations');
-    expect(lists).toHaveLength(5);
+    expect(lists).toHaveLength(7);
     expect(lists.every((s) => s.input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL')).toBe(true);
     expect(operations(aws).filter((o) => o === 'GetKeyRotationStatus')).toHaveLength(4);
     expect(report.apiCalls).toBe(aws.log.length);
@@ -116,7 +122,7 @@ describe('kms-lab rotate', () => {
     expect(run.code).toBe(0);
 
     expect(aws.log.filter((l) => !/Describe|ListKeyRotations/.test(l))).toEqual(
-      ['GetSecretValue', 'PutSecretValue', 'GetParametersForImport', 'ImportKeyMaterial', 'RotateKeyOnDemand', 'PutSecretValue'].map((o) => `${ADMIN_ROLE} ${o} ${PRIMARY}`),
+      ['GetSecretValue', 'PutSecretValue', 'GetParametersForImport', 'ImportKeyMaterial', 'RotateKeyOnDemand', 'PutSecretValue'].map((o) => `${aws.adminRole} ${o} ${PRIMARY}`),
     );
     // The wrapping check: the private key unwraps exactly the bytes the escrow received first.
     const versions = fake.secretValues.get(fake.escrowName)!.map((v) => decodeEscrowRecord(v)!);
@@ -149,7 +155,7 @@ describe('kms-lab rotate', () => {
     expectNoMaterial(again, aws);
   });
 
-  test('without access to the escrow, (c) is refused before anything is touched, and no other key is rotated either', async () => {
+  test('without access to the escrows, (c) and (e) are refused before anything is touched, and no other key is rotated either', async () => {
     const aws = FakeAws.lab().install();
     const key = aws.key('ImportedMaterial');
     const before = key.currentKeyMaterialId;
@@ -158,11 +164,16 @@ describe('kms-lab rotate', () => {
     expect(changes(aws)).toEqual([]);
     expect(key.currentKeyMaterialId).toBe(before);
     expect(keyMaterial(aws).secretValues.get(keyMaterial(aws).escrowName)).toHaveLength(1);
+    expect(keyMaterial(aws).secretValues.get(keyMaterial(aws).multiRegionEscrowName)).toHaveLength(1);
     const paragraphs = run.stderr.trim().split('\n');
-    expect(paragraphs).toHaveLength(1);
+    expect(paragraphs).toHaveLength(2);
     expect(paragraphs[0]).toContain(`stopped before touching the key: AWS denied GetSecretValue on its escrow secret ${keyMaterial(aws).escrowName}`);
     expect(paragraphs[0]).toContain("lets only the import handler's role and the key administrators (keyAdminArns)");
-    expect(paragraphs[0]).toContain("What to do: run kms-lab rotate as a key administrator (--profile <an administrator's profile>), or leave (c) out with --scenario a,b.");
+    expect(paragraphs[0]).toContain("What to do: run kms-lab rotate as a key administrator (--profile <an administrator's profile>). Or leave (c) out with --scenario a,b,e.");
+    expect(paragraphs[1]).toContain(
+      `Rotating the imported material of (e) ${aws.key('MultiRegionImported').arn} stopped before touching the key: AWS denied GetSecretValue on its escrow secret ${keyMaterial(aws).multiRegionEscrowName} in ${PRIMARY}`,
+    );
+    expect(paragraphs[1]).toContain("What to do: run kms-lab rotate as a key administrator (--profile <an administrator's profile>). Or leave (e) out with --scenario a,b,c.");
     expect(run.stdout).toContain('Nothing was rotated (see the paragraphs on stderr).');
     expectNoMaterial(run, aws);
   });
@@ -216,7 +227,7 @@ describe('kms-lab rotate', () => {
     expect(aws.log.filter((l) => l === `operator ListKeyRotations ${PRIMARY}`).length).toBeGreaterThanOrEqual(4);
     expect(run.stderr).toContain(`(b) primary ${aws.key('MultiRegion').arn} in ${PRIMARY} has used all 25 on-demand rotations KMS allows a key`);
     expect(run.stderr).toContain('Its automatic rotation (every 365 days) goes on.');
-    expect(run.stderr).toContain('leave it out with --scenario (e.g. --scenario a,c)');
+    expect(run.stderr).toContain('leave it out with --scenario (e.g. --scenario a,c,e)');
   });
 
   test('a key pending deletion is shown and left alone; the others rotate', async () => {

@@ -69,6 +69,7 @@ describe('settings', () => {
       primary: { role: 'primary', name: 'my-lab-primary', region: 'eu-west-1' },
       secondary: { role: 'secondary', name: 'my-lab-secondary', region: 'eu-central-1' },
       cloudhsm: { role: 'cloudhsm', name: 'my-lab-cloudhsm', region: 'eu-west-1' },
+      roles: { role: 'roles', name: 'my-lab-roles', region: 'eu-west-1' },
     });
   });
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StatusReport } from '../../cli/status/report';
-import { FakeAws, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
+import { FakeAws, LAB_ADMIN_ROLE, LAB_USER_ROLE, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
 import { json, runCli, tempDir, useOperatorCredentials } from './harness';
 
 useOperatorCredentials();
@@ -35,6 +35,7 @@ describe('kms-lab status', () => {
       ['kms-key-lab-primary', PRIMARY, 'CREATE_COMPLETE'],
       ['kms-key-lab-secondary', SECONDARY, 'CREATE_COMPLETE'],
       ['kms-key-lab-cloudhsm', PRIMARY, 'NOT_DEPLOYED'],
+      ['kms-key-lab-roles', PRIMARY, 'CREATE_COMPLETE'],
     ]);
     expect(report.keys.map((k) => [k.scenario, k.where, k.region, k.state, k.origin, k.multiRegion, k.rotation])).toEqual([
       ['a', 'primary', PRIMARY, 'Enabled', 'AWS_KMS', undefined, 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
@@ -42,12 +43,15 @@ describe('kms-lab status', () => {
       ['b', 'primary', PRIMARY, 'Enabled', 'AWS_KMS', 'PRIMARY', 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
       ['b', 'secondary', SECONDARY, 'Enabled', 'AWS_KMS', 'REPLICA', 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
       ['c', 'primary', PRIMARY, 'Enabled', 'EXTERNAL', undefined, 'n/a (EXTERNAL material)'],
+      ['e', 'primary', PRIMARY, 'Enabled', 'EXTERNAL', 'PRIMARY', 'n/a (EXTERNAL material)'],
+      ['e', 'secondary', SECONDARY, 'Enabled', 'EXTERNAL', 'REPLICA', 'n/a (EXTERNAL material)'],
     ]);
+    expect(report.labRoles).toEqual({ stack: 'kms-key-lab-roles', keyAdminRoleArn: LAB_ADMIN_ROLE, keyUserRoleArn: LAB_USER_ROLE });
     expect(report.keys[0].lastUsed).toEqual({ at: '2025-06-01T05:00:00.000Z', event: 'Decrypt' });
     expect(report.keys[1].lastUsed).toBeUndefined();
     expect(report.cloudHsm).toBeUndefined();
     expect(report.pendingDeletion).toEqual([]);
-    // Read-only: only Describe/Get/Lookup calls, and no rotation status asked of the EXTERNAL key.
+    // Read-only: only Describe/Get/Lookup calls, and no rotation status asked of the EXTERNAL keys (c) and (e).
     expect(aws.log.every((l) => READ_ONLY.test(l.split(' ')[1]))).toBe(true);
     expect(aws.log.filter((l) => l.includes('GetKeyRotationStatus'))).toHaveLength(4);
     expect(report.apiCalls).toBe(aws.log.length);
@@ -101,8 +105,11 @@ describe('kms-lab status', () => {
     const run = await runCli(['status']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/kms-key-lab-primary\s+ap-southeast-1\s+NOT_DEPLOYED/);
+    expect(run.stdout).toMatch(/kms-key-lab-roles\s+ap-southeast-1\s+NOT_DEPLOYED/);
     expect(run.stdout).toContain('none: no lab stack is deployed');
-    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(['DescribeStacks', 'DescribeStacks', 'DescribeStacks']);
+    expect(run.stdout).not.toContain('Lab roles');
+    // One DescribeStacks per lab stack: primary, secondary, cloudhsm and roles.
+    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(['DescribeStacks', 'DescribeStacks', 'DescribeStacks', 'DescribeStacks']);
   });
 
   test('--profile takes credentials from that profile for every client, the older CloudHSM client included', async () => {

@@ -23,11 +23,12 @@ function expectParagraph(text: string): void {
 }
 
 describe('teardown order and stack states', () => {
-  test('the cloudhsm stack goes first, then the secondary, then the primary', () => {
+  test('the cloudhsm stack goes first, then the secondary, then the primary, and the roles stack last', () => {
     expect(teardownOrder(SETTINGS).map((r) => [r.name, r.region])).toEqual([
       ['kms-key-lab-cloudhsm', 'ap-southeast-1'],
       ['kms-key-lab-secondary', 'ap-southeast-2'],
       ['kms-key-lab-primary', 'ap-southeast-1'],
+      ['kms-key-lab-roles', 'ap-southeast-1'],
     ]);
   });
 
@@ -86,7 +87,7 @@ describe('teardown messages', () => {
 
   test('the question lists the stacks in order', () => {
     expect(teardownQuestion('kms-key-lab', [SECONDARY, PRIMARY], [])).toBe(
-      'Tear down the KMS Key Lab "kms-key-lab": delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1): their keys are scheduled for deletion (recoverable until their window ends), the escrow secret with them?',
+      'Tear down the KMS Key Lab "kms-key-lab": delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1): their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them?',
     );
   });
 });

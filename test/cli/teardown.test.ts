@@ -15,33 +15,36 @@ const teardown = async (args: string[] = [], options: Parameters<typeof runCli>[
 const calls = (aws: FakeAws, name: string) => aws.log.filter((l) => l.split(' ')[1] === name);
 
 describe('kms-lab teardown', () => {
-  test('deletes the cloudhsm stack, then the secondary, then the primary, each waited for', async () => {
+  test('deletes the cloudhsm stack, then the secondary, then the primary, then the roles stack, each waited for', async () => {
     const aws = FakeAws.lab({ cloudHsm: true }).install();
     const sleeps: number[] = [];
     const run = await runCli(['teardown', '--yes'], { io: { sleep: async (ms) => void sleeps.push(ms) } });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
     expect(aws.stacks.size).toBe(0);
     // Each stack: asked for, then one line per event as CloudFormation reports it.
     const cloudhsm = run.stdout.indexOf('kms-key-lab-cloudhsm (ap-southeast-1): CREATE_COMPLETE, deletion requested');
     const secondary = run.stdout.indexOf('kms-key-lab-secondary (ap-southeast-2): CREATE_COMPLETE, deletion requested');
     const primary = run.stdout.indexOf('kms-key-lab-primary (ap-southeast-1): CREATE_COMPLETE, deletion requested');
+    const roles = run.stdout.indexOf('kms-key-lab-roles (ap-southeast-1): CREATE_COMPLETE, deletion requested');
     expect(cloudhsm).toBeGreaterThanOrEqual(0);
     expect(secondary).toBeGreaterThan(cloudhsm);
     expect(primary).toBeGreaterThan(secondary);
+    expect(roles).toBeGreaterThan(primary);
     expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_IN_PROGRESS {2}kms-key-lab-secondary: User Initiated$/m);
     expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_COMPLETE {5}SingleRegionKey \(AWS::KMS::Key\)$/m);
     expect(run.stdout).toMatch(/^ {2}\d\d:\d\d:\d\d {2}DELETE_COMPLETE {5}kms-key-lab-primary$/m);
     expect(run.stdout).toContain('Nothing billable is left: keys and secrets pending deletion and a custom key store are not billed, and no HSM, NAT gateway, instance or Elastic IP of the lab is left.');
     // Two polls a stack, at the interval.
-    expect(sleeps).toEqual(Array(6).fill(10_000));
+    expect(sleeps).toEqual(Array(8).fill(10_000));
   });
 
   test('--json reports what was deleted and what is left, and when it goes; progress goes to stderr', async () => {
     const aws = FakeAws.lab({ cloudHsm: true }).install();
-    const escrow = aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.outputs.ImportedMaterialEscrowSecretName;
+    const { ImportedMaterialEscrowSecretName: escrow, MultiRegionImportedEscrowSecretName: eEscrow } = aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.outputs;
     const cKey = aws.key('ImportedMaterial');
+    const eReplica = aws.key('MultiRegionImported', 'secondary');
     const { run, report } = await teardown();
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('deletion requested');
@@ -50,13 +53,23 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-cloudhsm', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-secondary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
     ]);
-    expect(report.deleted.map((d) => `${d.kind} ${d.id}`)).toEqual(['stack kms-key-lab-cloudhsm', 'stack kms-key-lab-secondary', 'stack kms-key-lab-primary']);
+    expect(report.deleted.map((d) => `${d.kind} ${d.id}`)).toEqual(['stack kms-key-lab-cloudhsm', 'stack kms-key-lab-secondary', 'stack kms-key-lab-primary', 'stack kms-key-lab-roles']);
     const left = report.left!;
-    expect(left.filter((l) => l.kind === 'key')).toHaveLength(6);
+    // (a) and (b) in both Regions, (c), (d), and (e)'s primary and replica.
+    expect(left.filter((l) => l.kind === 'key')).toHaveLength(8);
     expect(left.find((l) => l.id === cKey.arn)).toMatchObject({ label: '(c) primary', state: 'PendingDeletion', billable: false, date: '2025-06-08T06:00:00.000Z' });
-    expect(left.find((l) => l.state === 'PendingReplicaDeletion')).toMatchObject({ label: '(b) primary', billable: false });
-    expect(left.find((l) => l.kind === 'secret')).toMatchObject({ id: escrow, state: 'PendingDeletion', billable: false });
+    expect(left.find((l) => l.id === eReplica.arn)).toMatchObject({ label: '(e) replica', state: 'PendingDeletion', billable: false, date: '2025-06-08T06:00:00.000Z' });
+    const waitingForReplicas = left.filter((l) => l.state === 'PendingReplicaDeletion');
+    expect(waitingForReplicas.map((l) => l.label).sort()).toEqual(['(b) primary', '(e) primary']);
+    expect(waitingForReplicas.every((l) => l.billable === false)).toBe(true);
+    expect(left.filter((l) => l.kind === 'secret').map((l) => [l.id, l.state, l.billable]).sort()).toEqual(
+      [
+        [escrow, 'PendingDeletion', false],
+        [eEscrow, 'PendingDeletion', false],
+      ].sort(),
+    );
     expect(left.find((l) => l.kind === 'key-store')).toMatchObject({
       id: STORE,
       label: 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09',
@@ -82,13 +95,14 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-cloudhsm', 'not-deployed'],
       ['kms-key-lab-secondary', 'failed'],
       ['kms-key-lab-primary', 'not-started'],
+      ['kms-key-lab-roles', 'not-started'],
     ]);
     expect(report.stacks[1].failures).toEqual([
       { logicalId: 'MultiRegionReplicaKey', type: 'AWS::KMS::ReplicaKey', reason: 'Resource handler returned message: "Access denied for operation ScheduleKeyDeletion"' },
     ]);
     const paragraph = run.stderr.split('\n').find((l) => l.startsWith('The stack'))!;
     expect(paragraph).toContain('The stack kms-key-lab-secondary (ap-southeast-2) ended DELETE_FAILED: MultiRegionReplicaKey (AWS::KMS::ReplicaKey) failed to delete: Resource handler returned message');
-    expect(paragraph).toContain('The teardown stopped there: kms-key-lab-primary was not deleted.');
+    expect(paragraph).toContain('The teardown stopped there: kms-key-lab-primary and kms-key-lab-roles were not deleted.');
     expect(paragraph).toContain('--retain-resources MultiRegionReplicaKey');
 
     // Fixed, a second run deletes the failed stack again and goes on.
@@ -99,6 +113,7 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-cloudhsm', 'NOT_DEPLOYED', 'not-deployed'],
       ['kms-key-lab-secondary', 'DELETE_FAILED', 'deleted'],
       ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted'],
+      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted'],
     ]);
   });
 
@@ -121,7 +136,7 @@ describe('kms-lab teardown', () => {
     expect(report.deleted).toEqual([{ kind: 'key-store', id: STORE, label: 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09', region: PRIMARY }]);
     expect(aws.keyStores.has(STORE)).toBe(false);
     expect(report.left!.some((l) => l.kind === 'key-store')).toBe(false);
-    expect(lifecycle(aws).deleteRequests).toHaveLength(3);
+    expect(lifecycle(aws).deleteRequests).toHaveLength(4);
   });
 
   test('a store whose keys are gone but whose date has not passed is left for later', async () => {
@@ -140,7 +155,7 @@ describe('kms-lab teardown', () => {
     const { run, report } = await teardown([], { now: LATER });
     expect(run.code).toBe(0);
     expect(calls(aws, 'DisconnectCustomKeyStore')).toHaveLength(1);
-    expect(report.deleted.map((d) => d.kind)).toEqual(['stack', 'stack', 'key-store']);
+    expect(report.deleted.map((d) => d.kind)).toEqual(['stack', 'stack', 'stack', 'key-store']);
   });
 
   test('exit 1 when something billable is left: a live secret and a live key of the lab', async () => {
@@ -158,7 +173,8 @@ describe('kms-lab teardown', () => {
       ['key', stray.arn, 'Disabled'],
       ['secret', 'kms-key-lab/forgotten', 'Active'],
     ]);
-    expect(report.left!.filter((l) => l.kind === 'key')).toHaveLength(6);
+    // The lab's seven, pending deletion, and the stray one.
+    expect(report.left!.filter((l) => l.kind === 'key')).toHaveLength(8);
     const paragraphs = run.stderr.split('\n').filter((l) => l.startsWith('Still billed'));
     expect(paragraphs).toEqual([
       expect.stringContaining(`aws kms schedule-key-deletion --key-id ${stray.arn} --pending-window-in-days 7 --region ${SECONDARY}`),
@@ -169,6 +185,20 @@ describe('kms-lab teardown', () => {
     expect(text.stdout).toContain('2 billable things are left: see below.');
   });
 
+  test('a lab deployed with its principals named has no roles stack: its row says not-deployed, and the teardown is complete', async () => {
+    const aws = FakeAws.lab({ labRoles: false }).install();
+    const { run, report } = await teardown();
+    expect(run.code).toBe(0);
+    expect(report.complete).toBe(true);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(report.stacks.map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-cloudhsm', 'not-deployed'],
+      ['kms-key-lab-secondary', 'deleted'],
+      ['kms-key-lab-primary', 'deleted'],
+      ['kms-key-lab-roles', 'not-deployed'],
+    ]);
+  });
+
   test('a CloudHSM cluster retained after its stack is gone still bills for its HSMs: exit 1, naming them', async () => {
     const aws = FakeAws.lab({ cloudHsm: true }).install();
     lifecycle(aws).retainedClusters.add('cluster-abcdefghijk');
@@ -176,6 +206,8 @@ describe('kms-lab teardown', () => {
     aws.clusters.set('cluster-otherlab', { created: new Date(), hsms: 1, state: 'ACTIVE', tags: { 'kms-key-lab:lab': 'other-lab' } });
     const { run, report } = await teardown();
     expect(run.code).toBe(1);
+    // All four stacks of a default lab with (d), the roles stack last.
+    expect(report.stacks.map((s) => s.name)).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
     expect(report.stacks.every((s) => s.result === 'deleted')).toBe(true);
     expect(report.billableLeft).toBe(1);
     expect(report.left!.filter((l) => l.kind === 'hsm-cluster')).toEqual([
@@ -241,6 +273,7 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-cloudhsm', 'not-deployed'],
       ['kms-key-lab-secondary', 'deleted'],
       ['kms-key-lab-primary', 'not-lab'],
+      ['kms-key-lab-roles', 'not-started'],
     ]);
     expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary']);
     expect(aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)?.status).toBe('CREATE_COMPLETE');
@@ -259,8 +292,10 @@ describe('kms-lab teardown', () => {
     expect(run.code).toBe(1);
     expect(questions).toEqual([]);
     expect(calls(aws, 'DeleteStack')).toEqual([]);
-    expect(json<TeardownReport>(run).stacks.map((s) => s.result)).toEqual(['not-deployed', 'not-lab', 'not-started']);
-    expect(run.stderr).toContain('its tag kms-key-lab:lab is "other-lab", so it was not deleted. The teardown stopped there: kms-key-lab-primary was not deleted.');
+    expect(json<TeardownReport>(run).stacks.map((s) => s.result)).toEqual(['not-deployed', 'not-lab', 'not-started', 'not-started']);
+    expect(run.stderr).toContain(
+      'its tag kms-key-lab:lab is "other-lab", so it was not deleted. The teardown stopped there: kms-key-lab-primary and kms-key-lab-roles were not deleted.',
+    );
   });
 
   test('no lab stack under the prefix: exit 0, saying so with the account and Regions', async () => {
@@ -268,7 +303,7 @@ describe('kms-lab teardown', () => {
     const run = await runCli(['teardown', '--yes', '--prefix', 'kms-kye-lab']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      'No lab found under prefix "kms-kye-lab" in account 111122223333, Regions ap-southeast-1 and ap-southeast-2: CloudFormation has no stack kms-kye-lab-cloudhsm, kms-kye-lab-secondary or kms-kye-lab-primary, so there are no stacks to delete.',
+      'No lab found under prefix "kms-kye-lab" in account 111122223333, Regions ap-southeast-1 and ap-southeast-2: CloudFormation has no stack kms-kye-lab-cloudhsm, kms-kye-lab-secondary, kms-kye-lab-primary or kms-kye-lab-roles, so there are no stacks to delete.',
     );
   });
 
@@ -284,7 +319,7 @@ describe('kms-lab teardown', () => {
     const run = await runCli(['teardown', '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('kms-key-lab-cloudhsm (ap-southeast-1): already DELETE_IN_PROGRESS, waiting');
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
   });
 
   test('a stack that another operation holds stops the teardown before anything of it is deleted', async () => {
@@ -292,7 +327,7 @@ describe('kms-lab teardown', () => {
     aws.stacks.get(`${SECONDARY}|kms-key-lab-secondary`)!.status = 'UPDATE_IN_PROGRESS';
     const { run, report } = await teardown();
     expect(run.code).toBe(1);
-    expect(report.stacks.map((s) => s.result)).toEqual(['not-deployed', 'busy', 'not-started']);
+    expect(report.stacks.map((s) => s.result)).toEqual(['not-deployed', 'busy', 'not-started', 'not-started']);
     expect(run.stderr).toContain('The stack kms-key-lab-secondary (ap-southeast-2) is UPDATE_IN_PROGRESS: CloudFormation does not delete a stack while another operation runs on it.');
     expect(calls(aws, 'DeleteStack')).toEqual([]);
   });
@@ -331,7 +366,7 @@ describe('kms-lab teardown', () => {
     expect(polled.stderr).toBe('');
     expect(polled.code).toBe(0);
     expect(polled.stdout).toMatch(/DELETE_COMPLETE {5}kms-key-lab-secondary$/m);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
 
     const other = FakeAws.lab().install();
     other.failures.set('DeleteStack', () => serviceError('ThrottlingException', 'Rate exceeded'));

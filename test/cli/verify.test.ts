@@ -1,7 +1,7 @@
 import { SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import { optionalPackages } from '../../cli/aws/clients';
 import { VerifyReport } from '../../cli/verify/report';
-import { ADMIN_ROLE, APP_ROLE, FakeAws, fakeMocks, PRIMARY, SECONDARY, USER_ROLE } from './fake-aws';
+import { ADMIN_ROLE, APP_ROLE, FakeAws, fakeMocks, LAB_ADMIN_ROLE, LAB_USER_ROLE, PRIMARY, SECONDARY, USER_ROLE } from './fake-aws';
 import { json, runCli, useOperatorCredentials } from './harness';
 
 useOperatorCredentials();
@@ -16,8 +16,11 @@ const find = (report: VerifyReport, scenario: string, check: string) => {
   return found;
 };
 
+/** A lab deployed with keyAdminArns and keyUserArns naming ADMIN_ROLE and USER_ROLE: no roles stack, so the policy checks take --admin-role and --user-role. */
+const namedPrincipalsLab = () => FakeAws.lab({ labRoles: false }).install();
+
 describe('kms-lab verify', () => {
-  test('passes every check of a deployed lab, skips what needs options, and exits 0', async () => {
+  test('passes every check of a default lab, policy split included through the lab roles, skips the opt-in (d), and exits 0', async () => {
     const aws = FakeAws.lab().install();
     const { run, report } = await verify();
     expect(run.code).toBe(0);
@@ -35,17 +38,40 @@ describe('kms-lab verify', () => {
       ['b', 'envelope-64k', SECONDARY, 'PASS'],
       ['c', 'encrypt-decrypt:primary', PRIMARY, 'PASS'],
       ['d', 'encrypt-decrypt:primary', PRIMARY, 'SKIP'],
+      ['e', 'holds-material:primary', PRIMARY, 'PASS'],
+      ['e', 'holds-material:secondary', SECONDARY, 'PASS'],
+      ['e', 'encrypt-decrypt:primary', PRIMARY, 'PASS'],
+      ['e', 'encrypt-decrypt:secondary', SECONDARY, 'PASS'],
+      ['e', 'cross-region-decrypt', SECONDARY, 'PASS'],
+      ['e', 'cross-region-decrypt:reverse', PRIMARY, 'PASS'],
       ['grant', 'grant-encrypt-decrypt', PRIMARY, 'PASS'],
-      ['policy', 'admin-denied-encrypt', PRIMARY, 'SKIP'],
-      ['policy', 'user-denied-schedule-deletion', PRIMARY, 'SKIP'],
+      ['policy', 'admin-denied-encrypt', PRIMARY, 'PASS'],
+      ['policy', 'user-denied-schedule-deletion', PRIMARY, 'PASS'],
     ]);
-    expect(report.summary).toEqual({ pass: 9, fail: 0, skip: 3, apiCalls: aws.log.length });
+    expect(report.summary).toEqual({ pass: 17, fail: 0, skip: 1, apiCalls: aws.log.length });
     for (const c of report.checks) {
       expect(Number.isInteger(c.ms) && c.ms >= 0).toBe(true);
       expect(c.detail).not.toBe('');
     }
     expect(find(report, 'a', 'encrypt-decrypt:secondary').keyId).toBe(aws.key('SingleRegion', 'secondary').arn);
     expect(find(report, 'd', 'encrypt-decrypt:primary').detail).toContain('-c cloudHsm=true');
+    expect(find(report, 'policy', 'admin-denied-encrypt').detail).toBe(`the administrator ${LAB_ADMIN_ROLE} was denied Encrypt (AccessDeniedException)`);
+    expect(find(report, 'policy', 'user-denied-schedule-deletion').detail).toContain(`the key user ${LAB_USER_ROLE} is denied kms:ScheduleKeyDeletion`);
+  });
+
+  test('a lab deployed with its principals named and without (e) skips the checks that need options or (e), saying why', async () => {
+    const aws = FakeAws.lab({ multiRegionImported: false, labRoles: false }).install();
+    const { run, report } = await verify();
+    expect(run.code).toBe(0);
+    expect(report.checks.filter((c) => c.result === 'SKIP').map((c) => [c.scenario, c.check])).toEqual([
+      ['d', 'encrypt-decrypt:primary'],
+      ['e', 'holds-material:primary'],
+      ['policy', 'admin-denied-encrypt'],
+      ['policy', 'user-denied-schedule-deletion'],
+    ]);
+    expect(report.summary).toEqual({ pass: 9, fail: 0, skip: 4, apiCalls: aws.log.length });
+    expect(find(report, 'e', 'holds-material:primary').detail).toContain('-c multiRegionImportedKey=false');
+    expect(find(report, 'policy', 'admin-denied-encrypt').detail).toContain('pass --admin-role <role ARN> to check it');
   });
 
   test('(b) encrypts in the primary Region and decrypts in the secondary with the replica, under one mrk- key id', async () => {
@@ -81,8 +107,8 @@ describe('kms-lab verify', () => {
     const run = await runCli(['verify', '--scenario', 'c']);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/\(c\)\s+encrypt-decrypt:primary\s+ap-southeast-1\s+PASS\s+\d+\s+30 bytes encrypted with alias\/kms-key-lab\/imported-material/);
-    // 3 DescribeStacks (one per lab stack), Encrypt, Decrypt.
-    expect(run.stdout).toMatch(/1 passed, 0 failed, 0 skipped; 5 AWS API calls\n$/);
+    // 4 DescribeStacks (one per lab stack, the roles stack included), Encrypt, Decrypt.
+    expect(run.stdout).toMatch(/1 passed, 0 failed, 0 skipped; 6 AWS API calls\n$/);
   });
 
   test('an alias that points at another key fails its round trip', async () => {
@@ -117,6 +143,7 @@ describe('kms-lab verify', () => {
       expect.stringMatching(/^operator DescribeStacks/),
       expect.stringMatching(/^operator DescribeStacks/),
       expect.stringMatching(/^operator DescribeStacks/),
+      expect.stringMatching(/^operator DescribeStacks/),
       `operator AssumeRole ${PRIMARY}`,
       `${APP_ROLE} Encrypt ${PRIMARY}`,
       `${APP_ROLE} Decrypt ${PRIMARY}`,
@@ -133,7 +160,7 @@ describe('kms-lab verify', () => {
   });
 
   test('the policy split passes when the administrator is denied Encrypt and the user ScheduleKeyDeletion', async () => {
-    FakeAws.lab().install();
+    namedPrincipalsLab();
     const { run, report } = await verify('--scenario', 'policy', '--admin-role', ADMIN_ROLE, '--user-role', USER_ROLE);
     expect(run.code).toBe(0);
     expect(report.checks.map((c) => [c.check, c.result])).toEqual([
@@ -143,7 +170,7 @@ describe('kms-lab verify', () => {
   });
 
   test('an administrator that may Encrypt fails the policy check', async () => {
-    const aws = FakeAws.lab().install();
+    const aws = namedPrincipalsLab();
     aws.policy.adminMayEncrypt = true;
     const { run, report } = await verify('--scenario', 'policy', '--admin-role', ADMIN_ROLE);
     expect(run.code).toBe(1);
@@ -151,7 +178,7 @@ describe('kms-lab verify', () => {
   });
 
   test('the user check asks IAM\'s policy simulator, with the key policy\'s statements for the role, and never schedules a deletion', async () => {
-    const aws = FakeAws.lab().install();
+    const aws = namedPrincipalsLab();
     const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
     expect(run.code).toBe(0);
     const check = find(report, 'policy', 'user-denied-schedule-deletion');
@@ -166,14 +193,14 @@ describe('kms-lab verify', () => {
   });
 
   test('an explicit Deny in the key policy passes as explicitDeny', async () => {
-    const aws = FakeAws.lab().install();
+    const aws = namedPrincipalsLab();
     aws.policy.userDeniedScheduleDeletion = true;
     const { report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
     expect(find(report, 'policy', 'user-denied-schedule-deletion')).toMatchObject({ result: 'PASS', detail: expect.stringContaining('(explicitDeny by PolicyInputList.1;') });
   });
 
   test('a user the key policy allows ScheduleKeyDeletion fails, and the key is left exactly as it was', async () => {
-    const aws = FakeAws.lab().install();
+    const aws = namedPrincipalsLab();
     aws.policy.userMayScheduleDeletion = true;
     const key = aws.key('SingleRegion');
     key.state = 'Disabled';
@@ -188,7 +215,7 @@ describe('kms-lab verify', () => {
   });
 
   test('without @aws-sdk/client-iam the user check is skipped, saying why, and nothing is scheduled', async () => {
-    const aws = FakeAws.lab().install();
+    const aws = namedPrincipalsLab();
     const missing = jest.spyOn(optionalPackages, 'iam').mockReturnValue(undefined);
     try {
       const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
@@ -203,7 +230,7 @@ describe('kms-lab verify', () => {
   });
 
   test('a user role IAM does not know fails the check with IAM\'s words', async () => {
-    const aws = FakeAws.lab().install();
+    const aws = namedPrincipalsLab();
     aws.roles.delete(USER_ROLE);
     const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
     expect(run.code).toBe(1);
@@ -229,8 +256,8 @@ describe('kms-lab verify', () => {
   test('apiCalls counts every call, the Encryption SDK\'s included', async () => {
     const aws = FakeAws.lab().install();
     const { report } = await verify('--scenario', 'b');
-    // 3 DescribeStacks; 2 round trips of 2; cross-Region 2; envelope GenerateDataKey + Decrypt.
-    expect(report.summary.apiCalls).toBe(11);
-    expect(aws.log).toHaveLength(11);
+    // 4 DescribeStacks; 2 round trips of 2; cross-Region 2; envelope GenerateDataKey + Decrypt.
+    expect(report.summary.apiCalls).toBe(12);
+    expect(aws.log).toHaveLength(12);
   });
 });

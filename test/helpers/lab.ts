@@ -30,8 +30,8 @@ export interface SynthesizedLab {
   readonly secondary: Template;
   /** Scenario (d), present with the opt-in `cloudHsm: true`. */
   readonly cloudHsm?: Template;
-  /** The lab roles, present when keyAdminArns or keyUserArns is empty. */
-  readonly roles?: Template;
+  /** The lab roles. */
+  readonly roles: Template;
 }
 
 /** Synthesizes the whole lab as `cdk synth` would, with settings on top of cdk.json's. */
@@ -54,7 +54,7 @@ export function synthLab(settings: Record<string, unknown> = {}, options: SynthO
       primary: Template.fromStack(lab.primary),
       secondary: Template.fromStack(lab.secondary),
       cloudHsm: lab.cloudHsm ? Template.fromStack(lab.cloudHsm) : undefined,
-      roles: lab.roles ? Template.fromStack(lab.roles) : undefined,
+      roles: Template.fromStack(lab.roles),
       warnings: printed.join('\n'),
     };
   } finally {

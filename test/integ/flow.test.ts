@@ -60,13 +60,16 @@ describe('npm run integ', () => {
     expect(state.kmsLab[2]).toEqual(['teardown', '--yes', '--json']);
     // The table form of the verify report, then the teardown's summary.
     expect(state.out).toMatch(/\(b\)\s+cross-region-decrypt\s+ap-southeast-2\s+PASS/);
-    expect(state.out).toContain('9 passed, 0 failed, 3 skipped');
+    expect(state.out).toMatch(/\(e\)\s+cross-region-decrypt:reverse\s+ap-southeast-1\s+PASS/);
+    // Only the opt-in (d) skips: the policy checks run with the lab's own roles.
+    expect(state.out).toContain('17 passed, 0 failed, 1 skipped');
+    expect(state.out).toMatch(/policy\s+admin-denied-encrypt\s+ap-southeast-1\s+PASS/);
     expect(state.out).toContain('Nothing billable is left');
-    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
     expect(state.aws!.stacks.size).toBe(0);
     // What it took and cost: each phase timed (the fake clock moves a minute a look).
     expect(state.out).toMatch(/== summary ==\n {2}check\s+\d+ min 0 s\n {2}synth and deploy\s+1 min 0 s\n {2}verify\s+1 min 0 s\n {2}teardown\s+1 min 0 s\n {2}total\s+\d+ min 0 s\n/);
-    expect(state.out).toMatch(/Cost: at most about \$0\.01 at list prices: 5 KMS keys for 1 started hour/);
+    expect(state.out).toMatch(/Cost: at most about \$0\.01 at list prices: 7 KMS keys for 1 started hour/);
     expect(state.out).toMatch(/PASS: every check passed and nothing billable is left\.\n$/);
   });
 
@@ -80,8 +83,8 @@ describe('npm run integ', () => {
       },
     });
     expect(await run()).toBe(1);
-    expect(state.out).toContain('8 passed, 1 failed, 3 skipped');
-    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(state.out).toContain('16 passed, 1 failed, 1 skipped');
+    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
     expect(state.aws!.stacks.size).toBe(0);
     expect(state.out).toMatch(/FAIL:\n {2}- \(grant\) grant-encrypt-decrypt \(ap-southeast-1\) failed: .*AWS denied Encrypt/);
   });
@@ -99,7 +102,7 @@ describe('npm run integ', () => {
     expect(await run()).toBe(1);
     expect(commands(state.kmsLab)).toEqual(['status', 'teardown']);
     expect(state.aws!.log.some((l) => / (Encrypt|Decrypt|GenerateDataKey) /.test(l))).toBe(false);
-    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
     expect(state.aws!.stacks.size).toBe(0);
     expect(state.out).toContain('Nothing billable is left');
     expect(state.out).toMatch(/FAIL:\n {2}- The synth or deploy failed: kms-key-lab-secondary failed: DeployStackFailed/);
@@ -116,7 +119,7 @@ describe('npm run integ', () => {
       },
     });
     expect(await run()).toBe(1);
-    expect(state.out).toContain('9 passed, 0 failed, 3 skipped');
+    expect(state.out).toContain('17 passed, 0 failed, 1 skipped');
     expect(state.err).toContain('aws secretsmanager delete-secret --secret-id kms-key-lab/forgotten');
     expect(state.out).toMatch(/FAIL:\n {2}- Still billed after the teardown: secret kms-key-lab\/forgotten \(ap-southeast-1, Active\)\.\n$/);
   });
@@ -129,14 +132,19 @@ describe('npm run integ', () => {
     process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(dir, 'credentials');
     delete process.env.AWS_ACCESS_KEY_ID;
     delete process.env.AWS_SECRET_ACCESS_KEY;
-    const { state, run } = integ({ cdkContext: { cloudHsm: false, prefix: 'kms-key-lab' } });
+    // The principals named in cdk.json: the lab makes no roles, and verify checks the roles given.
+    const { state, run } = integ({
+      cdkContext: { cloudHsm: false, prefix: 'kms-key-lab', keyAdminArns: [ADMIN_ROLE], keyUserArns: [USER_ROLE] },
+      deploy: (r) => FakeAws.lab({ cloudHsm: r.context.cloudHsm === 'true', labRoles: false }),
+    });
     const code = await run(['-c', 'cloudHsm=true', '-c', 'account=111122223333', '--admin-role', ADMIN_ROLE, '--user-role', USER_ROLE, '--profile', 'lab']);
     expect(state.requests).toEqual([{ context: { cloudHsm: 'true', account: '111122223333' }, profile: 'lab' }]);
     expect(state.kmsLab[1]).toEqual(['-c', 'cloudHsm=true', '-c', 'account=111122223333', '--profile', 'lab', 'verify', '--json', '--admin-role', ADMIN_ROLE, '--user-role', USER_ROLE]);
     expect(state.out).toContain('If this run is stopped, tear the lab down with `npx kms-lab -c cloudHsm=true -c account=111122223333 --profile lab teardown`.');
-    expect(state.out).toContain('12 passed, 0 failed, 0 skipped');
+    expect(state.out).toContain('18 passed, 0 failed, 0 skipped');
+    expect(state.out).toContain(`the administrator ${ADMIN_ROLE} was denied Encrypt`);
     expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary']);
-    expect(state.out).toMatch(/Cost: .*6 KMS keys .*scenario \(d\) at \$3\.87\/hour/);
+    expect(state.out).toMatch(/Cost: .*8 KMS keys .*scenario \(d\) at \$3\.87\/hour/);
     expect(code).toBe(0);
   });
 
@@ -145,7 +153,23 @@ describe('npm run integ', () => {
     const { state, run } = integ({ cdkContext: { cloudHsm: true }, deploy: () => FakeAws.lab() });
     expect(await run()).toBe(1);
     expect(state.out).toMatch(/- \(d\) encrypt-decrypt:primary \(ap-southeast-1\) was skipped, but must run here: the stack kms-key-lab-cloudhsm is not deployed/);
-    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
+    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+  });
+
+  test('with the default settings the policy checks may not skip: a lab without its roles stack fails', async () => {
+    new FakeAws().install();
+    const { state, run } = integ({ deploy: () => FakeAws.lab({ labRoles: false }) });
+    expect(await run()).toBe(1);
+    expect(state.out).toMatch(/- \(policy\) admin-denied-encrypt \(ap-southeast-1\) was skipped, but must run here: pass --admin-role <role ARN> to check it \(the stack kms-key-lab-roles, which holds the lab's own roles when keyAdminArns is empty, is not deployed\)/);
+    expect(state.out).toMatch(/- \(policy\) user-denied-schedule-deletion \(ap-southeast-1\) was skipped, but must run here/);
+  });
+
+  test('with (e) turned off, its check may skip', async () => {
+    new FakeAws().install();
+    const { state, run } = integ({ cdkContext: { multiRegionImportedKey: false }, deploy: () => FakeAws.lab({ multiRegionImported: false }) });
+    expect(await run()).toBe(0);
+    expect(state.out).toContain('11 passed, 0 failed, 2 skipped');
+    expect(state.out).toMatch(/Cost: at most about \$0\.01 at list prices: 5 KMS keys for 1 started hour/);
   });
 
   test('a lab of the same prefix already deployed stops the run before anything is deployed or deleted', async () => {
@@ -185,14 +209,19 @@ describe('npm run integ', () => {
 });
 
 describe('estimateCost', () => {
-  test('(a)-(c) for 8 minutes: five keys for one started hour', () => {
-    expect(estimateCost({ elapsedMs: 8 * 60_000 }).usd).toBeCloseTo(5 / 730, 6);
+  test('the default lab for 8 minutes: seven keys ((a)-(c) and (e)) for one started hour', () => {
+    expect(estimateCost({ elapsedMs: 8 * 60_000 }).usd).toBeCloseTo(7 / 730, 6);
+    expect(estimateCost({ elapsedMs: 8 * 60_000 }).text).toContain('7 KMS keys for 1 started hour');
+  });
+
+  test('without (e), for 8 minutes: five keys for one started hour', () => {
+    expect(estimateCost({ elapsedMs: 8 * 60_000, multiRegionImportedKey: false }).usd).toBeCloseTo(5 / 730, 6);
   });
 
   test('with (d) for 70 minutes: two HSMs, the NAT gateway and the host for the whole run, about $4.50', () => {
     const { usd, text } = estimateCost({ elapsedMs: 70 * 60_000, cloudHsm: { hsmCount: 2, hsmClientInstanceType: 't3.micro' } });
     expect(usd).toBeGreaterThan(4);
     expect(usd).toBeLessThan(5);
-    expect(text).toContain('6 KMS keys for 2 started hours');
+    expect(text).toContain('8 KMS keys for 2 started hours');
   });
 });

@@ -15,11 +15,11 @@ describe('scenario (d) is opt-in', () => {
     }
   });
 
-  test('with it, <prefix>-cloudhsm stands in the primary Region, apart from the other stacks', () => {
+  test('with it, <prefix>-cloudhsm stands in the primary Region, apart from the other stacks but for the roles its key policy names', () => {
     const { lab } = synthLab({ ...opted, prefix: 'team-lab' });
     expect(lab.cloudHsm!.stackName).toBe('team-lab-cloudhsm');
     expect(lab.cloudHsm!.region).toBe('ap-southeast-1');
-    expect(lab.cloudHsm!.dependencies).toEqual([]);
+    expect(lab.cloudHsm!.dependencies).toEqual([lab.roles]);
   });
 
   test('the opt-in leaves the primary and secondary templates exactly as they are', () => {

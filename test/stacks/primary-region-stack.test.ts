@@ -283,7 +283,15 @@ describe('key policies separate administrators from users', () => {
       keyByDescription(primary, scenario)[1].Properties.KeyPolicy.Statement.find((s: any) => s.Sid === 'KeyAdministrators').Action;
     expect(adminActions('(c)')).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:DeleteImportedKeyMaterial']));
     expect(adminActions('(a)')).not.toContain('kms:ImportKeyMaterial');
-    expect(adminActions('(b)')).toContain('kms:ReplicateKey');
+    expect(adminActions('(b)')).toContain('kms:UpdatePrimaryRegion');
+  });
+
+  test('administrators may not replicate a multi-Region key: a replica would carry a key policy of their choosing', () => {
+    for (const scenario of ['(b)', '(e)']) {
+      const statements = keyByDescription(primary, scenario)[1].Properties.KeyPolicy.Statement;
+      expect(statements.find((s: any) => s.Sid === 'KeyAdministrators').Action).not.toContain('kms:ReplicateKey');
+      expect(statements.find((s: any) => s.Sid === 'DenyKeyAdministratorsCryptographicUse').Action).toContain('kms:ReplicateKey');
+    }
   });
 
   test('without principals the policy names the lab roles in their place', () => {
@@ -407,7 +415,7 @@ describe('scenario (e): multi-Region primary with imported material', () => {
     expect(key.DeletionPolicy).toBe('Delete');
     primary.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/kms-key-lab/multi-region-imported', TargetKeyId: { Ref: id } });
     const admins = key.Properties.KeyPolicy.Statement.find((st: any) => st.Sid === 'KeyAdministrators').Action;
-    expect(admins).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:GetParametersForImport', 'kms:DeleteImportedKeyMaterial', 'kms:ReplicateKey', 'kms:UpdatePrimaryRegion']));
+    expect(admins).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:GetParametersForImport', 'kms:DeleteImportedKeyMaterial', 'kms:UpdatePrimaryRegion']));
   });
 
   test('its import resource escrows generated material in a secret replicated to the secondary Region', () => {

@@ -7,6 +7,9 @@ import { synthLab } from '../helpers/lab';
 const ALARM_TYPES = ['AWS::CloudTrail::Trail', 'AWS::Logs::MetricFilter', 'AWS::CloudWatch::Alarm', 'AWS::SNS::Topic'];
 
 describe('alarm on use of a key pending deletion, in the lab', () => {
+  // Synthesis is the slow part: each lab is built once and shared by the tests that read it.
+  const withEmail = synthLab({ deletionAlarm: true, deletionAlarmEmail: 'ops@example.com', owner: 'platform' });
+
   test('is off by default: no trail, filter, alarm or topic in either Region', () => {
     const { primary, secondary } = synthLab();
     for (const t of [primary, secondary]) for (const type of ALARM_TYPES) t.resourceCountIs(type, 0);
@@ -36,7 +39,7 @@ describe('alarm on use of a key pending deletion, in the lab', () => {
   });
 
   test('an address subscribes to the topic in both Regions', () => {
-    const { primary, secondary } = synthLab({ deletionAlarm: true, deletionAlarmEmail: 'ops@example.com' });
+    const { primary, secondary } = withEmail;
     for (const t of [primary, secondary]) {
       t.resourceCountIs('AWS::SNS::Subscription', 1);
       t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
@@ -44,7 +47,7 @@ describe('alarm on use of a key pending deletion, in the lab', () => {
   });
 
   test('the trail, its bucket and log group carry the lab tags and go with the stack', () => {
-    const { primary } = synthLab({ deletionAlarm: true, owner: 'platform' });
+    const { primary } = withEmail;
     primary.hasResourceProperties('AWS::CloudTrail::Trail', {
       Tags: Match.arrayWith([{ Key: 'kms-key-lab:lab', Value: 'kms-key-lab' }, { Key: 'kms-key-lab:owner', Value: 'platform' }]),
     });
@@ -53,7 +56,7 @@ describe('alarm on use of a key pending deletion, in the lab', () => {
   });
 
   test('cdk-nag finds nothing unacknowledged in either Region, and each acknowledgement gives its reason', () => {
-    const { lab } = synthLab({ deletionAlarm: true, deletionAlarmEmail: 'ops@example.com' });
+    const { lab } = withEmail;
     for (const stack of [lab.primary, lab.secondary] as Stack[]) {
       expect(new AwsSolutionsChecks(stack).validateScope(stack).violations).toEqual([]);
       const reasons = stack.node

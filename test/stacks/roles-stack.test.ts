@@ -20,8 +20,12 @@ function keyPolicyPrincipals(template: Template): Array<{ sid: string; effect: s
 }
 
 describe('lab roles', () => {
+  // Synthesis is the slow part: each lab is built once and shared by the tests that read it.
+  const defaults = synthLab();
+  const withCloudHsm = synthLab({ cloudHsm: true });
+
   test('a roles stack holds KeyAdmin and KeyUser, assumable within the account', () => {
-    const { roles, lab } = synthLab();
+    const { roles, lab } = defaults;
     expect(lab.roles?.stackName).toBe('kms-key-lab-roles');
     expect(lab.roles?.region).toBe('ap-southeast-1');
     const t = roles!;
@@ -46,7 +50,7 @@ describe('lab roles', () => {
   });
 
   test('the roles may read the lab stacks and list aliases, and nothing else', () => {
-    const { roles } = synthLab();
+    const { roles } = defaults;
     const policies = Object.values(resourcesOfType(roles!, 'AWS::IAM::Policy'));
     expect(policies).toHaveLength(2);
     for (const policy of policies) {
@@ -65,7 +69,7 @@ describe('lab roles', () => {
   });
 
   test('every key policy in both Regions names the roles: administrators denied use, users allowed it', () => {
-    const { primary, secondary } = synthLab();
+    const { primary, secondary } = defaults;
     const admin = JSON.stringify(roleArn('kms-key-lab-KeyAdmin'));
     const user = JSON.stringify(roleArn('kms-key-lab-KeyUser'));
     for (const template of [primary, secondary]) {
@@ -82,12 +86,12 @@ describe('lab roles', () => {
   });
 
   test('the key stacks deploy after the roles and are destroyed before them', () => {
-    const { lab } = synthLab({ cloudHsm: true });
+    const { lab } = withCloudHsm;
     for (const stack of [lab.primary, lab.secondary, lab.cloudHsm!]) expect(stack.dependencies).toContain(lab.roles);
   });
 
   test('the scenario (d) key and its secrets name the roles too', () => {
-    const { cloudHsm } = synthLab({ cloudHsm: true });
+    const { cloudHsm } = withCloudHsm;
     const json = JSON.stringify(cloudHsm!.toJSON());
     const keys = Object.values(resourcesOfType(cloudHsm!, 'Custom::CloudHsmKey'));
     expect(keys).toHaveLength(1);
@@ -116,7 +120,7 @@ describe('lab roles', () => {
   });
 
   test('the warning names the roles created instead of the empty lists', () => {
-    expect(synthLab().warnings).toContain(
+    expect(defaults.warnings).toContain(
       "every key policy names the lab's role kms-key-lab-KeyAdmin (instead of keyAdminArns) and the role kms-key-lab-KeyUser (instead of keyUserArns) from stack kms-key-lab-roles",
     );
     expect(synthLab({ keyUserArns: [USER], prefix: 'team-a' }).warnings).toContain(
@@ -125,7 +129,7 @@ describe('lab roles', () => {
   });
 
   test('cdk-nag finds nothing unacknowledged, and each acknowledgement gives its reason', () => {
-    const { lab } = synthLab();
+    const { lab } = defaults;
     const stack: Stack = lab.roles!;
     expect(new AwsSolutionsChecks(stack).validateScope(stack).violations).toEqual([]);
   });

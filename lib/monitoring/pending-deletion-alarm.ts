@@ -106,9 +106,9 @@ export class PendingDeletionAlarm extends Construct {
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: this.logGroup,
     });
-    // On delete, the trail must be gone before the custom resource empties the bucket; otherwise a file delivered in
-    // between makes the bucket's deletion fail.
-    this.bucket.node.findChild('AutoDeleteObjectsCustomResource').node.addDependency(this.trail.node.defaultChild as CfnResource);
+    // CloudFormation deletes a resource before what it depends on: the trail goes first, then the custom resource
+    // empties the bucket, so no file delivered in between can make the bucket's deletion fail.
+    (this.trail.node.defaultChild as CfnResource).node.addDependency(this.bucket.node.findChild('AutoDeleteObjectsCustomResource'));
 
     this.metricFilter = new logs.MetricFilter(this, 'PendingDeletionUse', {
       logGroup: this.logGroup,

@@ -83,6 +83,23 @@ async function roundTrip(lab: Lab, key: LabKey): Promise<Outcome> {
   return judgeRoundTrip({ ...trip, decrypted: opened.plaintext, decryptKeyId: opened.keyId });
 }
 
+/** Encrypts under one of a multi-Region pair and decrypts under the other: primary to replica, or back when `reverse`. */
+async function crossRegionDecrypt(lab: Lab, p: LabKey, r: LabKey, reverse: boolean): Promise<Outcome> {
+  const [from, to] = reverse ? [r, p] : [p, r];
+  const sealed = await encrypt(lab.clients.kms(from.region), from.region, from.keyArn, SAMPLE_PLAINTEXT);
+  const opened = await decrypt(lab.clients.kms(to.region), to.region, to.keyArn, sealed.ciphertext);
+  return judgeCrossRegionDecrypt({
+    primaryKeyArn: p.keyArn,
+    replicaKeyArn: r.keyArn,
+    plaintext: SAMPLE_PLAINTEXT,
+    decrypted: opened.plaintext,
+    decryptKeyId: opened.keyId,
+    primaryRegion: lab.settings.primaryRegion,
+    secondaryRegion: lab.settings.secondaryRegion,
+    reverse,
+  });
+}
+
 function roundTripCheck(lab: Lab, keySpec: KeySpec): PlannedCheck {
   return withKey(lab, { scenario: keySpec.scenario, check: `encrypt-decrypt:${keySpec.where}` }, keySpec, (key) => roundTrip(lab, key));
 }
@@ -108,26 +125,14 @@ function scenarioA(lab: Lab): PlannedCheck[] {
 function scenarioB(lab: Lab): PlannedCheck[] {
   const primary = spec('b', 'primary');
   const replica = findKey(lab.deployment, spec('b', 'secondary'));
-  const { primaryRegion, secondaryRegion } = lab.settings;
+  const { secondaryRegion } = lab.settings;
   const acrossRegions = (check: string, run: (p: LabKey, r: LabKey) => Promise<Outcome>): PlannedCheck =>
     withKey(lab, { scenario: 'b', check, region: secondaryRegion }, primary, async (p) => {
       if (!replica || !('key' in replica)) return { result: 'FAIL', detail: 'the replica has no outputs in the secondary stack' };
       return run(p, replica.key);
     });
 
-  const crossRegion = acrossRegions('cross-region-decrypt', async (p, r) => {
-    const sealed = await encrypt(lab.clients.kms(p.region), p.region, p.keyArn, SAMPLE_PLAINTEXT);
-    const opened = await decrypt(lab.clients.kms(r.region), r.region, r.keyArn, sealed.ciphertext);
-    return judgeCrossRegionDecrypt({
-      primaryKeyArn: p.keyArn,
-      replicaKeyArn: r.keyArn,
-      plaintext: SAMPLE_PLAINTEXT,
-      decrypted: opened.plaintext,
-      decryptKeyId: opened.keyId,
-      primaryRegion,
-      secondaryRegion,
-    });
-  });
+  const crossRegion = acrossRegions('cross-region-decrypt', (p, r) => crossRegionDecrypt(lab, p, r, false));
 
   const envelope = acrossRegions('envelope-64k', async (p, r) => {
     const sent = envelopeSample();
@@ -197,19 +202,7 @@ function scenarioE(lab: Lab): PlannedCheck[] {
     const r = replica.key;
     return withKey(lab, base, primarySpec, async (p) => {
       return needsMaterial([p, r], async () => {
-        const [from, to] = reverse ? [r, p] : [p, r];
-        const sealed = await encrypt(lab.clients.kms(from.region), from.region, from.keyArn, SAMPLE_PLAINTEXT);
-        const opened = await decrypt(lab.clients.kms(to.region), to.region, to.keyArn, sealed.ciphertext);
-        return judgeCrossRegionDecrypt({
-          primaryKeyArn: p.keyArn,
-          replicaKeyArn: r.keyArn,
-          plaintext: SAMPLE_PLAINTEXT,
-          decrypted: opened.plaintext,
-          decryptKeyId: opened.keyId,
-          primaryRegion,
-          secondaryRegion,
-          reverse,
-        });
+        return crossRegionDecrypt(lab, p, r, reverse);
       });
     });
   };

@@ -205,8 +205,8 @@ export class ImportedMaterialKey extends Construct {
         [escrowArn],
       );
       if (multiRegion) {
-        // CreateSecret with AddReplicaRegions, and ReplicateSecretToRegions after a restore, are authorized as
-        // ReplicateSecretToRegions, limited to the replica's Region; a Delete removes the replica first.
+        // The escrow is replicated once its policy and value are set (and again after a restore), only to the
+        // replica's Region; a Delete removes the replica first.
         this.handler.allow(['secretsmanager:ReplicateSecretToRegions'], [escrowArn], {
           'ForAllValues:StringEquals': { 'secretsmanager:AddReplicaRegions': [multiRegion.replicaRegion] },
         });
@@ -245,19 +245,35 @@ export class ImportedMaterialKey extends Construct {
       sourceProperties = { MaterialSource: 'secret', MaterialSecretName: props.materialSecretName };
     }
 
-    this.importMaterial = new CustomResource(this, 'ImportMaterial', {
-      serviceToken: this.handler.provider.serviceToken,
-      resourceType: 'Custom::ImportedKeyMaterial',
-      properties: {
-        KeyArn: this.key.attrArn,
-        WrappingAlgorithm: props.wrappingAlgorithm,
-        WrappingKeySpec: props.wrappingKeySpec,
-        ExpirationModel: props.materialExpiry.model,
-        ...(props.materialExpiry.model === 'KEY_MATERIAL_EXPIRES' ? { ValidTo: props.materialExpiry.validTo } : {}),
-        PendingWindowDays: String(this.pendingWindowDays),
-        DeleteMaterialOnDelete: String(props.deleteImportedMaterialOnDestroy ?? false),
-        ...sourceProperties,
-      },
+    this.importMaterial = importMaterialResource(this, this.handler, {
+      ...importKeyProperties(this.key.attrArn, this.pendingWindowDays, props),
+      ...sourceProperties,
     });
   }
+}
+
+/** What every import resource tells the handler about its key, whatever the material's source. */
+export function importKeyProperties(
+  keyArn: string,
+  pendingWindowDays: number,
+  props: Pick<ImportedMaterialKeyProps, 'wrappingAlgorithm' | 'wrappingKeySpec' | 'materialExpiry' | 'deleteImportedMaterialOnDestroy'>,
+): Record<string, unknown> {
+  return {
+    KeyArn: keyArn,
+    WrappingAlgorithm: props.wrappingAlgorithm,
+    WrappingKeySpec: props.wrappingKeySpec,
+    ExpirationModel: props.materialExpiry.model,
+    ...(props.materialExpiry.model === 'KEY_MATERIAL_EXPIRES' ? { ValidTo: props.materialExpiry.validTo } : {}),
+    PendingWindowDays: String(pendingWindowDays),
+    DeleteMaterialOnDelete: String(props.deleteImportedMaterialOnDestroy ?? false),
+  };
+}
+
+/** The `Custom::ImportedKeyMaterial` resource, served by the import handler. */
+export function importMaterialResource(scope: Construct, handler: LabHandler, properties: Record<string, unknown>): CustomResource {
+  return new CustomResource(scope, 'ImportMaterial', {
+    serviceToken: handler.provider.serviceToken,
+    resourceType: 'Custom::ImportedKeyMaterial',
+    properties,
+  });
 }

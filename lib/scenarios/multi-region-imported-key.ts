@@ -13,6 +13,8 @@ import {
   escrowSecretPrefix,
   ImportedMaterialKey,
   ImportedMaterialKeyProps,
+  importKeyProperties,
+  importMaterialResource,
   MAX_MULTI_REGION_IMPORTED_KEY_PENDING_WINDOW_DAYS,
 } from './imported-material-key';
 import { LabKeyProps } from './lab-key-props';
@@ -146,21 +148,11 @@ export class MultiRegionImportedReplicaKey extends Construct {
     );
     this.handler.allow(['secretsmanager:GetSecretValue'], [escrowArn]);
 
-    this.importMaterial = new CustomResource(this, 'ImportMaterial', {
-      serviceToken: this.handler.provider.serviceToken,
-      resourceType: 'Custom::ImportedKeyMaterial',
-      properties: {
-        KeyArn: this.replica.attrArn,
-        WrappingAlgorithm: props.wrappingAlgorithm,
-        WrappingKeySpec: props.wrappingKeySpec,
-        ExpirationModel: props.materialExpiry.model,
-        ...(props.materialExpiry.model === 'KEY_MATERIAL_EXPIRES' ? { ValidTo: props.materialExpiry.validTo } : {}),
-        PendingWindowDays: String(this.pendingWindowDays),
-        DeleteMaterialOnDelete: String(props.deleteImportedMaterialOnDestroy ?? false),
-        MultiRegion: 'replica',
-        MaterialSource: 'escrow-replica',
-        EscrowSecretName: this.escrowSecretName,
-      },
+    this.importMaterial = importMaterialResource(this, this.handler, {
+      ...importKeyProperties(this.replica.attrArn, this.pendingWindowDays, props),
+      MultiRegion: 'replica',
+      MaterialSource: 'escrow-replica',
+      EscrowSecretName: this.escrowSecretName,
     });
   }
 }

@@ -2,6 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { addKeyOutputs } from '../common/key-outputs';
 import { labPrincipals, LabPrincipals } from '../common/lab-principals';
+import { labTags } from '../common/lab-tags';
 import { LabConfig } from '../config/lab-config';
 import { PendingDeletionAlarm } from '../monitoring/pending-deletion-alarm';
 import { SingleRegionKey } from '../scenarios/single-region-key';
@@ -22,12 +23,29 @@ export abstract class LabRegionStack extends Stack {
   protected readonly aliases: ReturnType<typeof labAliases>;
   /** The configured administrators and users, or the lab roles in their place. */
   readonly principals: LabPrincipals;
+  /** What every imported-material key of the stack, (c) and both sides of (e), is given from the settings. */
+  protected readonly importSettings: {
+    pendingWindowDays: number;
+    wrappingAlgorithm: LabConfig['wrappingAlgorithm'];
+    wrappingKeySpec: LabConfig['wrappingKeySpec'];
+    materialExpiry: LabConfig['materialExpiry'];
+    labTags: Record<string, string>;
+    deleteImportedMaterialOnDestroy: boolean;
+  };
 
   constructor(scope: Construct, id: string, props: LabRegionStackProps) {
     super(scope, id, props);
     const c = props.config;
     this.aliases = labAliases(c.prefix);
     this.principals = labPrincipals(this, c);
+    this.importSettings = {
+      pendingWindowDays: c.pendingWindowDays,
+      wrappingAlgorithm: c.wrappingAlgorithm,
+      wrappingKeySpec: c.wrappingKeySpec,
+      materialExpiry: c.materialExpiry,
+      labTags: labTags(c.prefix, c.owner),
+      deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
+    };
 
     this.singleRegionKey = new SingleRegionKey(this, 'SingleRegionKey', {
       ...this.principals,

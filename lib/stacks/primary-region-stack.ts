@@ -5,7 +5,6 @@ import { ImportedMaterialKey } from '../scenarios/imported-material-key';
 import { MultiRegionImportedPrimaryKey } from '../scenarios/multi-region-imported-key';
 import { MultiRegionPrimaryKey } from '../scenarios/multi-region-key';
 import { addKeyOutputs } from '../common/key-outputs';
-import { labTags } from '../common/lab-tags';
 import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export type PrimaryRegionStackProps = LabRegionStackProps;
@@ -38,16 +37,11 @@ export class PrimaryRegionStack extends LabRegionStack {
 
     this.importedMaterialKey = new ImportedMaterialKey(this, 'ImportedMaterialKey', {
       ...this.principals,
+      ...this.importSettings,
       aliasName: this.aliases.importedMaterial,
-      pendingWindowDays: c.pendingWindowDays,
-      wrappingAlgorithm: c.wrappingAlgorithm,
-      wrappingKeySpec: c.wrappingKeySpec,
-      materialExpiry: c.materialExpiry,
       materialSource: c.materialSource,
       materialSecretName: c.materialSecretName,
       materialSecretKeyArn: c.materialSecretKeyArn,
-      labTags: labTags(c.prefix, c.owner),
-      deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
     });
     addKeyOutputs(this, {
       name: 'ImportedMaterial',
@@ -67,15 +61,10 @@ export class PrimaryRegionStack extends LabRegionStack {
     if (c.multiRegionImportedKey) {
       this.multiRegionImportedKey = new MultiRegionImportedPrimaryKey(this, 'MultiRegionImportedKey', {
         ...this.principals,
+        ...this.importSettings,
         aliasName: this.aliases.multiRegionImported,
         prefix: c.prefix,
         replicaRegion: c.secondaryRegion,
-        pendingWindowDays: c.pendingWindowDays,
-        wrappingAlgorithm: c.wrappingAlgorithm,
-        wrappingKeySpec: c.wrappingKeySpec,
-        materialExpiry: c.materialExpiry,
-        labTags: labTags(c.prefix, c.owner),
-        deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
       });
       addKeyOutputs(this, {
         name: 'MultiRegionImported',

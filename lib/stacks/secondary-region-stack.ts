@@ -3,7 +3,6 @@ import { Construct } from 'constructs';
 import { MultiRegionImportedReplicaKey } from '../scenarios/multi-region-imported-key';
 import { MultiRegionReplicaKey } from '../scenarios/multi-region-key';
 import { addKeyOutputs } from '../common/key-outputs';
-import { labTags } from '../common/lab-tags';
 import { LabRegionStack, LabRegionStackProps } from './lab-region-stack';
 
 export interface SecondaryRegionStackProps extends LabRegionStackProps {
@@ -38,15 +37,10 @@ export class SecondaryRegionStack extends LabRegionStack {
     if (props.multiRegionImportedPrimaryKeyArn) {
       this.multiRegionImportedReplica = new MultiRegionImportedReplicaKey(this, 'MultiRegionImportedReplica', {
         ...this.principals,
+        ...this.importSettings,
         aliasName: this.aliases.multiRegionImported,
         primaryKeyArn: props.multiRegionImportedPrimaryKeyArn,
         prefix: c.prefix,
-        pendingWindowDays: c.pendingWindowDays,
-        wrappingAlgorithm: c.wrappingAlgorithm,
-        wrappingKeySpec: c.wrappingKeySpec,
-        materialExpiry: c.materialExpiry,
-        labTags: labTags(c.prefix, c.owner),
-        deleteImportedMaterialOnDestroy: c.deleteImportedMaterialOnDestroy,
       });
       addKeyOutputs(this, {
         name: 'MultiRegionImported',

@@ -1,16 +1,13 @@
-import * as path from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-
-/** The repository root, found from this file so synth works from any working directory. */
-const ROOT = path.join(__dirname, '..', '..');
+import { labFunction, roleWithLogs } from './lab-function';
 
 export interface LabHandlerProps {
   /** Folder under `lambda/` that holds the handler's `index.ts`. */
@@ -59,52 +56,20 @@ export class LabHandler extends Construct {
   constructor(scope: Construct, id: string, props: LabHandlerProps) {
     super(scope, id);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_WEEK;
-    // Roles of our own instead of AWSLambdaBasicExecutionRole: each writes to its own log group only.
-    const roleWithLogs = (name: string, description: string, roleName?: string) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY });
-      const role = new iam.Role(this, `${name}Role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description,
-        roleName,
-      });
-      logGroup.grantWrite(role);
-      return { logGroup, role };
-    };
-    const handler = roleWithLogs('Handler', `KMS Key Lab: ${props.handler} handler`, props.roleName);
-    const framework = roleWithLogs('Provider', `KMS Key Lab: custom-resource framework for ${props.handler}`);
+    const handler = roleWithLogs(this, 'Handler', { description: `KMS Key Lab: ${props.handler} handler`, retention, roleName: props.roleName });
+    const framework = roleWithLogs(this, 'Provider', { description: `KMS Key Lab: custom-resource framework for ${props.handler}`, retention });
 
     const wait = props.wait;
     if (wait) checkWait(props.handler, wait);
     const handlerFunction = (id: string, exportName: string) =>
-      new NodejsFunction(this, id, {
-        entry: path.join(ROOT, 'lambda', props.handler, 'index.ts'),
-        handler: exportName,
-        projectRoot: ROOT,
-        depsLockFilePath: path.join(ROOT, 'package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_24_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 256,
-        timeout: props.timeout ?? Duration.minutes(2),
-        description: props.description,
-        role: handler.role,
-        logGroup: handler.logGroup,
-        bundling: {
-          minify: true,
-          sourceMap: false,
-          target: 'node24',
-          format: OutputFormat.CJS,
-          // The Node.js 24 runtime ships SDK v3; bundling it again would add ~0.5 MB per function.
-          externalModules: ['@aws-sdk/*', '@smithy/*'],
-          forceDockerBundling: false,
-        },
-      });
+      labFunction(this, id, { handler: props.handler, exportName, description: props.description, timeout: props.timeout, role: handler.role, logGroup: handler.logGroup });
     this.function = handlerFunction('Handler', 'onEvent');
     // Same bundle, same role, same log group: only the exported function differs.
     this.isCompleteFunction = wait ? handlerFunction('IsComplete', 'isComplete') : undefined;
 
     // The waiter gets a role of its own: with the onEvent framework's role, the role, the state machine and the
     // isComplete framework function would depend on one another.
-    const waiter = wait ? roleWithLogs('Waiter', `KMS Key Lab: waits for ${props.handler} to complete`) : undefined;
+    const waiter = wait ? roleWithLogs(this, 'Waiter', { description: `KMS Key Lab: waits for ${props.handler} to complete`, retention }) : undefined;
     this.provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.function,
       isCompleteHandler: this.isCompleteFunction,

@@ -32,8 +32,7 @@ function timed(command: string, commandArgs: string[], env: NodeJS.ProcessEnv = 
 
 function synth(outdir: string, app?: string): number {
   fs.rmSync(outdir, { recursive: true, force: true });
-  // The lab with every scenario: (d) is opted in, so its stack and handlers are measured too.
-  // Everything the lab can hold: every scenario and the alarm in both Regions.
+  // Everything the lab can hold: every scenario, (d) opted in, and the alarm stacks of both Regions.
   const appArgs = app ? ['--app', app] : ['-c', 'cloudHsm=true', '-c', 'deletionAlarm=true'];
   return timed(path.join(BIN, 'cdk'), ['synth', '-q', '--no-notices', '-o', outdir, ...appArgs]);
 }
@@ -54,7 +53,8 @@ try {
   console.log(`KMS Key Lab benchmark (${os.cpus().length} cores, Node ${process.version}, median of ${runs})`);
   console.log('');
   console.log('cdk synth (CLI, tsx, esbuild bundling, cdk-nag)');
-  console.log(`  whole lab, 4 stacks (a-e, alarm) ${seconds(labMs)}`);
+  const stackCount = fs.readdirSync(labDir).filter((f) => f.endsWith('.template.json')).length;
+  console.log(`  whole lab, ${stackCount} stacks (a-e, alarm) ${seconds(labMs)}`);
   console.log(`  baseline, 1 stack, 1 key    ${seconds(baseMs)}`);
   console.log(`  ratio lab / baseline        ${(labMs / baseMs).toFixed(2)}x`);
 
@@ -75,6 +75,11 @@ try {
   });
   if (timeline.status !== 0) throw new Error(`bench-timeline failed:\n${timeline.stdout}\n${timeline.stderr}`);
   console.log(timeline.stdout.trimEnd());
+
+  console.log('');
+  const watch = spawnSync(path.join(BIN, 'tsx'), ['bin/bench-watch.ts', labDir], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, encoding: 'utf8' });
+  if (watch.status !== 0) throw new Error(`bench-watch failed:\n${watch.stdout}\n${watch.stderr}`);
+  console.log(watch.stdout.trimEnd());
 
   console.log('');
   const cli = spawnSync(path.join(BIN, 'tsx'), ['bin/bench-cli.ts'], { cwd: ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, encoding: 'utf8' });

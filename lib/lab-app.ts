@@ -3,6 +3,7 @@ import { LAB_TAG, OWNER_TAG } from './common/lab-tags';
 import { LabConfig } from './config/lab-config';
 import { labRoleNames, labRolesNeeded } from './common/lab-principals';
 import { CloudHsmStack } from './stacks/cloudhsm-stack';
+import { DeletionAlarmStack } from './stacks/deletion-alarm-stack';
 import { PrimaryRegionStack } from './stacks/primary-region-stack';
 import { LabRolesStack } from './stacks/roles-stack';
 import { SecondaryRegionStack } from './stacks/secondary-region-stack';
@@ -14,6 +15,8 @@ export interface Lab {
   readonly cloudHsm?: CloudHsmStack;
   /** The KeyAdmin and KeyUser roles, named by the key policies when keyAdminArns or keyUserArns is empty. */
   readonly roles: LabRolesStack;
+  /** The alarm on use of a key pending deletion, one stack per Region, only with the opt-in `deletionAlarm=true`. */
+  readonly deletionAlarms?: { readonly primary: DeletionAlarmStack; readonly secondary: DeletionAlarmStack };
 }
 
 export { LAB_TAG, OWNER_TAG } from './common/lab-tags';
@@ -51,12 +54,31 @@ export function buildLab(app: App, config: LabConfig): Lab {
       })
     : undefined;
 
+  // Per Region, because a trail delivers only its own Region's KMS events, and in stacks of their own, because the
+  // alarm is for the pending window that teardown starts. No stack depends on them either way: `cdk destroy` of a key
+  // stack leaves the alarm watching, and `cdk destroy` of an alarm stack takes no key stack with it.
+  const deletionAlarm = (where: 'primary' | 'secondary', region: string, keyStackNames: string[]) =>
+    new DeletionAlarmStack(app, `${config.prefix}-alarm-${where}`, {
+      env: env(region),
+      description: `KMS Key Lab (${config.prefix}), ${where} Region: alarm on use of a key pending deletion, kept until the lab keys' pending window has passed`,
+      config,
+      keyStackNames,
+      holdsMultiRegionPrimaries: where === 'primary',
+    });
+  const deletionAlarms = config.deletionAlarm
+    ? {
+        // The CloudHSM stack is watched even when scenario (d) is off now: it may have been deployed before.
+        primary: deletionAlarm('primary', config.primaryRegion, [primary.stackName, `${config.prefix}-cloudhsm`]),
+        secondary: deletionAlarm('secondary', config.secondaryRegion, [secondary.stackName]),
+      }
+    : undefined;
+
   // Key policies name the roles, and KMS refuses a principal that does not exist yet: the roles come first and go last.
   for (const stack of [primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) stack.addStackDependency(roles);
 
   // Settings that synth accepts but that need a look before a deploy: shown once, on the first stack.
   for (const warning of config.warnings) Annotations.of(primary).addWarningV2(warning.id, warning.message);
-  for (const stack of [roles, primary, secondary, ...(cloudHsm ? [cloudHsm] : [])]) {
+  for (const stack of [roles, primary, secondary, ...(cloudHsm ? [cloudHsm] : []), ...(deletionAlarms ? [deletionAlarms.primary, deletionAlarms.secondary] : [])]) {
     Tags.of(stack).add(LAB_TAG, config.prefix);
     Tags.of(stack).add(OWNER_TAG, config.owner);
     if (!config.account) {
@@ -78,5 +100,5 @@ export function buildLab(app: App, config: LabConfig): Lab {
         `${roles.stackName}. Assume a role to see administrators and users kept apart, or set the lists to your own principals.`,
     );
   }
-  return { primary, secondary, cloudHsm, roles };
+  return { primary, secondary, cloudHsm, roles, deletionAlarms };
 }

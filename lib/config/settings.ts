@@ -384,7 +384,7 @@ export const SETTINGS = catalogue({
   },
   deletionAlarm: {
     description:
-      'Adds, in both Regions, a CloudTrail trail into CloudWatch Logs, a metric filter for KMS requests refused because the key is pending deletion, and an alarm on it (SNS topic `<prefix>-key-pending-deletion-used`). The trail and its logs cost money.',
+      'Adds the stacks `<prefix>-alarm-primary` and `<prefix>-alarm-secondary`: in each Region, a CloudTrail trail into CloudWatch Logs, a metric filter for KMS requests refused because the key is pending deletion, and an alarm on it (alarm and SNS topic `<prefix>-pending-deletion-use`). They outlive the key stacks and delete themselves once the lab keys of their Region are past their pending window (pendingWindowDays + 1 days after the last key stack of the Region is deleted; twice pendingWindowDays + 1 in primaryRegion, whose multi-Region primaries wait for their replicas). The trail and its logs cost money.',
     accepted: 'true or false',
     defaultValue: false,
     parse: bool,

@@ -24,7 +24,7 @@ export const PENDING_DELETION_FILTER_PATTERN = '{ $.eventSource = kms* && $.erro
 export const PENDING_DELETION_METRIC_NAME = 'KMSKeyPendingDeletionErrorCount';
 
 export interface PendingDeletionAlarmProps {
-  /** Names the trail, log group, alarm and the topic `<prefix>-key-pending-deletion-used`. */
+  /** Names the trail, the alarm and the topic `<prefix>-pending-deletion-use`, and the log group `/<prefix>/cloudtrail/pending-deletion-use`. */
   readonly prefix: string;
   /**
    * Subscribed to the topic; AWS mails a confirmation link, and nothing is delivered until it is followed.
@@ -64,7 +64,7 @@ export class PendingDeletionAlarm extends Construct {
 
   constructor(scope: Construct, id: string, props: PendingDeletionAlarmProps) {
     super(scope, id);
-    const name = `${props.prefix}-key-pending-deletion`;
+    const name = `${props.prefix}-pending-deletion-use`;
 
     // S3-managed keys rather than a KMS key: teardown schedules the lab's keys for deletion, and a trail whose bucket
     // key is pending deletion can no longer deliver, exactly while this alarm has something to report.
@@ -86,7 +86,7 @@ export class PendingDeletionAlarm extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'TrailLogs', {
-      logGroupName: `/${props.prefix}/cloudtrail/key-pending-deletion`,
+      logGroupName: `/${props.prefix}/cloudtrail/pending-deletion-use`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -124,14 +124,14 @@ export class PendingDeletionAlarm extends Construct {
     // customer managed key would be one more key for teardown to schedule, silencing the topic while it waits. The
     // messages name the alarm and its threshold, nothing from the events.
     this.topic = new sns.Topic(this, 'Topic', {
-      topicName: `${name}-used`,
+      topicName: name,
       displayName: 'KMS key pending deletion used',
       enforceSSL: true,
     });
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
 
     this.alarm = new cloudwatch.Alarm(this, 'Alarm', {
-      alarmName: `${name}-used`,
+      alarmName: name,
       alarmDescription:
         'A KMS request was refused because its key is pending deletion. CloudTrail names the key and the caller; cancel the deletion if the key is still needed.',
       metric: this.metricFilter.metric({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5) }),

@@ -4,7 +4,6 @@ import { addKeyOutputs } from '../common/key-outputs';
 import { labPrincipals, LabPrincipals } from '../common/lab-principals';
 import { labTags } from '../common/lab-tags';
 import { LabConfig } from '../config/lab-config';
-import { PendingDeletionAlarm } from '../monitoring/pending-deletion-alarm';
 import { SingleRegionKey } from '../scenarios/single-region-key';
 import { labAliases } from './aliases';
 
@@ -18,8 +17,6 @@ export interface LabRegionStackProps extends StackProps {
  */
 export abstract class LabRegionStack extends Stack {
   readonly singleRegionKey: SingleRegionKey;
-  /** The opt-in alarm on use of keys pending deletion, in this Region. */
-  readonly pendingDeletionAlarm?: PendingDeletionAlarm;
   protected readonly aliases: ReturnType<typeof labAliases>;
   /** The configured administrators and users, or the lab roles in their place. */
   readonly principals: LabPrincipals;
@@ -60,11 +57,5 @@ export abstract class LabRegionStack extends Stack {
       keyArn: this.singleRegionKey.key.keyArn,
       aliasName: this.aliases.singleRegion,
     });
-
-    if (c.deletionAlarm) {
-      // Per Region: a trail delivers only its own Region's KMS events, and the keys of both Regions are scheduled at teardown.
-      this.pendingDeletionAlarm = new PendingDeletionAlarm(this, 'PendingDeletionAlarm', { prefix: c.prefix, email: c.deletionAlarm.email });
-      this.pendingDeletionAlarm.addOutputs(this);
-    }
   }
 }

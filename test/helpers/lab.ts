@@ -32,6 +32,8 @@ export interface SynthesizedLab {
   readonly cloudHsm?: Template;
   /** The lab roles. */
   readonly roles: Template;
+  /** The alarm stacks, present with the opt-in `deletionAlarm: true`. */
+  readonly deletionAlarms?: { readonly primary: Template; readonly secondary: Template };
 }
 
 /** Synthesizes the whole lab as `cdk synth` would, with settings on top of cdk.json's. */
@@ -55,6 +57,9 @@ export function synthLab(settings: Record<string, unknown> = {}, options: SynthO
       secondary: Template.fromStack(lab.secondary),
       cloudHsm: lab.cloudHsm ? Template.fromStack(lab.cloudHsm) : undefined,
       roles: Template.fromStack(lab.roles),
+      deletionAlarms: lab.deletionAlarms
+        ? { primary: Template.fromStack(lab.deletionAlarms.primary), secondary: Template.fromStack(lab.deletionAlarms.secondary) }
+        : undefined,
       warnings: printed.join('\n'),
     };
   } finally {

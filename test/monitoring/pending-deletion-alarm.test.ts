@@ -37,7 +37,7 @@ describe('PendingDeletionAlarm', () => {
       IncludeGlobalServiceEvents: false,
       IsLogging: true,
       EnableLogFileValidation: true,
-      TrailName: 'kms-key-lab-key-pending-deletion',
+      TrailName: 'kms-key-lab-pending-deletion-use',
       EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: 'All' }],
       S3BucketName: { Ref: bucketId },
       CloudWatchLogsLogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
@@ -67,7 +67,7 @@ describe('PendingDeletionAlarm', () => {
   });
 
   test('the log group keeps a month and is deleted with the stack', () => {
-    expect(logGroup.Properties).toEqual({ LogGroupName: '/kms-key-lab/cloudtrail/key-pending-deletion', RetentionInDays: 30 });
+    expect(logGroup.Properties).toEqual({ LogGroupName: '/kms-key-lab/cloudtrail/pending-deletion-use', RetentionInDays: 30 });
     expect(logGroup.DeletionPolicy).toBe('Delete');
     expect(logGroup.UpdateReplacePolicy).toBe('Delete');
   });
@@ -84,7 +84,7 @@ describe('PendingDeletionAlarm', () => {
 
   test('the alarm fires on one match in five minutes, takes no data as good, and notifies the topic', () => {
     expect(alarm.Properties).toMatchObject({
-      AlarmName: 'kms-key-lab-key-pending-deletion-used',
+      AlarmName: 'kms-key-lab-pending-deletion-use',
       Namespace: 'kms-key-lab/CloudTrailLogMetrics',
       MetricName: 'KMSKeyPendingDeletionErrorCount',
       Statistic: 'Sum',
@@ -99,7 +99,7 @@ describe('PendingDeletionAlarm', () => {
   });
 
   test('the topic is named after the prefix, has no encryption key, and takes publishes over TLS only', () => {
-    expect(topic.Properties).toMatchObject({ TopicName: 'kms-key-lab-key-pending-deletion-used' });
+    expect(topic.Properties).toMatchObject({ TopicName: 'kms-key-lab-pending-deletion-use' });
     expect(topic.Properties.KmsMasterKeyId).toBeUndefined();
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: topicId }],

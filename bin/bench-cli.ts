@@ -35,9 +35,9 @@ function operatorCredentials(): void {
 }
 
 /** Runs kms-lab in-process against a fresh fake of a default deployment: (a)-(c), (e) and the roles stack, as `cdk deploy --all` leaves them. */
-async function againstFake(argv: string[], setUp: (aws: FakeAws) => string[] = () => []): Promise<{ ms: number; code: number; stdout: string }> {
+async function againstFake(argv: string[], setUp: (aws: FakeAws) => string[] = () => [], lab: { deletionAlarm?: boolean; now?: Date } = {}): Promise<{ ms: number; code: number; stdout: string }> {
   operatorCredentials();
-  const aws = FakeAws.lab({ multiRegionImported: true, labRoles: true }).install();
+  const aws = FakeAws.lab({ multiRegionImported: true, labRoles: true, deletionAlarm: lab.deletionAlarm }).install();
   const extra = setUp(aws);
   let stdout = '';
   const start = process.hrtime.bigint();
@@ -45,7 +45,7 @@ async function againstFake(argv: string[], setUp: (aws: FakeAws) => string[] = (
     stdout: (t) => void (stdout += t),
     stderr: () => undefined,
     cwd: os.tmpdir(),
-    now: () => new Date(),
+    now: () => lab.now ?? new Date(),
     sleep: async () => undefined,
   });
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, code, stdout };
@@ -57,7 +57,8 @@ const verifyAgainstFake = (json: boolean) => againstFake(['verify', ...(json ? [
 const SAMPLES: Record<string, () => Promise<{ stdout: string }>> = {
   verify: () => verifyAgainstFake(false),
   rotate: () => againstFake(['rotate', '--yes'], (aws) => profileAs(aws, 'keyadmin')),
-  teardown: () => againstFake(['teardown', '--yes']),
+  // With the opt-in alarm, to show the stacks a teardown keeps.
+  teardown: () => againstFake(['teardown', '--yes'], () => [], { deletionAlarm: true, now: new Date('2025-06-01T06:00:00Z') }),
 };
 
 async function run(): Promise<void> {

@@ -1,10 +1,42 @@
 import { LabSettings } from './settings';
 
 /**
- * The lab's stacks: (a)–(c) and (e) in two Regions, the opt-in (d), and the
- * roles stack, which exists only when keyAdminArns or keyUserArns is empty.
+ * The lab's stacks: the key stacks ((a)–(c) and (e) in two Regions, and the
+ * opt-in (d) in the primary Region); the roles stack, always deployed with
+ * the lab's own key administrator and key user roles (the key policies name
+ * them while keyAdminArns or keyUserArns is empty); and the opt-in alarm
+ * stacks (`deletionAlarm=true`), one per Region.
  */
-export type StackRole = 'primary' | 'secondary' | 'cloudhsm' | 'roles';
+export type StackRole = KeyStackRole | 'roles' | AlarmStackRole;
+
+/** The stacks that hold the lab's keys. */
+export type KeyStackRole = 'primary' | 'secondary' | 'cloudhsm';
+
+/**
+ * The alarm on use of a key pending deletion, one stack per Region, only with
+ * `deletionAlarm=true`: `<prefix>-alarm-primary` and `<prefix>-alarm-secondary`.
+ * They outlive the key stacks on purpose: each deletes itself (a scheduled
+ * function calls DeleteStack on it) once no key stack of its Region is live
+ * and the keys' window has passed since the last was deleted (see
+ * alarmWatchDays in teardown/plan.ts).
+ */
+export type AlarmStackRole = 'alarm-primary' | 'alarm-secondary';
+
+/** Every stack of the lab, in the order status lists them. */
+export const STACK_ROLES: readonly StackRole[] = ['primary', 'secondary', 'cloudhsm', 'roles', 'alarm-primary', 'alarm-secondary'];
+
+/** The key stacks and the roles stack: all that verify and rotate read (they never need the alarm stacks). */
+export const KEY_STACKS_AND_ROLES: readonly StackRole[] = ['primary', 'secondary', 'cloudhsm', 'roles'];
+
+/** The alarm stacks, each with the key stacks of its Region that it watches and outlives (lib/lab-app.ts). */
+export const ALARM_WATCHES: Readonly<Record<AlarmStackRole, readonly KeyStackRole[]>> = {
+  'alarm-primary': ['primary', 'cloudhsm'],
+  'alarm-secondary': ['secondary'],
+};
+
+export function isAlarmStack(role: StackRole): role is AlarmStackRole {
+  return role === 'alarm-primary' || role === 'alarm-secondary';
+}
 
 export interface LabStackRef {
   readonly role: StackRole;
@@ -22,7 +54,10 @@ export interface DeployedStack extends LabStackRef {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-/** Each lab stack, or undefined where it is not deployed. */
+/**
+ * Each lab stack, or undefined where it is not deployed (or, for a command
+ * that reads only some stacks, where it was not looked up: see describeLab).
+ */
 export type LabDeployment = Readonly<Record<StackRole, DeployedStack | undefined>>;
 
 export type KeyScenario = 'a' | 'b' | 'c' | 'd' | 'e';
@@ -78,6 +113,7 @@ export interface LabKey extends KeySpec {
   readonly region: string;
 }
 
+/** Every lab stack by role, deployed or not: `<prefix>-<role>` (e.g. kms-key-lab-alarm-primary), in its Region. */
 export function labStacks(settings: LabSettings): Readonly<Record<StackRole, LabStackRef>> {
   const ref = (role: StackRole, region: string): LabStackRef => ({ role, name: `${settings.prefix}-${role}`, region });
   return {
@@ -86,6 +122,9 @@ export function labStacks(settings: LabSettings): Readonly<Record<StackRole, Lab
     cloudhsm: ref('cloudhsm', settings.primaryRegion),
     // IAM is global; the lab makes its roles from the primary Region.
     roles: ref('roles', settings.primaryRegion),
+    // A CloudTrail trail delivers only its own Region's KMS events: one alarm stack per Region.
+    'alarm-primary': ref('alarm-primary', settings.primaryRegion),
+    'alarm-secondary': ref('alarm-secondary', settings.secondaryRegion),
   };
 }
 

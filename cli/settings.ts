@@ -10,6 +10,14 @@ export interface LabSettings {
   /** keyAdminArns and keyUserArns; empty (or unset): the lab made its own roles in the roles stack. */
   readonly keyAdminArns?: readonly string[];
   readonly keyUserArns?: readonly string[];
+  /**
+   * The lab keys' pending window (7 to 30 days), which also times the alarm
+   * stacks' self-deletion (pendingWindowDays + 1 days after the last key
+   * stack of their Region is deleted; 2 × pendingWindowDays + 1 in the primary
+   * Region, whose multi-Region primaries wait for their replicas). resolveSettings always sets it; unset
+   * (settings built by hand): DEFAULT_PENDING_WINDOW_DAYS.
+   */
+  readonly pendingWindowDays?: number;
 }
 
 /** Where settings come from, lowest precedence first: defaults, cdk.json's context, `-c key=value`, then --prefix. */
@@ -24,6 +32,23 @@ export interface SettingsInput {
 
 /** The CDK app's own defaults (lib/config/settings.ts), repeated here because the CLI must not load aws-cdk-lib. */
 export const DEFAULT_SETTINGS = { prefix: 'kms-key-lab', primaryRegion: 'ap-southeast-1', secondaryRegion: 'ap-southeast-2' } as const;
+
+/** The CDK app's default pendingWindowDays (lib/config/settings.ts; cdk.json sets the same). */
+export const DEFAULT_PENDING_WINDOW_DAYS = 7;
+
+/** pendingWindowDays as the CDK app accepts it (lib/config/settings.ts), in the same words. */
+const PENDING_WINDOW = { min: 7, max: 30, accepted: 'a whole number of days from 7 to 30' } as const;
+
+/**
+ * As the CDK app reads whole numbers (lib/config/settings.ts, wholeNumber): a
+ * number, or a non-empty string that is one, with no fraction, in range;
+ * undefined for anything else.
+ */
+function pendingWindowDays(raw: unknown): number | undefined {
+  const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof n !== 'number' || !Number.isInteger(n)) return undefined;
+  return n < PENDING_WINDOW.min || n > PENDING_WINDOW.max ? undefined : n;
+}
 
 /** The same rules as the CDK app's settings, so the CLI accepts exactly the labs that synth accepts. */
 const RULES = {
@@ -92,6 +117,10 @@ export function resolveSettings(input: SettingsInput): LabSettings {
     return String(text);
   };
   const settings = { prefix: value('prefix'), primaryRegion: value('primaryRegion'), secondaryRegion: value('secondaryRegion') };
+  // Unset in cdk.json and on the command line: the app's default, as synth applies it (null is a value, and refused, as there).
+  const windowRaw = merged.pendingWindowDays === undefined ? DEFAULT_PENDING_WINDOW_DAYS : merged.pendingWindowDays;
+  const windowDays = pendingWindowDays(windowRaw);
+  if (windowDays === undefined) problems.push(`"pendingWindowDays" is ${JSON.stringify(windowRaw)}, but accepts ${PENDING_WINDOW.accepted}`);
   const lists: Partial<Record<ListKey, string[]>> = {};
   for (const key of LISTS) {
     const raw = merged[key];
@@ -109,12 +138,14 @@ export function resolveSettings(input: SettingsInput): LabSettings {
       `Invalid setting${problems.length > 1 ? 's' : ''}: ${problems.join('; ')}. What to do: fix them in cdk.json's "context" or on the command line (-c key=value, --prefix).`,
     );
   }
-  return { ...settings, ...lists, ...(input.profile ? { profile: input.profile.trim() } : {}) };
+  return { ...settings, ...lists, pendingWindowDays: windowDays!, ...(input.profile ? { profile: input.profile.trim() } : {}) };
 }
 
 /** Only the keys the CLI uses; cdk.json holds many more, which synth validates. */
-function pick(context: Readonly<Record<string, unknown>>): Partial<Record<Key | ListKey, unknown>> {
-  return Object.fromEntries(Object.entries(context).filter(([key, raw]) => (key in RULES || (LISTS as readonly string[]).includes(key)) && raw !== undefined));
+function pick(context: Readonly<Record<string, unknown>>): Partial<Record<Key | ListKey | 'pendingWindowDays', unknown>> {
+  return Object.fromEntries(
+    Object.entries(context).filter(([key, raw]) => (key in RULES || (LISTS as readonly string[]).includes(key) || key === 'pendingWindowDays') && raw !== undefined),
+  );
 }
 
 /** True for an AWS Region code as the settings accept one (e.g. ap-southeast-1), for commands that take --region. */

@@ -241,7 +241,8 @@ export function verifyProblems(report: VerifyReport, given: { cloudHsm: boolean;
 }
 
 async function teardown(deps: IntegDeps, lab: readonly string[]): Promise<string[]> {
-  const run = await deps.kmsLab([...lab, 'teardown', '--yes', '--json']);
+  // An integration run leaves nothing: the alarm stacks, kept by a teardown for the pending window, go too.
+  const run = await deps.kmsLab([...lab, 'teardown', '--yes', '--json', '--with-alarms']);
   const report = parseJson<TeardownReport>(run.stdout);
   if (!report) return [`kms-lab teardown ended with exit code ${run.code} and no report (its message is above): check what is left with \`npx kms-lab status\`.`];
   deps.io.out(renderTeardownText(report));

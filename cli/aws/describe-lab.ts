@@ -1,7 +1,7 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { awsCall, CliError } from '../errors';
 import { explainError, isStackNotFound } from '../error-messages';
-import { DeployedStack, LabDeployment, labStacks, LabStackRef, StackRole } from '../lab-stacks';
+import { DeployedStack, LabDeployment, labStacks, LabStackRef, STACK_ROLES, StackRole } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { AwsClients } from './clients';
 
@@ -28,15 +28,18 @@ export async function describeStack(clients: AwsClients, ref: LabStackRef): Prom
 }
 
 /**
- * What is deployed: every lab stack, looked up at once. Any failure other
- * than "not deployed" (credentials, throttling, network) ends the command with
+ * What is deployed: every lab stack (or only those of `roles`), looked up at
+ * once. A stack not in `roles` is left undefined, as if not deployed: a
+ * command that never reads the alarm stacks (verify, rotate) passes
+ * KEY_STACKS_AND_ROLES and spends no call on them. Any failure other than
+ * "not deployed" (credentials, throttling, network) ends the command with
  * its explanation, since every later call would meet it too.
  */
-export async function describeLab(clients: AwsClients, settings: LabSettings): Promise<LabDeployment> {
+export async function describeLab(clients: AwsClients, settings: LabSettings, roles: readonly StackRole[] = STACK_ROLES): Promise<LabDeployment> {
   const refs = labStacks(settings);
-  const roles = Object.keys(refs) as StackRole[];
   const results = await Promise.allSettled(roles.map((role) => describeStack(clients, refs[role])));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw new CliError(explainError(failed.reason));
-  return Object.fromEntries(roles.map((role, i) => [role, (results[i] as PromiseFulfilledResult<DeployedStack | undefined>).value])) as LabDeployment;
+  const found = new Map(roles.map((role, i) => [role, (results[i] as PromiseFulfilledResult<DeployedStack | undefined>).value]));
+  return Object.fromEntries(STACK_ROLES.map((role) => [role, found.get(role)])) as LabDeployment;
 }

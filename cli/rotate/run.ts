@@ -10,7 +10,7 @@ import { CliIo } from '../io';
 import { EscrowRef, isAccessDenied, readEscrow, writeEscrow } from '../key-material/escrow';
 import { MaterialGuard } from '../key-material/guard';
 import { describeKey, importMaterial, rotateOnDemand } from '../key-material/kms-calls';
-import { ESCROW_OUTPUTS, EscrowScenario, findKey, KEY_SPECS, KeyScenario, labStacks, missingOutputsMessage } from '../lab-stacks';
+import { ESCROW_OUTPUTS, EscrowScenario, findKey, KEY_SPECS, KEY_STACKS_AND_ROLES, KeyScenario, labStacks, missingOutputsMessage } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { rotationText } from '../status/report';
 import { KeyMetadata } from '@aws-sdk/client-kms';
@@ -314,7 +314,8 @@ export async function runRotate(settings: LabSettings, options: RotateOptions, i
   const guard = new MaterialGuard();
   const print = (text: string) => io.stdout(guard.text(text));
   try {
-    const deployment = await describeLab(clients, settings);
+    // The alarm stacks hold no key: rotate never reads them.
+    const deployment = await describeLab(clients, settings, KEY_STACKS_AND_ROLES);
     if (!deployment.primary) throw new CliError(stacksNotDeployed([labStacks(settings).primary]));
 
     const problems: string[] = [];

@@ -6,7 +6,7 @@ import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { awsCall, CliError } from '../errors';
 import { explainError, isCredentialsProblem } from '../error-messages';
-import { escrowSecrets, findKey, KEY_SPECS, LabDeployment, LabKey, labRoles, labStacks, missingOutputsMessage, StackRole } from '../lab-stacks';
+import { escrowSecrets, findKey, KEY_SPECS, LabDeployment, LabKey, labRoles, labStacks, missingOutputsMessage, STACK_ROLES } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { CloudHsmStatus, estimateHsmHours, KeyStatus, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
 
@@ -137,7 +137,8 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
   const deployment = await describeLab(clients, settings);
   const problems = new Problems();
   const refs = labStacks(settings);
-  const stacks: StackStatus[] = (Object.keys(refs) as StackRole[]).map((role) => {
+  // Every lab stack, the opt-in ones too (cloudhsm, the alarm stacks): NOT_DEPLOYED when they are not.
+  const stacks: StackStatus[] = STACK_ROLES.map((role) => {
     const d = deployment[role];
     return { ...refs[role], status: d?.status ?? 'NOT_DEPLOYED', lastUpdated: d?.lastUpdated?.toISOString() };
   });

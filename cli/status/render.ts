@@ -34,7 +34,9 @@ export function renderStatusText(report: StatusReport, now: Date): string {
         ),
     );
   } else {
-    parts.push('Keys\n  none: no lab stack is deployed\n');
+    // After a teardown the roles or alarm stacks may stand without a key stack.
+    const anyStack = report.stacks.some((s) => s.status !== 'NOT_DEPLOYED');
+    parts.push(`Keys\n  none: ${anyStack ? 'no deployed stack holds a lab key' : 'no lab stack is deployed'}\n`);
   }
 
   const d = report.cloudHsm;

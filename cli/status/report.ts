@@ -70,6 +70,7 @@ export interface StatusReport {
   readonly prefix: string;
   readonly regions: { readonly primary: string; readonly secondary: string };
   readonly generatedAt: string;
+  /** Every lab stack: primary, secondary, cloudhsm, roles, alarm-primary, alarm-secondary (NOT_DEPLOYED when not deployed, as the opt-in ones often are). */
   readonly stacks: readonly StackStatus[];
   readonly keys: readonly KeyStatus[];
   /** Present when the cloudhsm stack is deployed. */

@@ -1,4 +1,4 @@
-import { LabStackRef, labStacks } from '../lab-stacks';
+import { ALARM_WATCHES, AlarmStackRole, isAlarmStack, LabStackRef, labStacks } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { StackFailure } from './report';
 
@@ -23,13 +23,95 @@ export const MAX_TRANSIENT_POLL_FAILURES = 5;
 /**
  * The reverse of deployment: scenario (d)'s stack first (its key store and
  * cluster bill by the hour), then the secondary stack, whose replicas read
- * the primary's outputs, then the primary, and the roles stack last: every
- * key policy names its roles, and the roles are what an operator uses to
- * look at the keys until they are gone.
+ * the primary's outputs, then the primary, and the roles stack after them:
+ * every key policy names its roles, and the roles are what an operator uses
+ * to look at the keys until they are gone. The alarm stacks are deleted only
+ * with --with-alarms, and last of all (they watch the keys until then): see
+ * alarmStacks.
  */
-export function teardownOrder(settings: LabSettings): LabStackRef[] {
+export function teardownOrder(settings: LabSettings, options: { readonly withAlarms?: boolean } = {}): LabStackRef[] {
   const refs = labStacks(settings);
-  return [refs.cloudhsm, refs.secondary, refs.primary, refs.roles];
+  return [refs.cloudhsm, refs.secondary, refs.primary, refs.roles, ...(options.withAlarms ? alarmStacks(settings) : [])];
+}
+
+/**
+ * The opt-in alarm stacks, in the order they are listed and, with
+ * --with-alarms, deleted: the secondary Region's, then the primary's. Without
+ * --with-alarms they are kept: they watch for use of the keys pending
+ * deletion, and delete themselves once the keys' window has passed.
+ */
+export function alarmStacks(settings: LabSettings): AlarmStackRef[] {
+  const refs = labStacks(settings);
+  return (['alarm-secondary', 'alarm-primary'] as const).map((role) => ({ ...refs[role], role }));
+}
+
+export type AlarmStackRef = LabStackRef & { readonly role: AlarmStackRole };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long an alarm stack's watch lasts after the last key stack of its
+ * Region is deleted: the keys' window and a day; in the primary Region a
+ * window more, because a multi-Region primary starts its own window only once
+ * its replica (scheduled with the secondary stack) is deleted.
+ */
+export function alarmWatchDays(role: AlarmStackRole, pendingWindowDays: number): { readonly days: number; readonly rule: string } {
+  return role === 'alarm-primary'
+    ? { days: 2 * pendingWindowDays + 1, rule: '2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first' }
+    : { days: pendingWindowDays + 1, rule: 'pendingWindowDays + 1' };
+}
+
+/**
+ * The first day (YYYY-MM-DD, UTC) on which an alarm stack may delete itself
+ * when the last key stack of its Region was deleted at `deletedAt` and its
+ * watch lasts `days` (it looks every 6 hours, so it goes on that day or later).
+ */
+export function alarmDeletesItselfOnOrAfter(deletedAt: Date, days: number): string {
+  return new Date(deletedAt.getTime() + days * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** What this run knows of the key stacks that a kept alarm stack watches. */
+export interface KeptAlarmFacts {
+  /** The alarm stack's status. */
+  readonly status: string;
+  readonly pendingWindowDays: number;
+  /** The teardown stopped at a stack before the key stacks were all deleted: no date is given. */
+  readonly stopped: boolean;
+  /**
+   * This run asked for the deletion of a key stack of the alarm's Region, and none is left: the last one's
+   * deletion (when the watch's countdown starts) began during this run.
+   */
+  readonly deletionAskedThisRun: boolean;
+}
+
+/**
+ * One line for a kept alarm stack (the report's `when`), and the day it may
+ * delete itself, when this run can tell: only when the run asked for the
+ * deletion of the last key stack of its Region, after `startedAt` (when the
+ * teardown began: so the day is never later than the real one). Not when the
+ * teardown stopped early, nor when the last key stack's deletion began
+ * before this run (its countdown began then, on a day this run does not know).
+ */
+export function keptAlarm(ref: AlarmStackRef, settings: LabSettings, startedAt: Date, facts: KeptAlarmFacts): { when: string; date?: string } {
+  const refs = labStacks(settings);
+  const watched = ALARM_WATCHES[ref.role].map((role) => refs[role].name);
+  const { days, rule: counted } = alarmWatchDays(ref.role, facts.pendingWindowDays);
+  const watching = `keeps watching for use of the keys pending deletion in ${ref.region}`;
+  const rule = `deletes itself ${days} days (${counted}) after the last key stack of its Region (${watched.join(' or ')}) is deleted`;
+  if (facts.status === 'DELETE_IN_PROGRESS') return { when: `is deleting itself already (${facts.status}): its watch is over` };
+  if (facts.status === 'ROLLBACK_COMPLETE' || facts.status.endsWith('_FAILED')) {
+    return { when: `is ${facts.status}, so its watch may not be running and it may never delete itself: \`kms-lab teardown --with-alarms\` deletes it` };
+  }
+  if (facts.stopped) return { when: `${watching}, and ${rule}` };
+  if (!facts.deletionAskedThisRun) return { when: `${watching}, and ${rule}: none is left now, and the last one's deletion began before this run (so no date is given here)` };
+  const date = alarmDeletesItselfOnOrAfter(startedAt, days);
+  return { when: `${watching}, and ${rule}: on or after ${date}`, date };
+}
+
+/** The line after the kept alarm stacks: how to end their watch now. */
+export function keptAlarmsAdvice(kept: readonly LabStackRef[]): string {
+  const them = kept.length === 1 ? 'it' : 'them';
+  return `Kept ${listNames(kept.map((r) => r.name))}, the alarm on use of a key pending deletion: \`kms-lab teardown --with-alarms\` deletes ${them} now, which ends the watch.`;
 }
 
 /** What to do with a stack found in a status: ask for its deletion, wait for the one under way, or stop. */
@@ -76,11 +158,12 @@ export function failuresFrom(events: readonly (StackEventLine & { physicalId?: s
 
 const named = (ref: LabStackRef) => `${ref.name} (${ref.region})`;
 
+const listNames = (names: readonly string[]) => (names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`);
+
 function notDeleted(remaining: readonly LabStackRef[]): string {
   if (remaining.length === 0) return 'The teardown stopped there.';
   const names = remaining.map((r) => r.name);
-  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-  return `The teardown stopped there: ${list} ${names.length === 1 ? 'was' : 'were'} not deleted.`;
+  return `The teardown stopped there: ${listNames(names)} ${names.length === 1 ? 'was' : 'were'} not deleted.`;
 }
 
 /** The paragraph for a stack that ended DELETE_FAILED: which resources, why, and how to go on. */
@@ -102,19 +185,24 @@ export function isLabStack(tags: Readonly<Record<string, string>>, prefix: strin
   return tags[LAB_TAG] === prefix;
 }
 
-/** The paragraph for a stack that has the lab's name but not its tag: it is left alone. */
-export function notLabStackMessage(ref: LabStackRef, tags: Readonly<Record<string, string>>, prefix: string, remaining: readonly LabStackRef[]): string {
+/**
+ * The paragraph for a stack that has the lab's name but not its tag: it is
+ * left alone. `remaining` undefined: a stack the teardown was not going to
+ * delete (an alarm stack kept without --with-alarms), which stops nothing.
+ */
+export function notLabStackMessage(ref: LabStackRef, tags: Readonly<Record<string, string>>, prefix: string, remaining: readonly LabStackRef[] | undefined): string {
   const labTag = LAB_TAG;
   const found = labTag in tags ? `its tag ${labTag} is "${tags[labTag]}"` : `it has no tag ${labTag}`;
+  const outcome = remaining ? `so it was not deleted. ${notDeleted(remaining)}` : "so it was left alone, and is not reported as the lab's alarm stack.";
   return (
-    `The stack ${named(ref)} is not this lab's: the lab tags every stack ${labTag}=${prefix}, but ${found}, so it was not deleted. ${notDeleted(remaining)} ` +
+    `The stack ${named(ref)} is not this lab's: the lab tags every stack ${labTag}=${prefix}, but ${found}, ${outcome} ` +
     `What to do: check that --prefix (and -c primaryRegion/secondaryRegion, --profile) name your lab; if the stack is the lab's and lost its tag, delete it yourself with \`aws cloudformation delete-stack --stack-name ${ref.name} --region ${ref.region}\` after checking what it holds.`
   );
 }
 
-/** Said when none of the lab's stacks exists, so that a mistyped prefix, Region or profile shows. */
+/** Said when none of the lab's stacks exists (the alarm stacks included), so that a mistyped prefix, Region or profile shows. */
 export function noLabFoundMessage(settings: LabSettings, account: string | undefined): string {
-  const stacks = teardownOrder(settings).map((r) => r.name);
+  const stacks = teardownOrder(settings, { withAlarms: true }).map((r) => r.name);
   return (
     `No lab found under prefix "${settings.prefix}" in ${account ? `account ${account}` : 'this account'}, Regions ${settings.primaryRegion} and ${settings.secondaryRegion}: ` +
     `CloudFormation has no stack ${stacks.slice(0, -1).join(', ')} or ${stacks[stacks.length - 1]}, so there are no stacks to delete. ` +
@@ -138,12 +226,19 @@ export function stillDeletingMessage(ref: LabStackRef, waitedMs: number, remaini
   );
 }
 
-/** The question asked before the first change. */
+/** The question asked before the first change: it names only what will be deleted (the alarm stacks only with --with-alarms). */
 export function teardownQuestion(prefix: string, stacks: readonly LabStackRef[], keyStores: readonly string[]): string {
   const parts: string[] = [];
-  if (stacks.length > 0) {
+  const keyStacks = stacks.filter((s) => !isAlarmStack(s.role));
+  const alarms = stacks.filter((s) => isAlarmStack(s.role));
+  if (keyStacks.length > 0) {
     parts.push(
-      `delete the stack${stacks.length > 1 ? 's' : ''} ${stacks.map(named).join(', then ')}: their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them`,
+      `delete the stack${keyStacks.length > 1 ? 's' : ''} ${keyStacks.map(named).join(', then ')}: their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them`,
+    );
+  }
+  if (alarms.length > 0) {
+    parts.push(
+      `${keyStacks.length > 0 ? 'then ' : ''}delete the alarm stack${alarms.length > 1 ? 's' : ''} ${alarms.map(named).join(', then ')}, which ends the watch for use of the keys pending deletion before their window is over`,
     );
   }
   if (keyStores.length > 0) parts.push(`delete the custom key store${keyStores.length > 1 ? 's' : ''} ${keyStores.join(', ')}, which hold no more keys`);

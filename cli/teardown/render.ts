@@ -7,13 +7,21 @@ const what = (kind: string, id: string, label?: string) => {
   return kind === 'key' ? `${kind} ${label} ${id}` : `${kind} ${id} (${label})`;
 };
 
-/** The human summary printed after the progress lines: what was deleted, what is left and when it goes, and whether anything still bills. */
+/** The human summary printed after the progress lines: what was deleted, the alarm stacks kept and when they go, what is left and when it goes, and whether anything still bills. */
 export function renderTeardownText(report: TeardownReport): string {
   const parts: string[] = [];
   parts.push(
     'Deleted\n' +
       (report.deleted.length === 0 ? '  nothing\n' : report.deleted.map((d) => `  ${what(d.kind, d.id, d.label)} (${d.region})\n`).join('')),
   );
+  const kept = report.stacks.filter((s) => s.result === 'kept');
+  if (kept.length > 0) {
+    parts.push(
+      'Kept: the alarm on use of a key pending deletion, which deletes itself\n' +
+        kept.map((s) => `  ${s.name} (${s.region}): it ${s.when ?? 'deletes itself once the keys of its Region are past their pending window'}\n`).join('') +
+        `  \`kms-lab teardown --with-alarms\` deletes ${kept.length === 1 ? 'it' : 'them'} now, which ends the watch.\n`,
+    );
+  }
   if (report.left === undefined) {
     const stopped = report.stacks.find((s) => ['failed', 'busy', 'still-deleting', 'not-lab'].includes(s.result));
     parts.push(`Left\n  the lab's stacks from ${stopped?.name ?? 'the one that stopped'} on, with everything in them: see below\n`);
@@ -33,7 +41,10 @@ export function renderTeardownText(report: TeardownReport): string {
     }
   }
   const verdict = report.complete
-    ? 'Nothing billable is left: keys and secrets pending deletion and a custom key store are not billed, and no HSM, NAT gateway, instance or Elastic IP of the lab is left.'
+    ? kept.length > 0
+      ? 'Nothing billable is left outside a deletion schedule: keys and secrets pending deletion and a custom key store are not billed, no HSM, NAT gateway, instance or Elastic IP of the lab is left, ' +
+        'and the kept alarm stacks (their trail, log ingestion and alarm bill) delete themselves as said above.'
+      : 'Nothing billable is left: keys and secrets pending deletion and a custom key store are not billed, and no HSM, NAT gateway, instance or Elastic IP of the lab is left.'
     : report.left === undefined
       ? 'The teardown did not finish: the stacks that are left still bill for their keys (and scenario (d) for its HSMs).'
       : report.billableLeft

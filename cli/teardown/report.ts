@@ -15,8 +15,18 @@ export type StackResult =
   | 'still-deleting'
   /** An earlier stack stopped the teardown, so this one was left as it was. */
   | 'not-started'
-  /** It has the lab's name but not the tag `kms-key-lab:lab=<prefix>`: not this lab's, so never deleted (the teardown stops there). */
-  | 'not-lab';
+  /**
+   * It has the lab's name but not the tag `kms-key-lab:lab=<prefix>`: not this lab's, so never deleted (the teardown
+   * stops there; an alarm stack that was to be kept stops nothing, but is still reported with a paragraph).
+   */
+  | 'not-lab'
+  /**
+   * An alarm stack (`<prefix>-alarm-primary` or `-alarm-secondary`), deployed, and kept because the teardown ran
+   * without --with-alarms: its status is unchanged. It watches for use of the keys pending deletion in its Region and
+   * deletes itself once the keys' window has passed after the last key stack of its Region is deleted (see `date` and
+   * `when`), so it makes the teardown neither incomplete nor its exit code non-zero.
+   */
+  | 'kept';
 
 export interface StackFailure {
   readonly logicalId: string;
@@ -37,6 +47,15 @@ export interface TeardownStack {
   readonly after?: string;
   /** With result "failed": the resources that failed to delete, and why. */
   readonly failures?: readonly StackFailure[];
+  /**
+   * With result "kept": the day (YYYY-MM-DD, UTC) on or after which the alarm stack deletes itself, when this run
+   * can tell: it asked for the deletion of the last key stack of the alarm's Region, so today (when the teardown
+   * began) + pendingWindowDays + 1 (2 × pendingWindowDays + 1 in the primary Region). Absent when the teardown stopped early, or when the last key stack's deletion
+   * began before this run.
+   */
+  readonly date?: string;
+  /** With result "kept": one line, what the alarm stack does meanwhile and when it goes. */
+  readonly when?: string;
 }
 
 /** What outlives the stacks: KMS keys, secrets, key stores; and what scenario (d) bills if it was retained: a CloudHSM cluster's HSMs, NAT gateways, instances, Elastic IPs. */
@@ -79,7 +98,10 @@ export interface DeletedItem {
  * What `kms-lab teardown --json` prints on stdout: one JSON document once the
  * teardown has ended (progress goes to stderr meanwhile). Stable like the
  * other reports: fields are only ever added; a change of meaning raises
- * schemaVersion.
+ * schemaVersion. The alarm stacks' two rows in `stacks` (not-deployed when
+ * the alarm is off), the result "kept" and its fields `date` and `when` were
+ * added within schemaVersion 1, as backwards-compatible additions: no field
+ * changed meaning, and the key stacks' rows are as before.
  *
  * ```json
  * {
@@ -91,7 +113,11 @@ export interface DeletedItem {
  *   "stacks": [
  *     { "role": "cloudhsm", "name": "kms-key-lab-cloudhsm", "region": "ap-southeast-1", "before": "NOT_DEPLOYED", "result": "not-deployed" },
  *     { "role": "secondary", "name": "kms-key-lab-secondary", "region": "ap-southeast-2", "before": "CREATE_COMPLETE", "result": "deleted", "after": "DELETE_COMPLETE" },
- *     { "role": "primary", "name": "kms-key-lab-primary", "region": "ap-southeast-1", "before": "CREATE_COMPLETE", "result": "deleted", "after": "DELETE_COMPLETE" }
+ *     { "role": "primary", "name": "kms-key-lab-primary", "region": "ap-southeast-1", "before": "CREATE_COMPLETE", "result": "deleted", "after": "DELETE_COMPLETE" },
+ *     { "role": "roles", "name": "kms-key-lab-roles", "region": "ap-southeast-1", "before": "CREATE_COMPLETE", "result": "deleted", "after": "DELETE_COMPLETE" },
+ *     { "role": "alarm-secondary", "name": "kms-key-lab-alarm-secondary", "region": "ap-southeast-2", "before": "CREATE_COMPLETE", "result": "kept",
+ *       "date": "2025-06-09", "when": "keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 8 days (...): on or after 2025-06-09" },
+ *     { "role": "alarm-primary", "name": "kms-key-lab-alarm-primary", "region": "ap-southeast-1", "before": "NOT_DEPLOYED", "result": "not-deployed" }
  *   ],
  *   "deleted": [ { "kind": "stack", "id": "kms-key-lab-secondary", "region": "ap-southeast-2" }, ... ],
  *   "left": [
@@ -112,20 +138,25 @@ export interface DeletedItem {
  * billable itself (KMS bills keys, CloudHSM bills HSMs), connected or not.
  * `stacks[].result` "not-lab" is a stack with the lab's name but without the
  * tag `kms-key-lab:lab=<prefix>`: never deleted, and the teardown stops there.
+ * The opt-in alarm stacks (`deletionAlarm=true`) come last: deleted (after the
+ * roles stack) with --with-alarms; otherwise "kept" when deployed, with `date`
+ * (when this run can tell) and `when`: they delete themselves once the keys'
+ * pending window has passed. A kept stack counts as gone for `complete`.
  *
  * `left`, `billableLeft` and `uncheckedKeys` are absent when a stack was not deleted (failed,
  * busy or still deleting): its resources are then still the stack's. The
- * exit code says the same as `complete`: 0 when every stack is gone and
- * nothing billable is left, 1 otherwise; 2 for a usage error (nothing on stdout).
+ * exit code says the same as `complete`: 0 when every stack is gone (or, an
+ * alarm stack, kept) and nothing billable is left, 1 otherwise; 2 for a usage
+ * error (nothing on stdout).
  */
 export interface TeardownReport {
   readonly schemaVersion: 1;
   readonly prefix: string;
   readonly regions: { readonly primary: string; readonly secondary: string };
   readonly generatedAt: string;
-  /** Every stack gone and nothing billable left: the exit code is 0 exactly then. */
+  /** Every stack gone (an alarm stack may be kept: it deletes itself) and nothing billable left: the exit code is 0 exactly then. */
   readonly complete: boolean;
-  /** In the order of the teardown: cloudhsm, secondary, primary, roles. */
+  /** Every lab stack, in the order of the teardown: cloudhsm, secondary, primary, roles, then alarm-secondary and alarm-primary (deleted with --with-alarms, else kept). */
   readonly stacks: readonly TeardownStack[];
   /** What this run deleted: stacks, and key stores whose wait was over. Keys and secrets are only ever scheduled, so they are in left. */
   readonly deleted: readonly DeletedItem[];
@@ -289,11 +320,13 @@ export function billableParagraphs(left: readonly LeftItem[]): string[] {
     });
 }
 
-/** Exit 0 only when every stack is gone and nothing billable is left. */
+/** Exit 0 only when every stack is gone (an alarm stack may be kept) and nothing billable is left. */
 export function teardownExitCode(report: Pick<TeardownReport, 'complete'>): number {
   return report.complete ? EXIT.ok : EXIT.failed;
 }
 
+/** Every stack gone (a kept alarm stack is under its own deletion schedule), nothing billable left, and no problem. */
 export function isComplete(stacks: readonly TeardownStack[], left: readonly LeftItem[] | undefined, problems: number): boolean {
-  return left !== undefined && problems === 0 && stacks.every((s) => s.result === 'deleted' || s.result === 'not-deployed') && left.every((item) => !item.billable);
+  const gone = (s: TeardownStack) => s.result === 'deleted' || s.result === 'not-deployed' || s.result === 'kept';
+  return left !== undefined && problems === 0 && stacks.every(gone) && left.every((item) => !item.billable);
 }

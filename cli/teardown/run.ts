@@ -3,15 +3,30 @@ import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
 import { CliIo } from '../io';
-import { escrowSecrets, findKey, KEY_SPECS, keyLabel, LabDeployment } from '../lab-stacks';
-import { LabSettings } from '../settings';
+import { ALARM_WATCHES, escrowSecrets, findKey, KEY_SPECS, keyLabel, LabDeployment } from '../lab-stacks';
+import { DEFAULT_PENDING_WINDOW_DAYS, LabSettings } from '../settings';
 import { collectLeftovers, KnownResources } from './leftovers';
-import { busyStackMessage, deleteFailedMessage, isLabStack, noLabFoundMessage, notLabStackMessage, stackStep, stillDeletingMessage, teardownOrder, teardownQuestion } from './plan';
+import {
+  alarmStacks,
+  busyStackMessage,
+  deleteFailedMessage,
+  isLabStack,
+  keptAlarm,
+  keptAlarmsAdvice,
+  noLabFoundMessage,
+  notLabStackMessage,
+  stackStep,
+  stillDeletingMessage,
+  teardownOrder,
+  teardownQuestion,
+} from './plan';
 import { billableParagraphs, DeletedItem, isComplete, LeftItem, TeardownReport, TeardownStack } from './report';
 import { deleteStack, Waiting } from './stacks';
 
 export interface TeardownOptions {
   readonly yes?: boolean;
+  /** Delete the alarm stacks too, after the roles stack; without it they are kept (they delete themselves later). */
+  readonly withAlarms?: boolean;
   readonly waiting: Waiting;
 }
 
@@ -41,14 +56,19 @@ function sortLeft(left: readonly LeftItem[]): LeftItem[] {
 }
 
 /**
- * Deletes the lab's stacks in order (cloudhsm, secondary, primary, roles), each
- * waited for, stopping at the first that does not go; then reports what
- * outlives them and finishes what has become possible (a key store whose
- * wait is over). Asks once, before the first change, unless --yes.
+ * Deletes the lab's stacks in order (cloudhsm, secondary, primary, roles, and
+ * with --with-alarms the alarm stacks), each waited for, stopping at the
+ * first that does not go; reports the alarm stacks it keeps (without
+ * --with-alarms) and when they delete themselves; then reports what outlives
+ * the stacks and finishes what has become possible (a key store whose wait
+ * is over). Asks once, before the first change, unless --yes.
  */
 export async function runTeardown(settings: LabSettings, io: CliIo, options: TeardownOptions, clients = new AwsClients(settings.profile)): Promise<TeardownReport> {
   const { waiting } = options;
-  const order = teardownOrder(settings);
+  // Before any deletion: a kept alarm stack's countdown starts no earlier.
+  const startedAt = io.now();
+  const order = teardownOrder(settings, { withAlarms: options.withAlarms });
+  const kept = options.withAlarms ? [] : alarmStacks(settings);
   const deployment = await describeLab(clients, settings);
   const known = knownResources(deployment);
   // A stack with the lab's name but not its tag is never deleted, nor anything after it: the question names only what goes before.
@@ -66,20 +86,27 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
     confirmed = true;
   };
 
-  waiting.progress(`Tearing down the KMS Key Lab "${settings.prefix}": ${order.map((r) => `${r.name} (${r.region})`).join(', then ')}`);
-  if (order.every((ref) => !deployment[ref.role])) waiting.progress(noLabFoundMessage(settings, await callerAccount(clients, settings.primaryRegion)));
+  const keeping = kept.filter((ref) => deployment[ref.role]);
+  waiting.progress(
+    `Tearing down the KMS Key Lab "${settings.prefix}": ${order.map((r) => `${r.name} (${r.region})`).join(', then ')}` +
+      (keeping.length > 0 ? `; keeping ${keeping.map((r) => `${r.name} (${r.region})`).join(' and ')} (without --with-alarms)` : ''),
+  );
+  if ([...order, ...kept].every((ref) => !deployment[ref.role])) waiting.progress(noLabFoundMessage(settings, await callerAccount(clients, settings.primaryRegion)));
   if (present.length > 0) await confirmOnce(teardownQuestion(settings.prefix, present, []));
 
   const stacks: TeardownStack[] = [];
   const deleted: DeletedItem[] = [];
   const problems: string[] = [];
   let stopped = false;
+  const notDeployed = (base: Pick<TeardownStack, 'role' | 'name' | 'region'>) => {
+    stacks.push({ ...base, before: 'NOT_DEPLOYED', result: 'not-deployed' });
+    waiting.progress(`${base.name} (${base.region}): not deployed`);
+  };
   for (const [i, ref] of order.entries()) {
     const found = deployment[ref.role];
     const base = { role: ref.role, name: ref.name, region: ref.region };
     if (!found) {
-      stacks.push({ ...base, before: 'NOT_DEPLOYED', result: 'not-deployed' });
-      waiting.progress(`${ref.name} (${ref.region}): not deployed`);
+      notDeployed(base);
       continue;
     }
     if (stopped) {
@@ -113,6 +140,34 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
       problems.push(stillDeletingMessage(ref, waiting.maxStackWaitMs, remaining));
       stacks.push({ ...base, before: found.status, result: 'still-deleting', after: result.after });
     }
+  }
+
+  // Without --with-alarms: the alarm stacks stay, watching the keys through their window, and go by themselves.
+  const pendingWindowDays = settings.pendingWindowDays ?? DEFAULT_PENDING_WINDOW_DAYS;
+  const keptLines: string[] = [];
+  for (const ref of kept) {
+    const found = deployment[ref.role];
+    const base = { role: ref.role, name: ref.name, region: ref.region };
+    if (!found) {
+      notDeployed(base);
+      continue;
+    }
+    if (!isLabStack(found.tags, settings.prefix)) {
+      // Not deleted either way; but not claimed as the lab's alarm, and said, as for every stack.
+      problems.push(notLabStackMessage(ref, found.tags, settings.prefix, undefined));
+      stacks.push({ ...base, before: found.status, result: 'not-lab' });
+      continue;
+    }
+    // A key stack found DELETE_IN_PROGRESS (the CloudHSM stack's expiry) began its deletion before this run, when exactly is not known here.
+    const watched = new Set<string>(ALARM_WATCHES[ref.role]);
+    const deletionAskedThisRun = stacks.some((s) => watched.has(s.role) && s.result === 'deleted' && s.before !== 'DELETE_IN_PROGRESS');
+    const { when, date } = keptAlarm(ref, settings, startedAt, { status: found.status, pendingWindowDays, stopped, deletionAskedThisRun });
+    stacks.push({ ...base, before: found.status, result: 'kept', ...(date ? { date } : {}), when });
+    keptLines.push(`${ref.name} (${ref.region}): ${found.status}, kept: it ${when}`);
+  }
+  if (keptLines.length > 0) {
+    for (const line of keptLines) waiting.progress(line);
+    waiting.progress(keptAlarmsAdvice(stacks.filter((s) => s.result === 'kept')));
   }
 
   let leftovers: Pick<TeardownReport, 'left' | 'billableLeft' | 'uncheckedKeys'> = {};

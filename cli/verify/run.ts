@@ -3,7 +3,7 @@ import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { CliError } from '../errors';
 import { explainError, isCredentialsProblem, stacksNotDeployed } from '../error-messages';
-import { labRoles, labStacks, StackRole } from '../lab-stacks';
+import { KEY_STACKS_AND_ROLES, labRoles, labStacks, StackRole } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { planChecks, PlannedCheck, VerifyOptions } from './checks';
 import { buildReport, CheckResult, CheckScenario, VerifyReport } from './report';
@@ -40,7 +40,8 @@ async function runCheck(planned: PlannedCheck): Promise<CheckResult> {
 }
 
 export async function runVerify(settings: LabSettings, options: VerifyOptions, clients = new AwsClients(settings.profile)): Promise<VerifyReport> {
-  const deployment = await describeLab(clients, settings);
+  // The alarm stacks hold no key: verify never reads them.
+  const deployment = await describeLab(clients, settings, KEY_STACKS_AND_ROLES);
   const refs = labStacks(settings);
   const roles = labRoles(deployment, settings);
   options = {

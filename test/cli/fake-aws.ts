@@ -102,6 +102,11 @@ export interface LabOptions {
   multiRegionImported?: boolean;
   /** The roles stack `<prefix>-roles` with the lab's KeyAdmin and KeyUser roles, named by every key policy. Default true; false: deployed with keyAdminArns and keyUserArns set (ADMIN_ROLE and USER_ROLE). */
   labRoles?: boolean;
+  /**
+   * The opt-in alarm on use of a key pending deletion (`-c deletionAlarm=true`): the stacks `<prefix>-alarm-primary`
+   * and `<prefix>-alarm-secondary`, one per Region, with their PendingDeletion* outputs. Default false.
+   */
+  deletionAlarm?: boolean;
 }
 
 export const LAB_ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/kms-key-lab-KeyAdmin`;
@@ -228,6 +233,21 @@ export class FakeAws {
       if (ePrimary) {
         const eReplica = aws.addKey(aws.secondary, { keyId: ePrimary.keyId, material: ePrimary.material, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'REPLICA' });
         Object.assign(aws.stacks.get(`${aws.secondary}|${p}-secondary`)!.outputs, outputs('MultiRegionImported', eReplica, alias('multi-region-imported')));
+      }
+    }
+
+    if (options.deletionAlarm) {
+      for (const [where, region] of [['primary', aws.primary], ['secondary', aws.secondary]] as const) {
+        const name = `${p}-pending-deletion-use`;
+        aws.stacks.set(`${region}|${p}-alarm-${where}`, {
+          status: 'CREATE_COMPLETE',
+          outputs: {
+            PendingDeletionAlarmName: name,
+            PendingDeletionTopicArn: `arn:aws:sns:${region}:${ACCOUNT}:${name}`,
+            PendingDeletionLogGroupName: `/${p}/cloudtrail/pending-deletion-use`,
+            PendingDeletionTrailArn: `arn:aws:cloudtrail:${region}:${ACCOUNT}:trail/${name}`,
+          },
+        });
       }
     }
 

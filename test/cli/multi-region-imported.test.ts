@@ -354,6 +354,8 @@ describe('the roles stack: teardown', () => {
       ['kms-key-lab-secondary', 'deleted'],
       ['kms-key-lab-primary', 'deleted'],
       ['kms-key-lab-roles', 'deleted'],
+      ['kms-key-lab-alarm-secondary', 'not-deployed'],
+      ['kms-key-lab-alarm-primary', 'not-deployed'],
     ]);
     expect(report.left?.find((l) => l.id === escrow)).toMatchObject({ kind: 'secret', state: 'PendingDeletion', billable: false });
   });

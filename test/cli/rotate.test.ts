@@ -310,6 +310,17 @@ describe('kms-lab rotate', () => {
     expect(changes(aws)).toEqual([]);
   });
 
+  test('the alarm stacks are never looked up, and a lab of only its alarm stacks has no primary stack to rotate', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    const run = await rotate(['--dry-run', '--json', '--scenario', 'a', ...profileAs(aws, 'keyadmin')]);
+    expect(run.code).toBe(0);
+    expect(aws.log.filter((l) => l.includes('DescribeStacks'))).toHaveLength(4);
+    for (const key of [...aws.stacks.keys()]) if (!key.includes('-alarm-')) aws.stacks.delete(key);
+    const gone = await rotate(['--dry-run', ...profileAs(aws, 'keyadmin')]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('The stack kms-key-lab-primary (ap-southeast-1) is not deployed');
+  });
+
   test('a lab without its primary stack is named with its Region', async () => {
     new FakeAws().install();
     const run = await rotate(['--yes']);

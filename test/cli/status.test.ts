@@ -36,6 +36,9 @@ describe('kms-lab status', () => {
       ['kms-key-lab-secondary', SECONDARY, 'CREATE_COMPLETE'],
       ['kms-key-lab-cloudhsm', PRIMARY, 'NOT_DEPLOYED'],
       ['kms-key-lab-roles', PRIMARY, 'CREATE_COMPLETE'],
+      // The opt-in alarm stacks, like (d)'s: listed, and not deployed here.
+      ['kms-key-lab-alarm-primary', PRIMARY, 'NOT_DEPLOYED'],
+      ['kms-key-lab-alarm-secondary', SECONDARY, 'NOT_DEPLOYED'],
     ]);
     expect(report.keys.map((k) => [k.scenario, k.where, k.region, k.state, k.origin, k.multiRegion, k.rotation])).toEqual([
       ['a', 'primary', PRIMARY, 'Enabled', 'AWS_KMS', undefined, 'on, every 365 days, next 2026-06-01T00:00:00.000Z'],
@@ -108,8 +111,43 @@ describe('kms-lab status', () => {
     expect(run.stdout).toMatch(/kms-key-lab-roles\s+ap-southeast-1\s+NOT_DEPLOYED/);
     expect(run.stdout).toContain('none: no lab stack is deployed');
     expect(run.stdout).not.toContain('Lab roles');
-    // One DescribeStacks per lab stack: primary, secondary, cloudhsm and roles.
-    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(['DescribeStacks', 'DescribeStacks', 'DescribeStacks', 'DescribeStacks']);
+    expect(run.stdout).toMatch(/kms-key-lab-alarm-primary\s+ap-southeast-1\s+NOT_DEPLOYED/);
+    expect(run.stdout).toMatch(/kms-key-lab-alarm-secondary\s+ap-southeast-2\s+NOT_DEPLOYED/);
+    // One DescribeStacks per lab stack: primary, secondary, cloudhsm, roles and the two alarm stacks.
+    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(Array(6).fill('DescribeStacks'));
+  });
+
+  test('with deletionAlarm=true the two alarm stacks are listed with their status, each in its Region', async () => {
+    FakeAws.lab({ deletionAlarm: true }).install();
+    const run = await runCli(['status', '--json']);
+    expect(run.code).toBe(0);
+    const report = json<StatusReport>(run);
+    expect(report.stacks.map((s) => [s.role, s.name, s.region, s.status])).toEqual([
+      ['primary', 'kms-key-lab-primary', PRIMARY, 'CREATE_COMPLETE'],
+      ['secondary', 'kms-key-lab-secondary', SECONDARY, 'CREATE_COMPLETE'],
+      ['cloudhsm', 'kms-key-lab-cloudhsm', PRIMARY, 'NOT_DEPLOYED'],
+      ['roles', 'kms-key-lab-roles', PRIMARY, 'CREATE_COMPLETE'],
+      ['alarm-primary', 'kms-key-lab-alarm-primary', PRIMARY, 'CREATE_COMPLETE'],
+      ['alarm-secondary', 'kms-key-lab-alarm-secondary', SECONDARY, 'CREATE_COMPLETE'],
+    ]);
+    // The alarm stacks hold no key.
+    expect(report.keys).toHaveLength(7);
+    const text = await runCli(['status']);
+    expect(text.stdout).toMatch(/^ {2}kms-key-lab-alarm-primary\s+ap-southeast-1\s+CREATE_COMPLETE\s+2025-06-01T00:00:00.000Z$/m);
+    expect(text.stdout).toMatch(/^ {2}kms-key-lab-alarm-secondary\s+ap-southeast-2\s+CREATE_COMPLETE\s+2025-06-01T00:00:00.000Z$/m);
+  });
+
+  test('after a teardown that kept the alarm stacks, they are the stacks shown, and no key is', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    for (const name of ['kms-key-lab-primary', 'kms-key-lab-roles']) aws.stacks.delete(`${PRIMARY}|${name}`);
+    aws.stacks.delete(`${SECONDARY}|kms-key-lab-secondary`);
+    const run = await runCli(['status']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/kms-key-lab-primary\s+ap-southeast-1\s+NOT_DEPLOYED/);
+    expect(run.stdout).toMatch(/kms-key-lab-alarm-primary\s+ap-southeast-1\s+CREATE_COMPLETE/);
+    expect(run.stdout).toMatch(/kms-key-lab-alarm-secondary\s+ap-southeast-2\s+CREATE_COMPLETE/);
+    expect(run.stdout).toContain('Keys\n  none: no deployed stack holds a lab key\n');
+    expect(run.stdout).not.toContain('no lab stack is deployed');
   });
 
   test('--profile takes credentials from that profile for every client, the older CloudHSM client included', async () => {

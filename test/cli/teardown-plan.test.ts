@@ -1,11 +1,17 @@
 import {
+  alarmDeletesItselfOnOrAfter,
+  alarmWatchDays,
+  alarmStacks,
   busyStackMessage,
   deleteAfterHasPassed,
   deleteFailedMessage,
   deletionOutcome,
   eventLine,
   failuresFrom,
+  keptAlarm,
+  keptAlarmsAdvice,
   keyStoreStep,
+  notLabStackMessage,
   parseKeyStoreName,
   stackStep,
   teardownOrder,
@@ -30,6 +36,19 @@ describe('teardown order and stack states', () => {
       ['kms-key-lab-primary', 'ap-southeast-1'],
       ['kms-key-lab-roles', 'ap-southeast-1'],
     ]);
+  });
+
+  test('with --with-alarms the alarm stacks go last, after the roles stack: the secondary Region\'s, then the primary\'s', () => {
+    expect(teardownOrder(SETTINGS, { withAlarms: true }).map((r) => [r.role, r.name, r.region])).toEqual([
+      ['cloudhsm', 'kms-key-lab-cloudhsm', 'ap-southeast-1'],
+      ['secondary', 'kms-key-lab-secondary', 'ap-southeast-2'],
+      ['primary', 'kms-key-lab-primary', 'ap-southeast-1'],
+      ['roles', 'kms-key-lab-roles', 'ap-southeast-1'],
+      ['alarm-secondary', 'kms-key-lab-alarm-secondary', 'ap-southeast-2'],
+      ['alarm-primary', 'kms-key-lab-alarm-primary', 'ap-southeast-1'],
+    ]);
+    expect(teardownOrder(SETTINGS, { withAlarms: false })).toEqual(teardownOrder(SETTINGS));
+    expect(alarmStacks(SETTINGS).map((r) => r.name)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
   });
 
   test('a stack is deleted from any settled state, waited for while being deleted, and left alone while another operation runs', () => {
@@ -85,10 +104,88 @@ describe('teardown messages', () => {
     expect(text).toContain('is UPDATE_IN_PROGRESS: CloudFormation does not delete a stack while another operation runs on it. The teardown stopped there.');
   });
 
+  test('the question names the alarm stacks only when they are deleted too, after the others', () => {
+    const [ALARM_SECONDARY, ALARM_PRIMARY] = alarmStacks(SETTINGS);
+    const question = teardownQuestion('kms-key-lab', [SECONDARY, PRIMARY, ALARM_SECONDARY, ALARM_PRIMARY], []);
+    expect(question).toBe(
+      'Tear down the KMS Key Lab "kms-key-lab": delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1): their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them; ' +
+        'and then delete the alarm stacks kms-key-lab-alarm-secondary (ap-southeast-2), then kms-key-lab-alarm-primary (ap-southeast-1), which ends the watch for use of the keys pending deletion before their window is over?',
+    );
+    expect(teardownQuestion('kms-key-lab', [ALARM_PRIMARY], [])).toBe(
+      'Tear down the KMS Key Lab "kms-key-lab": delete the alarm stack kms-key-lab-alarm-primary (ap-southeast-1), which ends the watch for use of the keys pending deletion before their window is over?',
+    );
+    expect(teardownQuestion('kms-key-lab', [SECONDARY, PRIMARY], [])).not.toContain('alarm');
+  });
+
+  test('a stack without the lab\'s tag that was to be kept stops nothing, and says so', () => {
+    const [ALARM_SECONDARY] = alarmStacks(SETTINGS);
+    const kept = notLabStackMessage(ALARM_SECONDARY, {}, 'kms-key-lab', undefined);
+    expectParagraph(kept);
+    expect(kept).toContain("The stack kms-key-lab-alarm-secondary (ap-southeast-2) is not this lab's: the lab tags every stack kms-key-lab:lab=kms-key-lab, but it has no tag kms-key-lab:lab, so it was left alone");
+    expect(kept).not.toContain('stopped');
+    expect(notLabStackMessage(ALARM_SECONDARY, {}, 'kms-key-lab', [])).toContain('so it was not deleted. The teardown stopped there.');
+  });
+
   test('the question lists the stacks in order', () => {
     expect(teardownQuestion('kms-key-lab', [SECONDARY, PRIMARY], [])).toBe(
       'Tear down the KMS Key Lab "kms-key-lab": delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1): their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them?',
     );
+  });
+});
+
+describe('the alarm stacks a teardown keeps', () => {
+  const [ALARM_SECONDARY, ALARM_PRIMARY] = alarmStacks(SETTINGS);
+  const NOW = new Date('2025-06-01T06:00:00Z');
+  const facts = { status: 'CREATE_COMPLETE', pendingWindowDays: 7, stopped: false, deletionAskedThisRun: true };
+
+  test('delete themselves pendingWindowDays + 1 days after the last key stack of their Region, twice the window + 1 in the primary: the UTC day, "on or after"', () => {
+    expect(alarmWatchDays('alarm-secondary', 7).days).toBe(8);
+    expect(alarmWatchDays('alarm-primary', 7).days).toBe(15);
+    expect(alarmWatchDays('alarm-primary', 30).days).toBe(61);
+    expect(alarmDeletesItselfOnOrAfter(NOW, 8)).toBe('2025-06-09');
+    expect(alarmDeletesItselfOnOrAfter(NOW, 31)).toBe('2025-07-02');
+    // Late in the UTC day: still the day eight days on, in UTC.
+    expect(alarmDeletesItselfOnOrAfter(new Date('2025-06-01T23:59:59Z'), 8)).toBe('2025-06-09');
+  });
+
+  test('a kept stack says what it watches and when it goes, with the date when this run asked for the deletion of its Region\'s last key stack', () => {
+    expect(keptAlarm(ALARM_PRIMARY, SETTINGS, NOW, facts)).toEqual({
+      when:
+        'keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 15 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) ' +
+        'after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-06-16',
+      date: '2025-06-16',
+    });
+    expect(keptAlarm(ALARM_SECONDARY, SETTINGS, NOW, { ...facts, pendingWindowDays: 14 })).toEqual({
+      when: expect.stringContaining('in ap-southeast-2, and deletes itself 15 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-16'),
+      date: '2025-06-16',
+    });
+  });
+
+  test('no date when the teardown stopped early, or when the last key stack\'s deletion began before this run', () => {
+    const stopped = keptAlarm(ALARM_SECONDARY, SETTINGS, NOW, { ...facts, stopped: true });
+    expect(stopped.date).toBeUndefined();
+    expect(stopped.when).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(stopped.when).toContain('keeps watching for use of the keys pending deletion in ap-southeast-2');
+    const before = keptAlarm(ALARM_SECONDARY, SETTINGS, NOW, { ...facts, deletionAskedThisRun: false });
+    expect(before.date).toBeUndefined();
+    expect(before.when).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    expect(before.when).toContain("none is left now, and the last one's deletion began before this run (so no date is given here)");
+  });
+
+  test('one already deleting itself, or broken, says so instead', () => {
+    expect(keptAlarm(ALARM_SECONDARY, SETTINGS, NOW, { ...facts, status: 'DELETE_IN_PROGRESS' })).toEqual({ when: 'is deleting itself already (DELETE_IN_PROGRESS): its watch is over' });
+    for (const status of ['ROLLBACK_COMPLETE', 'DELETE_FAILED', 'UPDATE_ROLLBACK_FAILED']) {
+      const broken = keptAlarm(ALARM_SECONDARY, SETTINGS, NOW, { ...facts, status });
+      expect(broken.date).toBeUndefined();
+      expect(broken.when).toContain(`is ${status}, so its watch may not be running and it may never delete itself: \`kms-lab teardown --with-alarms\` deletes it`);
+    }
+  });
+
+  test('the advice names the kept stacks and --with-alarms', () => {
+    expect(keptAlarmsAdvice([ALARM_SECONDARY, ALARM_PRIMARY])).toBe(
+      'Kept kms-key-lab-alarm-secondary and kms-key-lab-alarm-primary, the alarm on use of a key pending deletion: `kms-lab teardown --with-alarms` deletes them now, which ends the watch.',
+    );
+    expect(keptAlarmsAdvice([ALARM_PRIMARY])).toContain('deletes it now');
   });
 });
 
@@ -195,5 +292,9 @@ describe('what is billable', () => {
     expect(isComplete(gone, [pending, keyLeft({ arn: ARN, region: 'r', state: 'Disabled' })], 0)).toBe(false);
     expect(isComplete(gone, [pending], 1)).toBe(false);
     expect(isComplete([{ ...gone[0], result: 'failed' }], undefined, 1)).toBe(false);
+    // A kept alarm stack is under its own deletion schedule: complete all the same; one not the lab's is not.
+    const alarm: TeardownStack = { role: 'alarm-primary', name: 'a', region: 'r', before: 'CREATE_COMPLETE', result: 'kept', date: '2025-06-09', when: 'w' };
+    expect(isComplete([...gone, alarm], [pending], 0)).toBe(true);
+    expect(isComplete([...gone, { ...alarm, result: 'not-lab' }], [pending], 1)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { TeardownReport } from '../../cli/teardown/report';
 import { FakeAws, PRIMARY, SECONDARY, serviceError } from './fake-aws';
 import { lifecycle } from './fake-lifecycle';
-import { json, runCli, useOperatorCredentials } from './harness';
+import { json, runCli, tempDir, useOperatorCredentials, writeCdkJson } from './harness';
 
 useOperatorCredentials();
 
@@ -54,6 +54,9 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-secondary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
+      // Opt-in, and off in this lab.
+      ['kms-key-lab-alarm-secondary', 'NOT_DEPLOYED', 'not-deployed', undefined],
+      ['kms-key-lab-alarm-primary', 'NOT_DEPLOYED', 'not-deployed', undefined],
     ]);
     expect(report.deleted.map((d) => `${d.kind} ${d.id}`)).toEqual(['stack kms-key-lab-cloudhsm', 'stack kms-key-lab-secondary', 'stack kms-key-lab-primary', 'stack kms-key-lab-roles']);
     const left = report.left!;
@@ -96,6 +99,8 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-secondary', 'failed'],
       ['kms-key-lab-primary', 'not-started'],
       ['kms-key-lab-roles', 'not-started'],
+      ['kms-key-lab-alarm-secondary', 'not-deployed'],
+      ['kms-key-lab-alarm-primary', 'not-deployed'],
     ]);
     expect(report.stacks[1].failures).toEqual([
       { logicalId: 'MultiRegionReplicaKey', type: 'AWS::KMS::ReplicaKey', reason: 'Resource handler returned message: "Access denied for operation ScheduleKeyDeletion"' },
@@ -114,6 +119,8 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-secondary', 'DELETE_FAILED', 'deleted'],
       ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted'],
       ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted'],
+      ['kms-key-lab-alarm-secondary', 'NOT_DEPLOYED', 'not-deployed'],
+      ['kms-key-lab-alarm-primary', 'NOT_DEPLOYED', 'not-deployed'],
     ]);
   });
 
@@ -196,6 +203,8 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-secondary', 'deleted'],
       ['kms-key-lab-primary', 'deleted'],
       ['kms-key-lab-roles', 'not-deployed'],
+      ['kms-key-lab-alarm-secondary', 'not-deployed'],
+      ['kms-key-lab-alarm-primary', 'not-deployed'],
     ]);
   });
 
@@ -206,9 +215,15 @@ describe('kms-lab teardown', () => {
     aws.clusters.set('cluster-otherlab', { created: new Date(), hsms: 1, state: 'ACTIVE', tags: { 'kms-key-lab:lab': 'other-lab' } });
     const { run, report } = await teardown();
     expect(run.code).toBe(1);
-    // All four stacks of a default lab with (d), the roles stack last.
-    expect(report.stacks.map((s) => s.name)).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
-    expect(report.stacks.every((s) => s.result === 'deleted')).toBe(true);
+    // All four stacks of a default lab with (d), the roles stack last; then the opt-in alarm stacks, not deployed here.
+    expect(report.stacks.map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-cloudhsm', 'deleted'],
+      ['kms-key-lab-secondary', 'deleted'],
+      ['kms-key-lab-primary', 'deleted'],
+      ['kms-key-lab-roles', 'deleted'],
+      ['kms-key-lab-alarm-secondary', 'not-deployed'],
+      ['kms-key-lab-alarm-primary', 'not-deployed'],
+    ]);
     expect(report.billableLeft).toBe(1);
     expect(report.left!.filter((l) => l.kind === 'hsm-cluster')).toEqual([
       { kind: 'hsm-cluster', id: 'cluster-abcdefghijk', label: 'HSMs hsm-0, hsm-1', region: PRIMARY, state: 'ACTIVE', billable: true, when: 'its 2 HSMs bill by the hour until deleted' },
@@ -274,6 +289,8 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-secondary', 'deleted'],
       ['kms-key-lab-primary', 'not-lab'],
       ['kms-key-lab-roles', 'not-started'],
+      ['kms-key-lab-alarm-secondary', 'not-deployed'],
+      ['kms-key-lab-alarm-primary', 'not-deployed'],
     ]);
     expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary']);
     expect(aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)?.status).toBe('CREATE_COMPLETE');
@@ -292,7 +309,7 @@ describe('kms-lab teardown', () => {
     expect(run.code).toBe(1);
     expect(questions).toEqual([]);
     expect(calls(aws, 'DeleteStack')).toEqual([]);
-    expect(json<TeardownReport>(run).stacks.map((s) => s.result)).toEqual(['not-deployed', 'not-lab', 'not-started', 'not-started']);
+    expect(json<TeardownReport>(run).stacks.map((s) => s.result)).toEqual(['not-deployed', 'not-lab', 'not-started', 'not-started', 'not-deployed', 'not-deployed']);
     expect(run.stderr).toContain(
       'its tag kms-key-lab:lab is "other-lab", so it was not deleted. The teardown stopped there: kms-key-lab-primary and kms-key-lab-roles were not deleted.',
     );
@@ -303,7 +320,7 @@ describe('kms-lab teardown', () => {
     const run = await runCli(['teardown', '--yes', '--prefix', 'kms-kye-lab']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      'No lab found under prefix "kms-kye-lab" in account 111122223333, Regions ap-southeast-1 and ap-southeast-2: CloudFormation has no stack kms-kye-lab-cloudhsm, kms-kye-lab-secondary, kms-kye-lab-primary or kms-kye-lab-roles, so there are no stacks to delete.',
+      'No lab found under prefix "kms-kye-lab" in account 111122223333, Regions ap-southeast-1 and ap-southeast-2: CloudFormation has no stack kms-kye-lab-cloudhsm, kms-kye-lab-secondary, kms-kye-lab-primary, kms-kye-lab-roles, kms-kye-lab-alarm-secondary or kms-kye-lab-alarm-primary, so there are no stacks to delete.',
     );
   });
 
@@ -327,7 +344,7 @@ describe('kms-lab teardown', () => {
     aws.stacks.get(`${SECONDARY}|kms-key-lab-secondary`)!.status = 'UPDATE_IN_PROGRESS';
     const { run, report } = await teardown();
     expect(run.code).toBe(1);
-    expect(report.stacks.map((s) => s.result)).toEqual(['not-deployed', 'busy', 'not-started', 'not-started']);
+    expect(report.stacks.map((s) => s.result)).toEqual(['not-deployed', 'busy', 'not-started', 'not-started', 'not-deployed', 'not-deployed']);
     expect(run.stderr).toContain('The stack kms-key-lab-secondary (ap-southeast-2) is UPDATE_IN_PROGRESS: CloudFormation does not delete a stack while another operation runs on it.');
     expect(calls(aws, 'DeleteStack')).toEqual([]);
   });
@@ -373,5 +390,258 @@ describe('kms-lab teardown', () => {
     const run = await runCli(['teardown', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^DeleteStack in ap-southeast-2 failed: AWS throttled DeleteStack in ap-southeast-2 and the SDK's retries did not get through\. What to do: wait a minute/);
+  });
+});
+
+describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
+  const ALARM_PRIMARY = `${PRIMARY}|kms-key-lab-alarm-primary`;
+  const ALARM_SECONDARY = `${SECONDARY}|kms-key-lab-alarm-secondary`;
+  const KEPT_SECONDARY =
+    'keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 8 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-09';
+  const KEPT_PRIMARY =
+    'keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 15 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-06-16';
+
+  test('by default both alarm stacks are kept, untouched, and reported "kept" with the day they delete themselves; exit 0 with the keys pending deletion', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    const { run, report } = await teardown();
+    expect(run.code).toBe(0);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(aws.stacks.get(ALARM_PRIMARY)?.status).toBe('CREATE_COMPLETE');
+    expect(aws.stacks.get(ALARM_SECONDARY)?.status).toBe('CREATE_COMPLETE');
+    expect([...aws.stacks.keys()].sort()).toEqual([ALARM_PRIMARY, ALARM_SECONDARY].sort());
+    expect(report.stacks.slice(4)).toEqual([
+      { role: 'alarm-secondary', name: 'kms-key-lab-alarm-secondary', region: SECONDARY, before: 'CREATE_COMPLETE', result: 'kept', date: '2025-06-09', when: KEPT_SECONDARY },
+      { role: 'alarm-primary', name: 'kms-key-lab-alarm-primary', region: PRIMARY, before: 'CREATE_COMPLETE', result: 'kept', date: '2025-06-16', when: KEPT_PRIMARY },
+    ]);
+    expect(report.stacks.slice(0, 4).map((s) => s.result)).toEqual(['not-deployed', 'deleted', 'deleted', 'deleted']);
+    expect(report).toMatchObject({ schemaVersion: 1, complete: true, billableLeft: 0, problems: [] });
+    expect(report.deleted.map((d) => d.id)).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    const keys = report.left!.filter((l) => l.kind === 'key');
+    expect(keys).toHaveLength(7);
+    expect(keys.every((k) => ['PendingDeletion', 'PendingReplicaDeletion'].includes(k.state) && !k.billable)).toBe(true);
+    // Nothing asked of the alarm stacks but the first look.
+    expect(calls(aws, 'DeleteStack')).toHaveLength(3);
+    expect(report.stacks.slice(4).every((s) => s.after === undefined)).toBe(true);
+    // The progress (on stderr with --json) says it once the stacks are done.
+    const progress = run.stderr.split('\n');
+    expect(progress[0]).toBe(
+      'Tearing down the KMS Key Lab "kms-key-lab": kms-key-lab-cloudhsm (ap-southeast-1), then kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1), then kms-key-lab-roles (ap-southeast-1); ' +
+        'keeping kms-key-lab-alarm-secondary (ap-southeast-2) and kms-key-lab-alarm-primary (ap-southeast-1) (without --with-alarms)',
+    );
+    const rolesDone = progress.findIndex((l) => /DELETE_COMPLETE {5}kms-key-lab-roles$/.test(l));
+    const keptLine = progress.indexOf(`kms-key-lab-alarm-secondary (ap-southeast-2): CREATE_COMPLETE, kept: it ${KEPT_SECONDARY}`);
+    expect(rolesDone).toBeGreaterThan(0);
+    expect(keptLine).toBeGreaterThan(rolesDone);
+    expect(progress[keptLine + 1]).toBe(`kms-key-lab-alarm-primary (ap-southeast-1): CREATE_COMPLETE, kept: it ${KEPT_PRIMARY}`);
+    expect(progress[keptLine + 2]).toBe(
+      'Kept kms-key-lab-alarm-secondary and kms-key-lab-alarm-primary, the alarm on use of a key pending deletion: `kms-lab teardown --with-alarms` deletes them now, which ends the watch.',
+    );
+  });
+
+  test('the text summary says what the kept alarm stacks do, when they go, and how to delete them now', async () => {
+    FakeAws.lab({ deletionAlarm: true, cloudHsm: true }).install();
+    // Late on 10 June (UTC), with cdk.json's pendingWindowDays 14: on or after 10 + 15 days.
+    const cwd = tempDir();
+    writeCdkJson(cwd, { pendingWindowDays: 14 });
+    const run = await runCli(['teardown', '--yes'], { cwd, now: new Date('2025-06-10T22:30:00Z') });
+    expect(run.code).toBe(0);
+    const summary = run.stdout.slice(run.stdout.lastIndexOf('\nDeleted\n'));
+    expect(summary).toContain(
+      'Kept: the alarm on use of a key pending deletion, which deletes itself\n' +
+        '  kms-key-lab-alarm-secondary (ap-southeast-2): it keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 15 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-25\n' +
+        '  kms-key-lab-alarm-primary (ap-southeast-1): it keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 29 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-07-09\n' +
+        '  `kms-lab teardown --with-alarms` deletes them now, which ends the watch.\n',
+    );
+    expect(summary).toContain('Nothing billable is left outside a deletion schedule');
+    expect(summary).toContain('the kept alarm stacks (their trail, log ingestion and alarm bill) delete themselves as said above.');
+    // -c wins over cdk.json, as for cdk.
+    FakeAws.lab({ deletionAlarm: true }).install();
+    const json30 = await runCli(['teardown', '--yes', '--json', '-c', 'pendingWindowDays=30'], { cwd, now: new Date('2025-06-10T22:30:00Z') });
+    expect(json<TeardownReport>(json30).stacks.filter((s) => s.result === 'kept').map((s) => s.date)).toEqual(['2025-07-11', '2025-08-10']);
+  });
+
+  test('the question names only what is deleted: the alarm stacks only with --with-alarms', async () => {
+    FakeAws.lab({ deletionAlarm: true }).install();
+    const questions: string[] = [];
+    const confirm = async (q: string) => (questions.push(q), false);
+    await runCli(['teardown'], { io: { confirm } });
+    await runCli(['teardown', '--with-alarms'], { io: { confirm } });
+    expect(questions).toHaveLength(2);
+    expect(questions[0]).not.toContain('alarm');
+    expect(questions[1]).toContain(
+      'then delete the alarm stacks kms-key-lab-alarm-secondary (ap-southeast-2), then kms-key-lab-alarm-primary (ap-southeast-1), which ends the watch for use of the keys pending deletion',
+    );
+  });
+
+  test('--with-alarms deletes them too, after the roles stack: alarm-secondary, then alarm-primary', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true, cloudHsm: true }).install();
+    const { run, report } = await teardown(['--with-alarms']);
+    expect(run.code).toBe(0);
+    expect(lifecycle(aws).deleteRequests).toEqual([
+      'kms-key-lab-cloudhsm',
+      'kms-key-lab-secondary',
+      'kms-key-lab-primary',
+      'kms-key-lab-roles',
+      'kms-key-lab-alarm-secondary',
+      'kms-key-lab-alarm-primary',
+    ]);
+    expect(aws.stacks.size).toBe(0);
+    expect(report.stacks.map((s) => [s.name, s.region, s.result, s.after])).toEqual([
+      ['kms-key-lab-cloudhsm', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-secondary', SECONDARY, 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-primary', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-roles', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-alarm-secondary', SECONDARY, 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-alarm-primary', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
+    ]);
+    expect(report.stacks.some((s) => s.date || s.when)).toBe(false);
+    expect(report.complete).toBe(true);
+    expect(run.stderr).not.toContain('kept');
+    expect(run.stderr).toContain('kms-key-lab-alarm-primary (ap-southeast-1): CREATE_COMPLETE, deletion requested');
+  });
+
+  test('a lab of only its alarm stacks (the key stacks deleted before) is found: kept by default, with no date; deleted with --with-alarms', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    await teardown();
+    expect(aws.stacks.size).toBe(2);
+
+    const again = await teardown();
+    expect(again.run.code).toBe(0);
+    expect(again.run.stderr).not.toContain('No lab found');
+    expect(calls(aws, 'DeleteStack')).toHaveLength(3);
+    expect(again.report.deleted).toEqual([]);
+    expect(again.report.complete).toBe(true);
+    const kept = again.report.stacks.filter((s) => s.result === 'kept');
+    expect(kept.map((s) => s.name)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
+    for (const s of kept) {
+      expect(s.date).toBeUndefined();
+      expect(s.when).toContain("none is left now, and the last one's deletion began before this run (so no date is given here)");
+      expect(s.when).not.toMatch(/\d{4}-\d{2}-\d{2}/);
+    }
+    expect(again.run.stderr).toContain('`kms-lab teardown --with-alarms` deletes them now');
+    // Nothing to delete, so nothing to confirm: no question asked.
+    const questions: string[] = [];
+    const text = await runCli(['teardown'], { io: { confirm: async (q) => (questions.push(q), true) } });
+    expect(text.code).toBe(0);
+    expect(questions).toEqual([]);
+    expect(text.stdout).toContain('Kept: the alarm on use of a key pending deletion');
+
+    const withAlarms = await teardown(['--with-alarms']);
+    expect(withAlarms.run.code).toBe(0);
+    expect(lifecycle(aws).deleteRequests.slice(3)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
+    expect(withAlarms.report.deleted.map((d) => d.id)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
+    expect(aws.stacks.size).toBe(0);
+
+    // Now nothing at all is left: "no lab found", and the alarm stacks are named in it.
+    const none = await runCli(['teardown', '--yes']);
+    expect(none.stdout).toContain('CloudFormation has no stack kms-key-lab-cloudhsm, kms-key-lab-secondary, kms-key-lab-primary, kms-key-lab-roles, kms-key-lab-alarm-secondary or kms-key-lab-alarm-primary');
+  });
+
+  test('the date is per Region: none for a Region whose last key stack was already being deleted (the expiry fired) when the run began', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true, cloudHsm: true }).install();
+    // The primary stack was deleted before (its keys scheduled), and the CloudHSM stack's expiry has started its deletion.
+    lifecycle(aws).startDeletion(PRIMARY, 'kms-key-lab-primary');
+    while (aws.stacks.has(`${PRIMARY}|kms-key-lab-primary`)) lifecycle(aws).advance(PRIMARY, 'kms-key-lab-primary');
+    lifecycle(aws).startDeletion(PRIMARY, 'kms-key-lab-cloudhsm');
+    const { run, report } = await teardown();
+    expect(run.code).toBe(0);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-roles']);
+    expect(report.stacks.map((s) => [s.name, s.before, s.result, s.date])).toEqual([
+      ['kms-key-lab-cloudhsm', 'DELETE_IN_PROGRESS', 'deleted', undefined],
+      ['kms-key-lab-secondary', 'CREATE_COMPLETE', 'deleted', undefined],
+      ['kms-key-lab-primary', 'NOT_DEPLOYED', 'not-deployed', undefined],
+      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted', undefined],
+      ['kms-key-lab-alarm-secondary', 'CREATE_COMPLETE', 'kept', '2025-06-09'],
+      ['kms-key-lab-alarm-primary', 'CREATE_COMPLETE', 'kept', undefined],
+    ]);
+    expect(report.stacks[5].when).toContain("none is left now, and the last one's deletion began before this run");
+  });
+
+  test('a teardown that stops at a key stack keeps the alarm stacks and gives no date', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    lifecycle(aws).plans.set('kms-key-lab-primary', { failures: [{ logicalId: 'SingleRegionKey', type: 'AWS::KMS::Key', reason: 'Access denied' }] });
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.stacks.map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-cloudhsm', 'not-deployed'],
+      ['kms-key-lab-secondary', 'deleted'],
+      ['kms-key-lab-primary', 'failed'],
+      ['kms-key-lab-roles', 'not-started'],
+      ['kms-key-lab-alarm-secondary', 'kept'],
+      ['kms-key-lab-alarm-primary', 'kept'],
+    ]);
+    for (const s of report.stacks.filter((s) => s.result === 'kept')) {
+      expect(s.date).toBeUndefined();
+      expect(s.when).toMatch(/^keeps watching for use of the keys pending deletion in ap-southeast-[12], and deletes itself (8 days \(pendingWindowDays \+ 1\)|15 days \(2 × pendingWindowDays \+ 1: multi-Region primaries wait for their replicas first\)) after the last key stack of its Region \([^)]+\) is deleted$/);
+    }
+    expect(run.stderr).not.toContain('on or after');
+    // The paragraph names what the stop left, not the kept alarm stacks.
+    expect(run.stderr).toContain('The teardown stopped there: kms-key-lab-roles was not deleted.');
+    const text = await runCli(['teardown', '--yes']);
+    expect(text.stdout).not.toContain('on or after');
+  });
+
+  test('with --with-alarms an alarm stack without the lab\'s tag is not deleted, and stops the teardown as any stack does', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    aws.stacks.get(ALARM_SECONDARY)!.tags = {};
+    const { run, report } = await teardown(['--with-alarms']);
+    expect(run.code).toBe(1);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(aws.stacks.has(ALARM_SECONDARY)).toBe(true);
+    expect(aws.stacks.has(ALARM_PRIMARY)).toBe(true);
+    expect(report.stacks.slice(4).map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-alarm-secondary', 'not-lab'],
+      ['kms-key-lab-alarm-primary', 'not-started'],
+    ]);
+    expect(report.left).toBeUndefined();
+    expect(run.stderr).toContain(
+      "The stack kms-key-lab-alarm-secondary (ap-southeast-2) is not this lab's: the lab tags every stack kms-key-lab:lab=kms-key-lab, but it has no tag kms-key-lab:lab, so it was not deleted. The teardown stopped there: kms-key-lab-alarm-primary was not deleted.",
+    );
+  });
+
+  test('an alarm stack tagged for another lab is never in the question, nor what follows it', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    aws.stacks.get(ALARM_SECONDARY)!.tags = { 'kms-key-lab:lab': 'other-lab' };
+    const questions: string[] = [];
+    await runCli(['teardown', '--with-alarms'], { io: { confirm: async (q) => (questions.push(q), false) } });
+    expect(questions).toHaveLength(1);
+    expect(questions[0]).not.toContain('alarm');
+    expect(calls(aws, 'DeleteStack')).toEqual([]);
+  });
+
+  test('without --with-alarms an alarm stack without the lab\'s tag is left alone and not reported as kept (exit 1); the rest goes on', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    aws.stacks.get(ALARM_PRIMARY)!.tags = { 'kms-key-lab:lab': 'other-lab' };
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(report.stacks.slice(4).map((s) => [s.name, s.result])).toEqual([
+      ['kms-key-lab-alarm-secondary', 'kept'],
+      ['kms-key-lab-alarm-primary', 'not-lab'],
+    ]);
+    expect(report.stacks[5].when).toBeUndefined();
+    // What outlives the stacks is still looked at.
+    expect(report.left).toBeDefined();
+    expect(report.complete).toBe(false);
+    expect(run.stderr).toContain(
+      'The stack kms-key-lab-alarm-primary (ap-southeast-1) is not this lab\'s: the lab tags every stack kms-key-lab:lab=kms-key-lab, but its tag kms-key-lab:lab is "other-lab", so it was left alone, and is not reported as the lab\'s alarm stack.',
+    );
+    expect(run.stderr).toContain('Kept kms-key-lab-alarm-secondary, the alarm on use of a key pending deletion: `kms-lab teardown --with-alarms` deletes it now');
+  });
+
+  test('an invalid pendingWindowDays is a usage error naming it, before any AWS call (exit 2)', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    const run = await runCli(['teardown', '--yes', '-c', 'pendingWindowDays=3']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('"pendingWindowDays" is "3", but accepts a whole number of days from 7 to 30');
+    expect(aws.log).toEqual([]);
+  });
+
+  test('--help shows --with-alarms', async () => {
+    const run = await runCli(['teardown', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('--with-alarms');
+    expect(run.stdout).toContain('keep the opt-in alarm stacks');
   });
 });

@@ -111,6 +111,25 @@ describe('kms-lab verify', () => {
     expect(run.stdout).toMatch(/1 passed, 0 failed, 0 skipped; 6 AWS API calls\n$/);
   });
 
+  test('the alarm stacks are never looked up: verify needs only the key stacks and the roles stack', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    const { run, report } = await verify('--scenario', 'c');
+    expect(run.code).toBe(0);
+    expect(report.checks.map((c) => c.result)).toEqual(['PASS']);
+    // primary, cloudhsm and roles in the primary Region, secondary in the secondary: not the two alarm stacks.
+    expect(aws.log.filter((l) => l.includes('DescribeStacks')).sort()).toEqual([
+      `operator DescribeStacks ${PRIMARY}`,
+      `operator DescribeStacks ${PRIMARY}`,
+      `operator DescribeStacks ${PRIMARY}`,
+      `operator DescribeStacks ${SECONDARY}`,
+    ]);
+    // A lab whose alarm stacks are the only ones left is not deployed, as far as verify is concerned.
+    for (const key of [...aws.stacks.keys()]) if (!key.includes('-alarm-')) aws.stacks.delete(key);
+    const gone = await runCli(['verify', '--scenario', 'c']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('The stack kms-key-lab-primary (ap-southeast-1) is not deployed');
+  });
+
   test('an alias that points at another key fails its round trip', async () => {
     const aws = FakeAws.lab().install();
     aws.aliases.set(`${PRIMARY}|alias/kms-key-lab/imported-material`, aws.key('SingleRegion').arn);

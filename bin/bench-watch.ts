@@ -2,17 +2,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { onSchedule, setSleepForTests, WatchInput } from '../lambda/deletion-watch/index';
 import { FakeCloudFormation, stackIdOf } from '../test/lambda/deletion-watch/fake-cloudformation';
+import { FakeKms } from '../test/lambda/deletion-watch/fake-kms';
 
 /**
  * The alarm stacks after a teardown, simulated: each synthesized alarm
  * template's watch (its rule's input and schedule) run against a stateful
- * fake of CloudFormation on a simulated clock, from the deploy, through a
- * teardown two hours later, until the watch deletes its own stack. Prints,
- * per Region, when the last lab key is gone (KMS's deletion dates), when the
- * watch ends, the runs and the API calls it spent. Run by `npm run bench`
+ * fake of CloudFormation and KMS on a simulated clock, from the deploy,
+ * through a teardown two hours later, until the watch deletes its own stack.
+ * KMS deletes each key on its deletion date; a multi-Region primary gets its
+ * date once its replica is gone. Prints, per Region, when the last lab key
+ * is gone, when the watch ends, the runs and the API calls it spent. Run by `npm run bench`
  * with the directory of a synth that has the alarm stacks.
  */
 const HOUR = 60 * 60 * 1000;
@@ -63,6 +66,38 @@ async function simulate(dir: string, where: 'primary' | 'secondary', region: str
   world.add('some-other-app', 'UPDATE_COMPLETE');
   const cfn = mockClient(CloudFormationClient);
   world.install(cfn);
+
+  // The lab's keys of the Region, each scheduled when its stack is deleted, and three keys of someone else.
+  const kms = new FakeKms(region, 1000, 50);
+  const labKeys: { id: string; stack: string; waitsForReplica?: boolean }[] =
+    where === 'secondary'
+      ? ['a', 'b-replica', 'e-replica'].map((id) => ({ id, stack: 'kms-key-lab-secondary' }))
+      : [
+          { id: 'a', stack: 'kms-key-lab-primary' },
+          { id: 'c', stack: 'kms-key-lab-primary' },
+          { id: 'b-primary', stack: 'kms-key-lab-primary', waitsForReplica: true },
+          { id: 'e-primary', stack: 'kms-key-lab-primary', waitsForReplica: true },
+          { id: 'd', stack: 'kms-key-lab-cloudhsm' },
+        ];
+  for (const k of labKeys) kms.lab(k.id, 'Enabled');
+  for (const id of ['app-1', 'app-2', 'app-3']) kms.foreign(id, 'Enabled');
+  const kmsMock = mockClient(KMSClient);
+  kms.install(kmsMock);
+  const advanceKeys = () => {
+    for (const k of labKeys) {
+      if (!kms.keys.some((x) => x.keyId === k.id)) continue;
+      const key = kms.key(k.id);
+      if (key.state === 'Enabled' && deletedAt[k.stack] <= now) {
+        key.state = k.waitsForReplica ? 'PendingReplicaDeletion' : 'PendingDeletion';
+        key.deletionDate = k.waitsForReplica ? undefined : new Date(deletedAt[k.stack] + window);
+      }
+      if (key.state === 'PendingReplicaDeletion' && replicasGone <= now) {
+        key.state = 'PendingDeletion';
+        key.deletionDate = new Date(replicasGone + window);
+      }
+      if (key.deletionDate && key.deletionDate.getTime() <= now) kms.remove(k.id);
+    }
+  };
   const logs = console.log;
   console.log = () => undefined;
   let runs = 0;
@@ -74,6 +109,7 @@ async function simulate(dir: string, where: 'primary' | 'secondary', region: str
         const at = deletedAt[s.StackName ?? ''];
         if (at !== undefined && at <= now && s.StackStatus !== 'DELETE_COMPLETE') Object.assign(s, { StackStatus: 'DELETE_COMPLETE', DeletionTime: new Date(at) });
       }
+      advanceKeys();
       runs++;
       const report = await onSchedule(input);
       if (report.kind === 'end') endedAt = now;
@@ -82,13 +118,14 @@ async function simulate(dir: string, where: 'primary' | 'secondary', region: str
     console.log = logs;
     Date.now = realNow;
     cfn.restore();
+    kmsMock.restore();
   }
   if (endedAt === undefined) throw new Error(`the ${where} watch never ended`);
   const lastStack = Math.max(...input.keyStackNames.map((n) => deletedAt[n] ?? 0));
   const days = (ms: number) => `${(ms / DAY).toFixed(2)} d`;
   const hours = (ms: number) => `${(ms / HOUR).toFixed(1)} h`;
   console.log(
-    `  ${where.padEnd(9)} ${days(lastKeyGone - lastStack).padStart(8)} ${days(endedAt - lastStack).padStart(9)} ${hours(endedAt - lastKeyGone).padStart(9)} ${String(runs).padStart(5)} ${String(cfn.calls().length).padStart(6)}`,
+    `  ${where.padEnd(9)} ${days(lastKeyGone - lastStack).padStart(8)} ${days(endedAt - lastStack).padStart(9)} ${hours(endedAt - lastKeyGone).padStart(9)} ${String(runs).padStart(5)} ${String(cfn.calls().length).padStart(6)} ${String(kmsMock.calls().length).padStart(5)}`,
   );
 }
 
@@ -97,7 +134,7 @@ async function main(): Promise<void> {
   setSleepForTests(async () => undefined);
   console.log('Alarm stacks after a teardown, simulated (window from the synthesized input; every run of the rule until the stack deletes itself)');
   console.log('');
-  console.log('  Region    last key gone  watch ends   after last key  runs  calls   (days from the last key stack deletion)');
+  console.log('  Region    last key gone  watch ends   after last key  runs  CloudFormation  KMS calls   (days from the last key stack deletion)');
   await simulate(dir, 'primary', 'ap-southeast-1');
   await simulate(dir, 'secondary', 'ap-southeast-2');
 }

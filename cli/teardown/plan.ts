@@ -99,13 +99,26 @@ export function keptAlarm(ref: AlarmStackRef, settings: LabSettings, startedAt: 
   const watching = `keeps watching for use of the keys pending deletion in ${ref.region}`;
   const rule = `deletes itself ${days} days (${counted}) after the last key stack of its Region (${watched.join(' or ')}) is deleted`;
   if (facts.status === 'DELETE_IN_PROGRESS') return { when: `is deleting itself already (${facts.status}): its watch is over` };
-  if (facts.status === 'ROLLBACK_COMPLETE' || facts.status.endsWith('_FAILED')) {
+  if (alarmStackIsBroken(facts.status)) {
     return { when: `is ${facts.status}, so its watch may not be running and it may never delete itself: \`kms-lab teardown --with-alarms\` deletes it` };
   }
   if (facts.stopped) return { when: `${watching}, and ${rule}` };
   if (!facts.deletionAskedThisRun) return { when: `${watching}, and ${rule}: none is left now, and the last one's deletion began before this run (so no date is given here)` };
   const date = alarmDeletesItselfOnOrAfter(startedAt, days);
-  return { when: `${watching}, and ${rule}: on or after ${date}`, date };
+  return { when: `${watching}, and ${rule}: on or after ${date} (UTC)`, date };
+}
+
+/** A kept alarm stack in this status may not be watching, nor ever delete itself: its trail would bill on. */
+export function alarmStackIsBroken(status: string): boolean {
+  return status === 'ROLLBACK_COMPLETE' || status.endsWith('_FAILED');
+}
+
+/** The paragraph for a kept alarm stack that may never delete itself. */
+export function brokenAlarmMessage(ref: LabStackRef, status: string): string {
+  return (
+    `The alarm stack ${ref.name} (${ref.region}) is ${status}: its watch may not be running, so it may never delete itself, and its trail and log ingestion bill until it goes. ` +
+    `What to do: \`kms-lab teardown --with-alarms\` deletes it now; or look at its events (\`aws cloudformation describe-stack-events --stack-name ${ref.name} --region ${ref.region}\`), fix the cause and deploy it again.`
+  );
 }
 
 /** The line after the kept alarm stacks: how to end their watch now. */

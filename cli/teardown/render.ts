@@ -49,7 +49,7 @@ export function renderTeardownText(report: TeardownReport): string {
       ? 'The teardown did not finish: the stacks that are left still bill for their keys (and scenario (d) for its HSMs).'
       : report.billableLeft
         ? `${report.billableLeft} billable thing${report.billableLeft === 1 ? ' is' : 's are'} left: see below.`
-        : 'Not everything could be checked: see below.';
+        : 'Not everything is settled: see below.';
   return `\n${parts.join('\n')}\n${verdict}\n${report.apiCalls} AWS API call${report.apiCalls === 1 ? '' : 's'}\n`;
 }
 

@@ -8,6 +8,8 @@ import { DEFAULT_PENDING_WINDOW_DAYS, LabSettings } from '../settings';
 import { collectLeftovers, KnownResources } from './leftovers';
 import {
   alarmStacks,
+  alarmStackIsBroken,
+  brokenAlarmMessage,
   busyStackMessage,
   deleteFailedMessage,
   isLabStack,
@@ -163,6 +165,7 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
     const deletionAskedThisRun = stacks.some((s) => watched.has(s.role) && s.result === 'deleted' && s.before !== 'DELETE_IN_PROGRESS');
     const { when, date } = keptAlarm(ref, settings, startedAt, { status: found.status, pendingWindowDays, stopped, deletionAskedThisRun });
     stacks.push({ ...base, before: found.status, result: 'kept', ...(date ? { date } : {}), when });
+    if (alarmStackIsBroken(found.status)) problems.push(brokenAlarmMessage(ref, found.status));
     keptLines.push(`${ref.name} (${ref.region}): ${found.status}, kept: it ${when}`);
   }
   if (keptLines.length > 0) {

@@ -25,6 +25,11 @@ export interface WatchInput {
    * @default 0
    */
   readonly replicaPendingWindowDays?: number;
+  /**
+   * The tag every lab key carries, e.g. { key: "kms-key-lab:lab", value: "kms-key-lab" }: before it ends the watch,
+   * the function asks KMS whether a key of this Region so tagged is still pending deletion.
+   */
+  readonly labTag: { readonly key: string; readonly value: string };
 }
 
 const STACK_ARN = /^arn:aws[a-z-]*:cloudformation:([a-z0-9-]+):\d{12}:stack\/([A-Za-z][A-Za-z0-9-]*)\/[A-Za-z0-9-]+$/;
@@ -49,11 +54,17 @@ export function watchInput(raw: unknown): WatchInput {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) bad(field, `a whole number of days from ${min} to ${max}`, v);
     return v as number;
   };
+  const tag = r.labTag as Record<string, unknown> | undefined;
+  const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
+  if (typeof tag !== 'object' || tag === null || Array.isArray(tag) || !nonEmpty(tag.key) || !nonEmpty(tag.value)) {
+    bad('labTag', 'an object { "key": <tag key>, "value": <tag value> } of non-empty strings', tag);
+  }
   return {
     watchStackId: r.watchStackId as string,
     keyStackNames: names as string[],
     pendingWindowDays: days('pendingWindowDays', 7, 30),
     replicaPendingWindowDays: r.replicaPendingWindowDays === undefined ? 0 : days('replicaPendingWindowDays', 0, 30),
+    labTag: { key: tag!.key as string, value: tag!.value as string },
   };
 }
 
@@ -132,6 +143,73 @@ export function watchVerdict(facts: WatchFacts): WatchVerdict {
   const endsAt = windowEnd > graceEnd ? windowEnd : graceEnd;
   const deleted = `the key stacks were last deleted at ${iso(last)}`;
   return facts.now >= endsAt
-    ? { kind: 'end', reason: `${deleted}; every key they scheduled is past its pending window since ${iso(windowEnd)}` }
+    ? { kind: 'end', reason: `${deleted}; by the stacks' times every key they scheduled is past its pending window since ${iso(windowEnd)}` }
     : { kind: 'watch', reason: `${deleted}; their keys may be pending deletion until ${iso(endsAt)}`, endsAt };
+}
+
+/** A lab key of this Region as DescribeKey sees it, reduced to what the verdict reads. */
+export interface LabKeyRecord {
+  readonly keyId: string;
+  /** KMS's KeyState; undefined when DescribeKey gave none. */
+  readonly state?: string;
+  readonly deletionDate?: Date;
+}
+
+export interface KeysFacts {
+  readonly now: Date;
+  /** The lab keys KMS lists in this Region (those tagged as the lab's), in any state. */
+  readonly keys: readonly LabKeyRecord[];
+}
+
+/**
+ * Whether KMS agrees that the watch is over: no lab key of this Region is still waiting to be deleted. Asked only
+ * once the stacks say so, since the stacks' deletion times are only a lower bound: a multi-Region primary waits in
+ * PendingReplicaDeletion, without a deletion date, until its replica in the other Region is deleted, however long
+ * that takes. Keys in any other state (Enabled, Disabled, PendingImport...) are not being deleted and hold nothing.
+ */
+export function keysVerdict(facts: KeysFacts): WatchVerdict {
+  const ids = (keys: readonly LabKeyRecord[]) => keys.map((k) => k.keyId).join(', ');
+  const waiting = facts.keys.filter((k) => k.state === 'PendingReplicaDeletion');
+  if (waiting.length > 0) {
+    return {
+      kind: 'watch',
+      reason: `lab key ${ids(waiting)} is PendingReplicaDeletion: its pending window starts only once its replica in the other Region is deleted, so it has no deletion date yet`,
+    };
+  }
+  // Missing data never ends the watch.
+  const stateless = facts.keys.filter((k) => !k.state);
+  if (stateless.length > 0) return { kind: 'watch', reason: `KMS gives no key state for lab key ${ids(stateless)}` };
+  const pending = facts.keys.filter((k) => k.state === 'PendingDeletion');
+  const undated = pending.filter((k) => !k.deletionDate);
+  if (undated.length > 0) return { kind: 'watch', reason: `lab key ${ids(undated)} is PendingDeletion but KMS gives no DeletionDate` };
+  if (pending.length === 0) return { kind: 'end', reason: 'no lab key in this Region is pending deletion' };
+  const byDate = [...pending].sort((a, b) => a.deletionDate!.getTime() - b.deletionDate!.getTime());
+  const last = byDate[byDate.length - 1];
+  // KMS deletes a key some time after its deletion date, not on the dot: the same slack as after the stacks.
+  const endsAt = addDays(last.deletionDate!, SLACK_DAYS);
+  if (facts.now >= endsAt) {
+    return {
+      kind: 'end',
+      reason: `no lab key in this Region is pending deletion within its window: the last deletion date, ${iso(last.deletionDate!)} (key ${last.keyId}), is over ${SLACK_DAYS} day past`,
+    };
+  }
+  return {
+    kind: 'watch',
+    reason: `lab key ${byDate.map((k) => `${k.keyId} is pending deletion until ${iso(k.deletionDate!)}`).join(', ')}`,
+    endsAt,
+  };
+}
+
+/**
+ * Whether a DeleteStack ValidationError says that this very stack is gone: the message names its id (or its bare
+ * name, not inside another stack's id) and says "does not exist". A message about any other stack, a newer one of the
+ * same name included, is a real error.
+ */
+export function isOwnStackGoneMessage(message: string, watchStackId: string): boolean {
+  if (!/does not exist/.test(message)) return false;
+  const arns = (message.match(/arn:aws[a-z-]*:cloudformation:[^\s'"\])]+/g) ?? []).map((a) => a.replace(/[.,;:]+$/, ''));
+  if (arns.some((a) => a !== watchStackId)) return false;
+  if (arns.length > 0) return true;
+  const { name } = stackIdParts(watchStackId);
+  return new RegExp(`(^|[^A-Za-z0-9/-])${name}($|[^A-Za-z0-9/-])`).test(message);
 }

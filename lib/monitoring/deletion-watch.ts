@@ -1,11 +1,15 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { labFunction, roleWithLogs } from '../common/lab-function';
+import { acknowledgeWildcardResource } from '../common/nag';
 
 /** How often the watch asks whether it is over: at most this long is paid for after it is. */
 export const WATCH_CHECK_EVERY = Duration.hours(6);
@@ -21,6 +25,10 @@ export interface DeletionWatchProps {
    * @default 0, for a Region without multi-Region primaries
    */
   readonly replicaPendingWindowDays?: number;
+  /** The tag every lab key carries: before it ends, the watch asks KMS whether a key so tagged is still pending deletion. */
+  readonly labTag: { readonly key: string; readonly value: string };
+  /** Told when a run fails: a self-deletion that cannot happen must not go unnoticed while the trail bills. */
+  readonly failureTopic: sns.ITopic;
 }
 
 /**
@@ -35,6 +43,7 @@ export interface DeletionWatchProps {
 export class DeletionWatch extends Construct {
   readonly function: NodejsFunction;
   readonly rule: events.Rule;
+  readonly failureAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: DeletionWatchProps) {
     super(scope, id);
@@ -47,18 +56,27 @@ export class DeletionWatch extends Construct {
       handler: 'deletion-watch',
       exportName: 'onSchedule',
       description: `KMS Key Lab: ends the watch over keys pending deletion in ${stack.region} when their window has passed`,
-      timeout: Duration.minutes(1),
+      // ListStacks pages through every stack of the Region, deleted ones of the last 90 days included, and
+      // ListKeys through every key, with backoff when throttled.
+      timeout: Duration.minutes(5),
       role,
       logGroup,
     });
     // By stack id, not name: a later stack of the same name is never the one deleted.
     role.addToPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks', 'cloudformation:DeleteStack'], resources: [stack.stackId] }));
-    role.addToPolicy(new iam.PolicyStatement({ actions: ['cloudformation:ListStacks'], resources: ['*'] }));
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['cloudformation:ListStacks', 'kms:ListKeys'], resources: ['*'] }));
+    const keys = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:ListResourceTags', 'kms:DescribeKey'], resources: [keys] }));
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'cloudformation:ListStacks takes no resource ARN; it is the one call that also lists deleted stacks with their deletion time, which is when the keys were scheduled.',
+        'cloudformation:ListStacks and kms:ListKeys take no resource ARN; ListStacks is the one call that also lists deleted stacks with their deletion time, ListKeys the one that finds keys pending deletion.',
     });
+    acknowledgeWildcardResource(
+      role,
+      keys,
+      "The lab's keys pending deletion are known only by their tag: the watch reads the tags and state of the Region's keys (no cryptographic or management action) to see whether one is still pending.",
+    );
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `KMS Key Lab: asks every ${WATCH_CHECK_EVERY.toHours()} hours whether the watch over keys pending deletion in ${stack.region} is over`,
@@ -71,11 +89,25 @@ export class DeletionWatch extends Construct {
           keyStackNames: props.keyStackNames,
           pendingWindowDays: props.pendingWindowDays,
           replicaPendingWindowDays: props.replicaPendingWindowDays ?? 0,
+          labTag: props.labTag,
         }),
         // A missed check costs six hours of the watch at most; the next one decides the same.
         retryAttempts: 2,
         maxEventAge: Duration.hours(1),
       }),
     );
+
+    this.failureAlarm = new cloudwatch.Alarm(this, 'Failing', {
+      alarmName: `${stack.stackName}-watch-failing`,
+      alarmDescription:
+        `The watch that deletes stack ${stack.stackName} once the lab keys are past their pending window failed a run. ` +
+        'Its log group says why and what to do; until it is fixed, the stack, and its trail, stay and bill.',
+      metric: this.function.metricErrors({ statistic: cloudwatch.Stats.SUM, period: WATCH_CHECK_EVERY }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failureAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.failureTopic));
   }
 }

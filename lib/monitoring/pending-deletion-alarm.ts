@@ -144,18 +144,24 @@ export class PendingDeletionAlarm extends Construct {
     });
     this.alarm.addAlarmAction(new cloudwatchActions.SnsAction(this.topic));
 
-    // The topic policy that enforceSSL creates replaces SNS's default one, so CloudWatch's publish must be allowed
-    // explicitly; the conditions keep it to this alarm.
+    this.allowToPublish(this.alarm, 'AllowThisAlarmToPublish');
+  }
+
+  /**
+   * Lets one CloudWatch alarm publish to the topic. The topic policy that enforceSSL creates replaces SNS's default
+   * one, so CloudWatch's publish must be allowed explicitly; the conditions keep it to that alarm.
+   */
+  allowToPublish(alarm: cloudwatch.IAlarm, sid: string): void {
     const stack = Stack.of(this);
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowThisAlarmToPublish',
+        sid,
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnEquals: { 'aws:SourceArn': this.alarm.alarmArn },
+          ArnEquals: { 'aws:SourceArn': alarm.alarmArn },
         },
       }),
     );

@@ -152,11 +152,11 @@ describe('the alarm stacks a teardown keeps', () => {
     expect(keptAlarm(ALARM_PRIMARY, SETTINGS, NOW, facts)).toEqual({
       when:
         'keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 15 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) ' +
-        'after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-06-16',
+        'after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-06-16 (UTC)',
       date: '2025-06-16',
     });
     expect(keptAlarm(ALARM_SECONDARY, SETTINGS, NOW, { ...facts, pendingWindowDays: 14 })).toEqual({
-      when: expect.stringContaining('in ap-southeast-2, and deletes itself 15 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-16'),
+      when: expect.stringContaining('in ap-southeast-2, and deletes itself 15 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-16 (UTC)'),
       date: '2025-06-16',
     });
   });

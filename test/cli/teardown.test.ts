@@ -397,9 +397,9 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
   const ALARM_PRIMARY = `${PRIMARY}|kms-key-lab-alarm-primary`;
   const ALARM_SECONDARY = `${SECONDARY}|kms-key-lab-alarm-secondary`;
   const KEPT_SECONDARY =
-    'keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 8 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-09';
+    'keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 8 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-09 (UTC)';
   const KEPT_PRIMARY =
-    'keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 15 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-06-16';
+    'keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 15 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-06-16 (UTC)';
 
   test('by default both alarm stacks are kept, untouched, and reported "kept" with the day they delete themselves; exit 0 with the keys pending deletion', async () => {
     const aws = FakeAws.lab({ deletionAlarm: true }).install();
@@ -448,8 +448,8 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     const summary = run.stdout.slice(run.stdout.lastIndexOf('\nDeleted\n'));
     expect(summary).toContain(
       'Kept: the alarm on use of a key pending deletion, which deletes itself\n' +
-        '  kms-key-lab-alarm-secondary (ap-southeast-2): it keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 15 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-25\n' +
-        '  kms-key-lab-alarm-primary (ap-southeast-1): it keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 29 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-07-09\n' +
+        '  kms-key-lab-alarm-secondary (ap-southeast-2): it keeps watching for use of the keys pending deletion in ap-southeast-2, and deletes itself 15 days (pendingWindowDays + 1) after the last key stack of its Region (kms-key-lab-secondary) is deleted: on or after 2025-06-25 (UTC)\n' +
+        '  kms-key-lab-alarm-primary (ap-southeast-1): it keeps watching for use of the keys pending deletion in ap-southeast-1, and deletes itself 29 days (2 × pendingWindowDays + 1: multi-Region primaries wait for their replicas first) after the last key stack of its Region (kms-key-lab-primary or kms-key-lab-cloudhsm) is deleted: on or after 2025-07-09 (UTC)\n' +
         '  `kms-lab teardown --with-alarms` deletes them now, which ends the watch.\n',
     );
     expect(summary).toContain('Nothing billable is left outside a deletion schedule');
@@ -627,6 +627,22 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
       'The stack kms-key-lab-alarm-primary (ap-southeast-1) is not this lab\'s: the lab tags every stack kms-key-lab:lab=kms-key-lab, but its tag kms-key-lab:lab is "other-lab", so it was left alone, and is not reported as the lab\'s alarm stack.',
     );
     expect(run.stderr).toContain('Kept kms-key-lab-alarm-secondary, the alarm on use of a key pending deletion: `kms-lab teardown --with-alarms` deletes it now');
+  });
+
+  test('a kept alarm stack whose own deletion failed is reported as a problem, not as settled (exit 1)', async () => {
+    const aws = FakeAws.lab({ deletionAlarm: true }).install();
+    aws.stacks.get(ALARM_PRIMARY)!.status = 'DELETE_FAILED';
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(report.complete).toBe(false);
+    expect(report.stacks.slice(4).map((s) => [s.name, s.before, s.result])).toEqual([
+      ['kms-key-lab-alarm-secondary', 'CREATE_COMPLETE', 'kept'],
+      ['kms-key-lab-alarm-primary', 'DELETE_FAILED', 'kept'],
+    ]);
+    expect(run.stderr).toContain(
+      'The alarm stack kms-key-lab-alarm-primary (ap-southeast-1) is DELETE_FAILED: its watch may not be running, so it may never delete itself, and its trail and log ingestion bill until it goes. What to do: `kms-lab teardown --with-alarms` deletes it now',
+    );
+    expect(report.problems).toHaveLength(1);
   });
 
   test('an invalid pendingWindowDays is a usage error naming it, before any AWS call (exit 2)', async () => {

@@ -8,7 +8,7 @@ import { resourcesOfType, synthLab } from '../helpers/lab';
 const ALARM_TYPES = ['AWS::CloudTrail::Trail', 'AWS::Logs::MetricFilter', 'AWS::CloudWatch::Alarm', 'AWS::SNS::Topic', 'AWS::Events::Rule'];
 
 /** The watch rule's constant input, with the stack's own id left as the token CloudFormation resolves. */
-function watchInputOf(t: Template): { watchStackId: unknown; keyStackNames: string[]; pendingWindowDays: number; replicaPendingWindowDays: number } {
+function watchInputOf(t: Template): { watchStackId: unknown; keyStackNames: string[]; pendingWindowDays: number; replicaPendingWindowDays: number; labTag: unknown } {
   const rules = Object.values(resourcesOfType(t, 'AWS::Events::Rule'));
   expect(rules).toHaveLength(1);
   const targets = rules[0].Properties.Targets as { Input: unknown }[];
@@ -77,12 +77,14 @@ describe('alarm on use of a key pending deletion, in stacks of its own', () => {
       pendingWindowDays: 10,
       // The multi-Region primaries of (b) and (e) start their window only once their replicas are deleted.
       replicaPendingWindowDays: 10,
+      labTag: { key: 'kms-key-lab:lab', value: 'kms-key-lab' },
     });
     expect(watchInputOf(alarms.secondary)).toEqual({
       watchStackId: '<STACK_ID>',
       keyStackNames: ['kms-key-lab-secondary'],
       pendingWindowDays: 10,
       replicaPendingWindowDays: 0,
+      labTag: { key: 'kms-key-lab:lab', value: 'kms-key-lab' },
     });
   });
 
@@ -93,25 +95,59 @@ describe('alarm on use of a key pending deletion, in stacks of its own', () => {
       keyStackNames: ['kms-key-lab-primary', 'kms-key-lab-cloudhsm'],
       pendingWindowDays: 10,
       replicaPendingWindowDays: 10,
+      labTag: { key: 'kms-key-lab:lab', value: 'kms-key-lab' },
     });
   });
 
-  test('the watch function may list stacks, and describe and delete only its own stack', () => {
+  test('the watch function may list stacks and keys, describe and delete only its own stack, and read only the tags and state of keys', () => {
     for (const t of [alarms.primary, alarms.secondary]) {
       const fns = Object.values(resourcesOfType(t, 'AWS::Lambda::Function')).filter((f) => f.Properties.Handler === 'index.onSchedule');
       expect(fns).toHaveLength(1);
-      expect(fns[0].Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 60 });
+      expect(fns[0].Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Timeout: 300 });
       const roleId = fns[0].Properties.Role['Fn::GetAtt'][0];
       const statements = Object.values(resourcesOfType(t, 'AWS::IAM::Policy'))
         .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
         .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
-      const cloudFormation = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudformation:')));
+      const cloudFormation = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudformation:') || a.startsWith('kms:')));
+      const region = t === alarms.primary ? 'ap-southeast-1' : 'ap-southeast-2';
       expect(cloudFormation).toEqual([
         expect.objectContaining({ Action: ['cloudformation:DeleteStack', 'cloudformation:DescribeStacks'], Resource: { Ref: 'AWS::StackId' } }),
-        expect.objectContaining({ Action: 'cloudformation:ListStacks', Resource: '*' }),
+        expect.objectContaining({ Action: ['cloudformation:ListStacks', 'kms:ListKeys'], Resource: '*' }),
+        expect.objectContaining({
+          Action: ['kms:DescribeKey', 'kms:ListResourceTags'],
+          Resource: { 'Fn::Join': ['', [`arn:aws:kms:${region}:`, { Ref: 'AWS::AccountId' }, ':key/*']] },
+        }),
       ]);
       const others = statements.filter((s) => !cloudFormation.includes(s)).flatMap((s) => [s.Action].flat());
       expect(others.every((a) => a.startsWith('logs:'))).toBe(true);
+    }
+  });
+
+  test('a failed run of the watch raises an alarm on the same topic, which the topic lets both alarms publish to', () => {
+    for (const t of [alarms.primary, alarms.secondary]) {
+      const failing = Object.entries(resourcesOfType(t, 'AWS::CloudWatch::Alarm')).filter(([, a]) => a.Properties.MetricName === 'Errors');
+      expect(failing).toHaveLength(1);
+      const [failingId, failingAlarm] = failing[0];
+      expect(failingAlarm.Properties).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Period: 21600, Threshold: 1, TreatMissingData: 'notBreaching' });
+      const [topicId] = Object.keys(resourcesOfType(t, 'AWS::SNS::Topic'));
+      expect(failingAlarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      const policy = Object.values(resourcesOfType(t, 'AWS::SNS::TopicPolicy'))[0];
+      const sources = (policy.Properties.PolicyDocument.Statement as { Condition?: { ArnEquals?: Record<string, unknown> } }[])
+        .map((s) => s.Condition?.ArnEquals?.['aws:SourceArn'])
+        .filter(Boolean);
+      expect(sources).toContainEqual({ 'Fn::GetAtt': [failingId, 'Arn'] });
+      expect(sources).toHaveLength(2);
+    }
+  });
+
+  test('the bucket is deleted before the watch: a self-deletion stopped at the bucket leaves the watch to ask again', () => {
+    for (const t of [alarms.primary, alarms.secondary]) {
+      const [, bucket] = Object.entries(resourcesOfType(t, 'AWS::S3::Bucket'))[0];
+      const watchIds = ['AWS::Lambda::Function', 'AWS::Events::Rule', 'AWS::CloudWatch::Alarm']
+        .flatMap((type) => Object.keys(resourcesOfType(t, type)))
+        .filter((id) => id.startsWith('Watch'));
+      expect(watchIds.length).toBe(3);
+      expect(bucket.DependsOn).toEqual(expect.arrayContaining(watchIds));
     }
   });
 
@@ -144,7 +180,11 @@ describe('alarm on use of a key pending deletion, in stacks of its own', () => {
         .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data))
         .flatMap((data) => Object.entries(data as Record<string, string>))
         .filter(([id]) => id.startsWith('Annotation::AwsSolutions-'));
-      expect(acknowledged.map(([id]) => id).sort()).toEqual(['Annotation::AwsSolutions-IAM5[Resource::*]', 'Annotation::AwsSolutions-S1']);
+      expect(acknowledged.map(([id]) => id).sort()).toEqual([
+        'Annotation::AwsSolutions-IAM5[Resource::*]',
+        `Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:${stack.region}:<AWS::AccountId>:key/*]`,
+        'Annotation::AwsSolutions-S1',
+      ]);
       for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
     }
   });

@@ -14,11 +14,21 @@ export class FakeCloudFormation {
   constructor(readonly region = 'eu-west-1', readonly pageSize = 2) {}
 
   readonly stacks: StackSummary[] = [];
+  /** Each stack's CloudFormation service role (DescribeStacks' RoleARN), by stack id; absent for a stack deployed without one. */
+  readonly roles = new Map<string, string>();
   private failures: { command: string; error: () => Error; times: number }[] = [];
 
-  add(name: string, status: string, times: { created?: Date; deleted?: Date; n?: number } = {}): this {
+  /**
+   * A stack, deployed as `cdk deploy` does with the bootstrap's cfn-exec role as its service role, unless `role` is
+   * null (deployed without one) or another role ARN.
+   */
+  add(name: string, status: string, times: { created?: Date; deleted?: Date; n?: number; role?: string | null; reason?: string } = {}): this {
+    const id = stackIdOf(this.region, name, times.n);
+    const role = times.role === undefined ? `arn:aws:iam::111111111111:role/cdk-hnb659fds-cfn-exec-role-111111111111-${this.region}` : times.role;
+    if (role !== null) this.roles.set(id, role);
     this.stacks.push({
-      StackId: stackIdOf(this.region, name, times.n),
+      StackId: id,
+      StackStatusReason: times.reason,
       StackName: name,
       StackStatus: status as StackSummary['StackStatus'],
       CreationTime: times.created ?? new Date(Date.now() - 40 * DAY),
@@ -38,7 +48,7 @@ export class FakeCloudFormation {
       this.maybeFail('DescribeStacks');
       const stack = this.stacks.find((s) => s.StackId === input.StackName);
       if (!stack) throw named('ValidationError', `Stack with id ${input.StackName} does not exist`);
-      return { Stacks: [{ ...stack }] };
+      return { Stacks: [{ ...stack, RoleARN: this.roles.get(stack.StackId!) }] };
     });
     mock.on(ListStacksCommand).callsFake((input: ListStacksCommandInput) => {
       this.maybeFail('ListStacks');
@@ -50,7 +60,8 @@ export class FakeCloudFormation {
       this.maybeFail('DeleteStack');
       const stack = this.stacks.find((s) => s.StackId === input.StackName);
       if (!stack) throw named('ValidationError', `Stack with id ${input.StackName} does not exist`);
-      if (stack.StackStatus !== 'DELETE_COMPLETE') stack.StackStatus = 'DELETE_IN_PROGRESS';
+      // DeleteStack of a stack in DELETE_FAILED retries the deletion.
+      if (stack.StackStatus !== 'DELETE_COMPLETE') Object.assign(stack, { StackStatus: 'DELETE_IN_PROGRESS', StackStatusReason: undefined });
       return {};
     });
   }

@@ -1,4 +1,14 @@
-import { busyReason, stackIdParts, StackRecord, watchInput, watchVerdict, WatchFacts } from '../../../lambda/deletion-watch/watch-end';
+import {
+  busyReason,
+  isOwnStackGoneMessage,
+  keysVerdict,
+  LabKeyRecord,
+  stackIdParts,
+  StackRecord,
+  watchInput,
+  watchVerdict,
+  WatchFacts,
+} from '../../../lambda/deletion-watch/watch-end';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date('2030-06-20T12:00:00Z');
@@ -56,7 +66,7 @@ describe('watchVerdict', () => {
       const v = watchVerdict(facts([deleted('kms-key-lab-primary', last)]));
       expect(v).toEqual({
         kind: 'end',
-        reason: `the key stacks were last deleted at ${last.toISOString()}; every key they scheduled is past its pending window since ${NOW.toISOString()}`,
+        reason: `the key stacks were last deleted at ${last.toISOString()}; by the stacks' times every key they scheduled is past its pending window since ${NOW.toISOString()}`,
       });
     });
 
@@ -138,10 +148,12 @@ describe('busyReason', () => {
 
 describe('watchInput', () => {
   const ID = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/kms-key-lab-alarm-primary/0c6e7b80-3a1f-11f0-9d3e-0a1b2c3d4e5f';
-  const good = { watchStackId: ID, keyStackNames: ['kms-key-lab-primary'], pendingWindowDays: 7 };
+  const labTag = { key: 'kms-key-lab:lab', value: 'kms-key-lab' };
+  const good = { watchStackId: ID, keyStackNames: ['kms-key-lab-primary'], pendingWindowDays: 7, labTag };
 
   test('accepts the contract, with no replica wait by default', () => {
     expect(watchInput(good)).toEqual({ ...good, replicaPendingWindowDays: 0 });
+    expect(watchInput(good).labTag).toEqual({ key: 'kms-key-lab:lab', value: 'kms-key-lab' });
     expect(watchInput({ ...good, replicaPendingWindowDays: 14 }).replicaPendingWindowDays).toBe(14);
     expect(stackIdParts(ID)).toEqual({ region: 'eu-west-1', name: 'kms-key-lab-alarm-primary' });
   });
@@ -156,9 +168,76 @@ describe('watchInput', () => {
     [{ ...good, pendingWindowDays: '7' }, 'pendingWindowDays', 'got "7"'],
     [{ ...good, pendingWindowDays: 7.5 }, 'pendingWindowDays', 'got 7.5'],
     [{ ...good, replicaPendingWindowDays: 31 }, 'replicaPendingWindowDays must be a whole number of days from 0 to 30', 'got 31'],
+    [{ ...good, labTag: undefined }, 'labTag must be an object { "key": <tag key>, "value": <tag value> } of non-empty strings', 'got undefined'],
+    [{ ...good, labTag: 'kms-key-lab:lab=kms-key-lab' }, 'labTag', '"kms-key-lab:lab=kms-key-lab"'],
+    [{ ...good, labTag: { key: 'kms-key-lab:lab' } }, 'labTag', '{"key":"kms-key-lab:lab"}'],
+    [{ ...good, labTag: { key: '', value: 'kms-key-lab' } }, 'labTag', '{"key":"","value":"kms-key-lab"}'],
+    [{ ...good, labTag: { key: 'kms-key-lab:lab', value: 7 } }, 'labTag', '{"key":"kms-key-lab:lab","value":7}'],
+    [{ ...good, labTag: [] }, 'labTag', 'got []'],
     [null, 'the input must be a JSON object', 'got null'],
   ])('refuses %j, naming the field and the value', (raw, field, value) => {
     expect(() => watchInput(raw)).toThrow(field);
     expect(() => watchInput(raw)).toThrow(value);
   });
+});
+
+describe('keysVerdict', () => {
+  const key = (keyId: string, state: string, deletionDate?: Date): LabKeyRecord => ({ keyId, state, deletionDate });
+
+  test('no lab key at all, or none being deleted, ends the watch', () => {
+    expect(keysVerdict({ now: NOW, keys: [] })).toEqual({ kind: 'end', reason: 'no lab key in this Region is pending deletion' });
+    const others = ['Enabled', 'Disabled', 'PendingImport', 'Unavailable', 'Creating', 'Updating'].map((s, i) => key(`k${i}`, s));
+    expect(keysVerdict({ now: NOW, keys: others })).toEqual({ kind: 'end', reason: 'no lab key in this Region is pending deletion' });
+  });
+
+  test('a key waiting for its replica keeps the watch going, naming it, with no end date', () => {
+    const keys = [key('mrk-1', 'PendingReplicaDeletion'), key('k2', 'PendingDeletion', ago(30 * DAY)), key('k3', 'Enabled')];
+    expect(keysVerdict({ now: NOW, keys })).toEqual({
+      kind: 'watch',
+      reason: 'lab key mrk-1 is PendingReplicaDeletion: its pending window starts only once its replica in the other Region is deleted, so it has no deletion date yet',
+    });
+  });
+
+  test('a key pending deletion holds the watch until a day after its deletion date; the latest date counts', () => {
+    const date = new Date(NOW.getTime() + 4 * DAY);
+    const keys = [key('k1', 'PendingDeletion', date), key('k2', 'PendingDeletion', ago(2 * DAY)), key('k3', 'Disabled')];
+    const endsAt = new Date(NOW.getTime() + 5 * DAY);
+    expect(keysVerdict({ now: NOW, keys })).toEqual({
+      kind: 'watch',
+      reason: `lab key k2 is pending deletion until ${ago(2 * DAY).toISOString()}, k1 is pending deletion until ${date.toISOString()}`,
+      endsAt,
+    });
+    expect(keysVerdict({ now: new Date(endsAt.getTime() - 1), keys }).kind).toBe('watch');
+    expect(keysVerdict({ now: endsAt, keys })).toEqual({
+      kind: 'end',
+      reason: `no lab key in this Region is pending deletion within its window: the last deletion date, ${date.toISOString()} (key k1), is over 1 day past`,
+    });
+  });
+
+  test('a key pending deletion without a date, or a key without a state, keeps the watch going', () => {
+    expect(keysVerdict({ now: NOW, keys: [key('k1', 'PendingDeletion')] })).toEqual({
+      kind: 'watch',
+      reason: 'lab key k1 is PendingDeletion but KMS gives no DeletionDate',
+    });
+    expect(keysVerdict({ now: NOW, keys: [{ keyId: 'k1' }] })).toEqual({ kind: 'watch', reason: 'KMS gives no key state for lab key k1' });
+  });
+});
+
+describe('isOwnStackGoneMessage', () => {
+  const ID = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/kms-key-lab-alarm-primary/0c6e7b80-3a1f-11f0-9d3e-0a1b2c3d4e5f';
+  const NEWER = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/kms-key-lab-alarm-primary/99999999-3a1f-11f0-9d3e-0a1b2c3d4e5f';
+
+  test.each([`Stack with id ${ID} does not exist`, `Stack with id ${ID} does not exist.`, 'Stack with id kms-key-lab-alarm-primary does not exist', "Stack 'kms-key-lab-alarm-primary' does not exist"])(
+    '%s: this stack is gone',
+    (message) => expect(isOwnStackGoneMessage(message, ID)).toBe(true),
+  );
+
+  test.each([
+    `Stack with id ${NEWER} does not exist`,
+    'Stack with id kms-key-lab-alarm-primary-2 does not exist',
+    'Stack with id kms-key-lab-alarm-secondary does not exist',
+    'Role arn:aws:iam::111111111111:role/cdk-cfn-exec does not exist',
+    `Stack [${ID}] cannot be deleted while TerminationProtection is enabled`,
+    'does not exist',
+  ])('%s: not this stack, or not gone', (message) => expect(isOwnStackGoneMessage(message, ID)).toBe(false));
 });

@@ -20,6 +20,9 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { onEvent, setSleepForTests } from '../../../lambda/import-key-material/index';
+import { materialSpellings } from '../../../lambda/import-key-material/material';
+import { cfnEvent, RESPONSE_URL } from '../../helpers/events';
 import { FakeKms, FakeSecrets, PRIMARY_REGION, serviceError } from './fakes';
 
 /**
@@ -39,6 +42,47 @@ export class ImportHarness {
   regionalJournal: string[] = [];
   /** The next N calls, to any service, answer AccessDenied. */
   accessDeniedCalls = 0;
+  /** Every console line of the current test; emptied, never replaced, so a test may hold on to it. */
+  readonly logged: string[] = [];
+  /** The backoff waits of the current test, which return at once. */
+  readonly sleeps: number[] = [];
+
+  /** From beforeEach: the console is captured and no backoff waits. */
+  capture(): void {
+    this.logged.length = 0;
+    this.sleeps.length = 0;
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void this.logged.push(args.map(String).join(' ')));
+    }
+    setSleepForTests(async (ms) => void this.sleeps.push(ms));
+  }
+
+  /** From afterEach. */
+  release(): void {
+    jest.restoreAllMocks();
+    setSleepForTests(undefined);
+  }
+
+  /**
+   * Runs one event and checks what leaves the handler: no log line, response
+   * or error may hold any material the fakes have seen (`materials` adds what
+   * else a test knows of), in any spelling.
+   */
+  async run(event: ReturnType<typeof cfnEvent>, materials: readonly Buffer[] = []) {
+    let response: Awaited<ReturnType<typeof onEvent>> | undefined;
+    let error: Error | undefined;
+    try {
+      response = await onEvent(event);
+    } catch (e) {
+      error = e as Error;
+    }
+    const surfaces = [...this.logged, JSON.stringify(response ?? {}), error?.message ?? '', error?.stack ?? ''].join('\n');
+    for (const material of [...this.kms.unwrapped, ...materials]) {
+      for (const spelling of materialSpellings(material)) expect(surfaces).not.toContain(spelling);
+    }
+    expect(surfaces).not.toContain(RESPONSE_URL);
+    return { response, error };
+  }
 
   /** The Region the handler runs in. */
   get region(): string {

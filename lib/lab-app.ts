@@ -1,5 +1,5 @@
 import { Annotations, App, Tags } from 'aws-cdk-lib';
-import { LAB_TAG, OWNER_TAG } from './common/lab-tags';
+import { LAB_TAG, labTags, OWNER_TAG } from './common/lab-tags';
 import { LabConfig } from './config/lab-config';
 import { labRoleNames, labRolesNeeded } from './common/lab-principals';
 import { CloudHsmStack } from './stacks/cloudhsm-stack';
@@ -23,21 +23,27 @@ export { LAB_TAG, OWNER_TAG } from './common/lab-tags';
 
 /** The whole lab: one stack per Region, the secondary reading the primary's multi-Region key ARN. */
 export function buildLab(app: App, config: LabConfig): Lab {
+  // Stack tags in the props: with @aws-cdk/core:explicitStackTags, Tags.of(stack) reaches only the resources, and
+  // `cdk deploy` sets as CloudFormation stack tags exactly what the manifest holds, which teardown recognises a lab by.
+  const tags = labTags(config.prefix, config.owner);
   const env = (region: string) => ({ account: config.account, region });
   const needed = labRolesNeeded(config);
   const roles = new LabRolesStack(app, `${config.prefix}-roles`, {
     env: env(config.primaryRegion),
+    tags,
     description: `KMS Key Lab (${config.prefix}): the key administrator and key user roles that lab key policies name when no principals are given`,
     config,
   });
   const primary = new PrimaryRegionStack(app, `${config.prefix}-primary`, {
     env: env(config.primaryRegion),
+    tags,
     description: `KMS Key Lab (${config.prefix}), primary Region: single-Region, multi-Region primary and imported-material keys`,
     crossRegionReferences: true,
     config,
   });
   const secondary = new SecondaryRegionStack(app, `${config.prefix}-secondary`, {
     env: env(config.secondaryRegion),
+    tags,
     description: `KMS Key Lab (${config.prefix}), secondary Region: single-Region key and multi-Region replica`,
     crossRegionReferences: true,
     config,
@@ -48,6 +54,7 @@ export function buildLab(app: App, config: LabConfig): Lab {
   const cloudHsm = config.cloudHsm
     ? new CloudHsmStack(app, `${config.prefix}-cloudhsm`, {
         env: env(config.primaryRegion),
+        tags,
         description: `KMS Key Lab (${config.prefix}), scenario (d): CloudHSM cluster, KMS custom key store and a key in it`,
         config,
         cloudHsm: config.cloudHsm,
@@ -60,6 +67,7 @@ export function buildLab(app: App, config: LabConfig): Lab {
   const deletionAlarm = (where: 'primary' | 'secondary', region: string, keyStackNames: string[]) =>
     new DeletionAlarmStack(app, `${config.prefix}-alarm-${where}`, {
       env: env(region),
+      tags,
       description: `KMS Key Lab (${config.prefix}), ${where} Region: alarm on use of a key pending deletion, kept until the lab keys' pending window has passed`,
       config,
       keyStackNames,

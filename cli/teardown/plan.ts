@@ -207,8 +207,15 @@ export function notLabStackMessage(ref: LabStackRef, tags: Readonly<Record<strin
   const labTag = LAB_TAG;
   const found = labTag in tags ? `its tag ${labTag} is "${tags[labTag]}"` : `it has no tag ${labTag}`;
   const outcome = remaining ? `so it was not deleted. ${notDeleted(remaining)}` : "so it was left alone, and is not reported as the lab's alarm stack.";
+  // Earlier versions of the app set no stack tags at all (only resource tags): such a lab is recognised, and upgraded.
+  const untagged = Object.keys(tags).length === 0;
+  const earlier = untagged
+    ? ` A stack with no tags at all may be a lab deployed by an earlier version of this app, which tagged only the stack's resources: its keys carry ${labTag}=${prefix} ` +
+      `(\`aws cloudformation describe-stack-resources --stack-name ${ref.name} --region ${ref.region}\`, then \`aws kms list-resource-tags\` on a key) and its outputs name the lab's keys (SingleRegionKeyArn, ...). ` +
+      'Deploy it once with this version (`npx cdk deploy --all`, which sets the stack tags and changes nothing else), then run `kms-lab teardown` again.'
+    : '';
   return (
-    `The stack ${named(ref)} is not this lab's: the lab tags every stack ${labTag}=${prefix}, but ${found}, ${outcome} ` +
+    `The stack ${named(ref)} is not this lab's: the lab tags every stack ${labTag}=${prefix}, but ${found}, ${outcome}${earlier} ` +
     `What to do: check that --prefix (and -c primaryRegion/secondaryRegion, --profile) name your lab; if the stack is the lab's and lost its tag, delete it yourself with \`aws cloudformation delete-stack --stack-name ${ref.name} --region ${ref.region}\` after checking what it holds.`
   );
 }

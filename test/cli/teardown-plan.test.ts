@@ -126,6 +126,16 @@ describe('teardown messages', () => {
     expect(notLabStackMessage(ALARM_SECONDARY, {}, 'kms-key-lab', [])).toContain('so it was not deleted. The teardown stopped there.');
   });
 
+  test('a stack with no tags at all is explained as a lab of an earlier version, with how to recognise and upgrade it', () => {
+    const untagged = notLabStackMessage(PRIMARY, {}, 'kms-key-lab', []);
+    expectParagraph(untagged);
+    expect(untagged).toContain('may be a lab deployed by an earlier version of this app, which tagged only the stack\'s resources');
+    expect(untagged).toContain('aws cloudformation describe-stack-resources --stack-name kms-key-lab-primary --region ap-southeast-1');
+    expect(untagged).toContain('Deploy it once with this version (`npx cdk deploy --all`, which sets the stack tags and changes nothing else), then run `kms-lab teardown` again.');
+    // A stack tagged for another lab is not one of ours at all: no upgrade advice.
+    expect(notLabStackMessage(PRIMARY, { 'kms-key-lab:lab': 'other' }, 'kms-key-lab', [])).not.toContain('earlier version');
+  });
+
   test('the question lists the stacks in order', () => {
     expect(teardownQuestion('kms-key-lab', [SECONDARY, PRIMARY], [])).toBe(
       'Tear down the KMS Key Lab "kms-key-lab": delete the stacks kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1): their keys are scheduled for deletion (recoverable until their window ends), the escrow secrets with them?',

@@ -5,6 +5,7 @@ import { registerKey } from './commands/key';
 import { registerTeardown } from './commands/teardown';
 import { registerRotate } from './commands/rotate';
 import { registerImportMaterial } from './commands/import-material';
+import { registerPreflight } from './commands/preflight';
 import { CliError, EXIT } from './errors';
 import { CliIo, processIo } from './io';
 
@@ -22,6 +23,7 @@ function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   const ctx = { io, setExitCode };
+  registerPreflight(program, ctx);
   registerVerify(program, ctx);
   registerStatus(program, ctx);
   registerKey(program, ctx);

@@ -5,6 +5,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { KMS } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { ApiCallCounter, countCalls } from './api-call-counter';
 
@@ -79,10 +80,18 @@ export class AwsClients {
     return iam ? this.client(`iam|${region}`, () => new iam.IAMClient(this.config(region))) : undefined;
   }
 
-  /** EC2, loaded on first use: only teardown reads it, and the client is large. */
+  /** EC2, loaded on first use: only teardown and preflight read it, and the client is large. */
   ec2(region: string): EC2Client {
     return this.client(`ec2|${region}`, () => {
       const { EC2Client: Client } = require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
+      return new Client(this.config(region));
+    });
+  }
+
+  /** SSM, loaded on first use: only preflight reads it (the CDK bootstrap version parameter). */
+  ssm(region: string): SSMClient {
+    return this.client(`ssm|${region}`, () => {
+      const { SSMClient: Client } = require('@aws-sdk/client-ssm') as typeof import('@aws-sdk/client-ssm');
       return new Client(this.config(region));
     });
   }

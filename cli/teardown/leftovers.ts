@@ -46,7 +46,7 @@ export interface LeftoverContext {
 
 
 /** Runs fn over items, a few at a time: KMS's request quotas are shared by the whole account. */
-async function mapFew<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, concurrency = 4): Promise<R[]> {
+export async function mapFew<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, concurrency = 4): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -10,13 +10,14 @@ useOperatorCredentials();
 const ROOT = path.join(__dirname, '..', '..');
 
 describe('kms-lab program', () => {
-  test('--help lists verify and status, and no command that does not work yet', async () => {
+  test('--help lists preflight, verify and status, and no command that does not work yet', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^\s+preflight \[options\]/m);
     expect(run.stdout).toMatch(/^\s+verify \[options\]/m);
     expect(run.stdout).toMatch(/^\s+status \[options\]/m);
     const commands = run.stdout.slice(run.stdout.indexOf('Commands:')).match(/^ {2}(\w[\w-]*)/gm)?.map((c) => c.trim());
-    expect(commands).toEqual(['verify', 'status', 'key', 'teardown', 'rotate', 'import-material', 'help']);
+    expect(commands).toEqual(['preflight', 'verify', 'status', 'key', 'teardown', 'rotate', 'import-material', 'help']);
     expect(run.stdout).toContain('Exit codes: 0 success, 1 a check or an AWS call failed, 2 a usage or configuration error.');
   });
 

@@ -46,5 +46,5 @@ export function requiredBootstrapVersion(cwd: string, region: string, stackNames
     .map(([, a]) => a.properties?.requiresBootstrapStackVersion)
     .filter((v): v is number => typeof v === 'number');
   if (versions.length > 0) return { version: Math.max(...versions), source: 'cdk.out/manifest.json' };
-  return { version: DEFAULT_SYNTHESIZER_BOOTSTRAP_VERSION, source: "aws-cdk-lib 2.276.0's default synthesizer (no synthesized lab stack of this Region in cdk.out)" };
+  return { version: DEFAULT_SYNTHESIZER_BOOTSTRAP_VERSION, source: "aws-cdk-lib 2.276.0's default synthesizer; no synthesized lab stack of this Region in cdk.out" };
 }

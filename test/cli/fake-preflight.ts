@@ -41,12 +41,17 @@ export class PreflightWorld {
 
   constructor(private readonly aws: FakeAws) {}
 
-  /** What `cdk bootstrap` leaves in a Region: the CDKToolkit stack, its version parameter and its execution role. */
+  /**
+   * What `cdk bootstrap` leaves in a Region (aws-cdk's lib/api/bootstrap/bootstrap-template.yaml, version 33 in
+   * aws-cdk 2.1148.1): the CDKToolkit stack with its BootstrapVersion output, the SSM parameter
+   * `/cdk-bootstrap/<qualifier>/version` (CdkBootstrapVersion) and the role `cdk-<qualifier>-cfn-exec-role-<account>-<region>`
+   * (CloudFormationExecutionRole).
+   */
   bootstrap(options: { version?: number; regions?: string[]; qualifier?: string } = {}): this {
     const qualifier = options.qualifier ?? 'hnb659fds';
     for (const region of options.regions ?? [this.aws.primary, this.aws.secondary]) {
-      this.aws.stacks.set(`${region}|CDKToolkit`, { status: 'UPDATE_COMPLETE', outputs: { BootstrapVersion: String(options.version ?? 30) }, tags: {} });
-      this.parameters.set(`${region}|/cdk-bootstrap/${qualifier}/version`, String(options.version ?? 30));
+      this.aws.stacks.set(`${region}|CDKToolkit`, { status: 'UPDATE_COMPLETE', outputs: { BootstrapVersion: String(options.version ?? 33) }, tags: {} });
+      this.parameters.set(`${region}|/cdk-bootstrap/${qualifier}/version`, String(options.version ?? 33));
       this.roles.add(`cdk-${qualifier}-cfn-exec-role-${ACCOUNT}-${region}`);
     }
     return this;

@@ -69,7 +69,7 @@ describe('kms-lab preflight', () => {
     ]);
     expect(report.summary).toEqual({ pass: 16, fail: 0, warn: 0, unknown: 0, skip: 4, apiCalls: aws.log.length });
     expect(find(report, 'bootstrap-version').detail).toBe(
-      "version 30 in /cdk-bootstrap/hnb659fds/version (required 6, from aws-cdk-lib 2.276.0's default synthesizer (no synthesized lab stack of this Region in cdk.out))",
+      "version 33 in /cdk-bootstrap/hnb659fds/version (required 6, from aws-cdk-lib 2.276.0's default synthesizer; no synthesized lab stack of this Region in cdk.out)",
     );
     expect(find(report, 'aliases').detail).toContain('(4 held by the deployed stacks)');
     for (const c of report.checks) expect(c.action).toBe('');
@@ -155,7 +155,7 @@ describe('kms-lab preflight', () => {
       expect(r.code).toBe(1);
       expect(find(report, 'bootstrap-version')).toMatchObject({
         result: 'FAIL',
-        detail: "version 5 in /cdk-bootstrap/hnb659fds/version, required 6, from aws-cdk-lib 2.276.0's default synthesizer (no synthesized lab stack of this Region in cdk.out)",
+        detail: "version 5 in /cdk-bootstrap/hnb659fds/version, required 6, from aws-cdk-lib 2.276.0's default synthesizer; no synthesized lab stack of this Region in cdk.out",
         action: `upgrade it: \`npx cdk bootstrap aws://${ACCOUNT}/${PRIMARY}\``,
       });
     });

@@ -1,8 +1,8 @@
 import { DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, IAMServiceException } from '@aws-sdk/client-iam';
+import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { DescribeCustomKeyStoresCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ACCOUNT, FakeAws, fakeMocks, serviceError } from './fake-aws';
 // Registered first, so the DescribeCustomKeyStores below (Region-aware, paginated) replaces the one there.
@@ -100,14 +100,15 @@ FakeAws.extensions.push((aws, on) => {
   // SSM GetParameter: an unknown name answers ParameterNotFound (SSM API Reference, GetParameter, Errors).
   on(ssm as never, GetParameterCommand, 'GetParameter', (i: { Name: string }, who) => {
     const value = world.parameters.get(`${who.region}|${i.Name}`);
-    if (value === undefined) throw Object.assign(serviceError('ParameterNotFound', ''), { name: 'ParameterNotFound' });
+    if (value === undefined) throw new ParameterNotFound({ message: '', $metadata: { httpStatusCode: 400 } });
     return { Parameter: { Name: i.Name, Type: 'String', Value: value, Version: 1 } };
   });
 
-  // IAM GetRole: an unknown role answers NoSuchEntity, "The role with name X cannot be found." (IAM API Reference, GetRole, Errors).
+  // IAM GetRole: an unknown role answers NoSuchEntity, "The role with name X cannot be found." (IAM API Reference, GetRole,
+  // Errors), which the SDK raises as NoSuchEntityException (@aws-sdk/client-iam's error for that code).
   on(iam, GetRoleCommand, 'GetRole', (i: { RoleName: string }) => {
     if (!world.roleExists(i.RoleName)) {
-      throw new IAMServiceException({ name: 'NoSuchEntity', $fault: 'client', message: `The role with name ${i.RoleName} cannot be found.`, $metadata: {} });
+      throw new NoSuchEntityException({ message: `The role with name ${i.RoleName} cannot be found.`, $metadata: { httpStatusCode: 404 } });
     }
     return { Role: { RoleName: i.RoleName, Arn: `arn:aws:iam::${ACCOUNT}:role/${i.RoleName}`, Path: '/', RoleId: 'AROAFAKE', CreateDate: new Date('2025-01-01T00:00:00Z') } };
   });

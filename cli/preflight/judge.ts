@@ -294,7 +294,7 @@ export interface ReplicaFacts {
   readonly replicas: Read<readonly ReplicaSeen[]>;
 }
 
-export function judgeReplicas(f: ReplicaFacts): PreflightCheck {
+export function judgeReplicas(f: ReplicaFacts, deployAdopts = DEPLOY_ADOPTS_REPLICAS): PreflightCheck {
   if (f.secondaryDeployed) return line('replicas', f.region, 'PASS', `${f.secondaryStackName} is deployed and holds the lab's replicas in ${f.region}`);
   if (!f.primaryDeployed) return line('replicas', f.region, 'PASS', 'no multi-Region primary of the lab is deployed: the deploy makes new primaries, which have no replica yet');
   if (isFailure(f.replicas)) return unknown('replicas', f.region, f.replicas, 'kms:DescribeKey on the lab keys');
@@ -303,7 +303,7 @@ export function judgeReplicas(f: ReplicaFacts): PreflightCheck {
     .map((r) => `the ${r.label} primary ${r.primaryArn} already has a replica ${r.replicaArn} in ${f.region}, ${r.state}${r.deletionDate ? ` until ${r.deletionDate.toISOString()}` : ''}`)
     .join('; ');
   const pending = f.replicas.filter((r) => r.state === 'PendingDeletion' || r.state === 'PendingReplicaDeletion');
-  if (DEPLOY_ADOPTS_REPLICAS) {
+  if (deployAdopts) {
     return line('replicas', f.region, 'WARN', `${detail}, outside ${f.secondaryStackName}: the deploy adopts it`, pending.length ? 'nothing, unless you want a fresh replica: then wait until its deletion date' : '');
   }
   const cancel = pending.map((r) => `\`kms-lab key cancel-deletion ${r.replicaArn}\``).join(', ');
@@ -312,7 +312,7 @@ export function judgeReplicas(f: ReplicaFacts): PreflightCheck {
     f.region,
     'FAIL',
     `${detail}, outside ${f.secondaryStackName}: a multi-Region key has one replica per Region, a replica pending deletion included, so the stack's AWS::KMS::ReplicaKey cannot be created while it exists`,
-    `wait until KMS deletes it${pending.length ? `, or cancel its deletion (${cancel}) for a deploy that adopts an existing replica` : ''}, or tear the primary down too (\`kms-lab teardown\`) so the deploy makes a new pair`,
+    `${pending.length ? 'wait until KMS deletes it, then deploy' : `schedule its deletion (\`aws kms schedule-key-deletion --key-id <replica arn> --region ${f.region}\`), wait out its window, then deploy`}, or tear the primary down too (\`kms-lab teardown\`) so the deploy makes a new pair${pending.length ? `; cancelling its deletion (${cancel}) keeps the key, but this deploy cannot take over an existing replica` : ''}`,
   );
 }
 

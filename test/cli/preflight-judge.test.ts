@@ -1,0 +1,46 @@
+import { judgeReplicas, judgeStack, judgeTrails, ReplicaFacts } from '../../cli/preflight/judge';
+
+const replicaFacts = (state: string): ReplicaFacts => ({
+  region: 'ap-southeast-2',
+  secondaryStackName: 'kms-key-lab-secondary',
+  secondaryDeployed: false,
+  primaryDeployed: true,
+  replicas: [{ label: '(b)', primaryArn: 'arn:aws:kms:ap-southeast-1:111122223333:key/mrk-1', replicaArn: 'arn:aws:kms:ap-southeast-2:111122223333:key/mrk-1', state }],
+});
+
+describe('preflight judgements', () => {
+  test('a replica pending deletion outside the secondary stack fails while a deploy cannot take it over', () => {
+    const check = judgeReplicas(replicaFacts('PendingDeletion'), false);
+    expect(check.result).toBe('FAIL');
+    expect(check.action).toBe(
+      'wait until KMS deletes it, then deploy, or tear the primary down too (`kms-lab teardown`) so the deploy makes a new pair; cancelling its deletion (`kms-lab key cancel-deletion arn:aws:kms:ap-southeast-2:111122223333:key/mrk-1`) keeps the key, but this deploy cannot take over an existing replica',
+    );
+  });
+
+  test('a live replica outside the secondary stack fails too: one replica per Region', () => {
+    const check = judgeReplicas(replicaFacts('Enabled'), false);
+    expect(check.result).toBe('FAIL');
+    expect(check.action).toContain('aws kms schedule-key-deletion --key-id <replica arn> --region ap-southeast-2');
+  });
+
+  test('once the deploy adopts replicas, the same replica is a WARN that says so', () => {
+    const check = judgeReplicas(replicaFacts('PendingDeletion'), true);
+    expect(check.result).toBe('WARN');
+    expect(check.detail).toContain('outside kms-key-lab-secondary: the deploy adopts it');
+  });
+
+  test('a read that failed is UNKNOWN, never PASS', () => {
+    const check = judgeTrails({ region: 'ap-southeast-1', trails: { failed: 'DescribeTrails failed: throttled' }, labTrailName: 'kms-key-lab-pending-deletion-use' });
+    expect(check.result).toBe('UNKNOWN');
+    expect(check.detail).toBe('could not be checked: DescribeTrails failed: throttled');
+  });
+
+  test.each([
+    ['REVIEW_IN_PROGRESS', 'FAIL'],
+    ['IMPORT_ROLLBACK_FAILED', 'FAIL'],
+    ['IMPORT_COMPLETE', 'PASS'],
+    ['UPDATE_COMPLETE', 'PASS'],
+  ])('a stack in %s is %s', (status, result) => {
+    expect(judgeStack('kms-key-lab-primary', 'ap-southeast-1', status).result).toBe(result);
+  });
+});

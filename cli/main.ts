@@ -14,7 +14,7 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('kms-lab')
     .description('Operator CLI of the KMS Key Lab: finds the deployed lab through its CloudFormation stack outputs.')
-    .option('-c, --context <key=value>', 'a cdk context value, as `cdk -c` takes it (repeatable): prefix, primaryRegion, secondaryRegion, pendingWindowDays', collect)
+    .option('-c, --context <key=value>', 'a cdk context value, as `cdk -c` takes it (repeatable): prefix, primaryRegion, secondaryRegion, pendingWindowDays; preflight also reads account, cloudHsm, deletionAlarm, multiRegionImportedKey, hsmAvailabilityZones', collect)
     .option('--prefix <name>', 'the lab\'s name prefix (default: cdk.json\'s "prefix", else kms-key-lab)')
     .option('--profile <name>', 'the AWS profile for every call (default: the SDK\'s usual chain, AWS_PROFILE included)')
     .addHelpText('after', '\nExit codes: 0 success, 1 a check or an AWS call failed, 2 a usage or configuration error.')

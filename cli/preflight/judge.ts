@@ -339,7 +339,7 @@ export function judgeKeysPendingDeletion(region: string, keys: Read<readonly Lab
       region,
       'FAIL',
       `${blocking.map((k) => `${k.arn} (held by ${namedByStacks.get(k.arn)}) is ${k.state}${k.deletionDate ? ` until ${k.deletionDate.toISOString()}` : ''}`).join('; ')}: KMS refuses changes to it, so an update of its stack fails, and the lab cannot use it${skipped}`,
-      `bring it back with \`kms-lab key cancel-deletion <arn>\` and \`kms-lab key enable <arn>\`, or tear the lab down (\`kms-lab teardown\`) and deploy it afresh`,
+      `bring ${blocking.length === 1 ? 'it' : 'each'} back with ${blocking.map((k) => `\`kms-lab key cancel-deletion ${k.arn}\` and \`kms-lab key enable ${k.arn}\``).join(', ')}, or tear the lab down (\`kms-lab teardown\`) and deploy it afresh`,
     );
   }
   const others = pending.length ? `${pending.length} key${pending.length === 1 ? '' : 's'} of an earlier deploy pending deletion, not in the deploy's way (KMS deletes them by date)` : 'no lab key pending deletion';

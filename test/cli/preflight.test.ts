@@ -392,6 +392,7 @@ describe('kms-lab preflight', () => {
         result: 'FAIL',
         detail: `${key.arn} (held by kms-key-lab-primary) is PendingDeletion until 2025-06-08T00:00:00.000Z: KMS refuses changes to it, so an update of its stack fails, and the lab cannot use it`,
       });
+      expect(find(report, 'keys-pending-deletion').action).toContain(`\`kms-lab key cancel-deletion ${key.arn}\` and \`kms-lab key enable ${key.arn}\``);
       expect(find(report, 'keys-pending-deletion', SECONDARY).result).toBe('PASS');
     });
 

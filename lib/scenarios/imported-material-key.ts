@@ -66,7 +66,8 @@ export function escrowSecretArnPattern(stack: Stack, escrowPrefix: string): stri
  */
 export function allowImportIntoLabKeys(handler: LabHandler, labTag: string, deleteMaterial: boolean): void {
   const stack = Stack.of(handler);
-  const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
+  // ListKeyRotations names the materials still pending import when a key with several stays PendingImport.
+  const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'];
   if (deleteMaterial) keyActions.push('kms:DeleteImportedKeyMaterial');
   // Not this key alone: when the key is replaced, the old resource's Delete (or a rolled-back new one's) runs
   // under the role's new policy, which names the other key. So: the lab's imported-material keys in this Region.

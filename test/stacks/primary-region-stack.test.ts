@@ -175,7 +175,7 @@ describe('scenario (c): imported-material key', () => {
           { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerLogs'), 'Arn'] } },
           {
             Effect: 'Allow',
-            Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+            Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'],
             Resource: { 'Fn::Join': ['', ['arn:aws:kms:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':key/*']] },
             Condition: { StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', 'aws:ResourceTag/kms-key-lab:lab': 'kms-key-lab' } },
           },
@@ -208,7 +208,7 @@ describe('scenario (c): imported-material key', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['kms:DeleteImportedKeyMaterial', 'kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+            Action: ['kms:DeleteImportedKeyMaterial', 'kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'],
           }),
         ]),
       },

@@ -104,7 +104,7 @@ describe('Create with generated material', () => {
     expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
   });
 
-  test('creates the escrow itself, locks it with its policy before writing the material, then imports', async () => {
+  test('creates the escrow itself, locks it with its policy before writing the material, then imports and checks the key is Enabled', async () => {
     await run(cfnEvent('Create', props()));
     expect(h.journal).toEqual([
       'DescribeKey',
@@ -114,6 +114,7 @@ describe('Create with generated material', () => {
       'PutSecretValue',
       'GetParametersForImport',
       'ImportKeyMaterial',
+      'DescribeKey',
       'PutSecretValue',
     ]);
     const [first, second] = h.smMock.commandCalls(PutSecretValueCommand).map((c) => decodeEscrowRecord(c.args[0].input.SecretString)!);
@@ -376,7 +377,8 @@ describe('transient errors are waited out within bounds', () => {
     const { error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
     expect(sleeps).toEqual([1000, 2000, 4000]);
-    expect(h.kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 4);
+    // Four before the key was seen, one after the import.
+    expect(h.kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 5);
   });
 
   test('NotFound on GetParametersForImport, after DescribeKey already saw the key, is retried too', async () => {

@@ -231,3 +231,22 @@ export function notEnabledProblem(input: {
     `${keyArn} --file <its 32 bytes>\` (EXISTING_KEY_MATERIAL), then deploy again.`
   );
 }
+
+/**
+ * AWS refused the handler a call on its own escrow. The escrow's resource
+ * policy names its owner by the IAM path of the handler's role, so a role
+ * replaced later still matches; an escrow whose policy was written before
+ * that (by a lab of an earlier version) names the earlier role by its ARN,
+ * and denies the new one. Its administrators may still change the policy.
+ */
+export function escrowAccessDenied(secretName: string, region: string, detail: string): string {
+  return (
+    `AWS denied the import handler a call on its escrow secret ${secretName} (${detail.replace(/\.$/, '')}). ` +
+    "The escrow's resource policy lets only the role of its owning handler (any role under the handler's IAM path) and the key " +
+    "administrators write it; an escrow written by an earlier version of the lab names the handler's earlier role by its ARN, " +
+    'which denies the role that replaced it. Nothing was imported. What to do: as a key administrator, delete the escrow\'s ' +
+    `resource policy (\`aws secretsmanager delete-resource-policy --secret-id ${secretName} --region ${region}\`), then deploy ` +
+    "again: the handler puts the lab's policy back before it reads or writes the value. If the escrow was created by this " +
+    "deploy, check the handler role's IAM policy instead."
+  );
+}

@@ -21,6 +21,7 @@ import { escrowRecoveryWindowDays, managedByValue, PriorState, priorState, sched
 import { beginCleanup, beginInvocation, TransientKind, transientKindsFor } from '../shared/transient';
 import {
   decideImport,
+  escrowAccessDenied,
   escrowBelongsTo,
   importBlocker,
   MaterialImport,
@@ -93,7 +94,12 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       record = await readEscrowReplica(props.escrowSecretName, key, keyArn, call);
       material = record.material;
     } else {
-      escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, role, (t) => (touched = t));
+      try {
+        escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, role, (t) => (touched = t));
+      } catch (error) {
+        if (!isNamed('AccessDeniedException')(rootCause(error))) throw error;
+        throw new ExplainedError(escrowAccessDenied(props.escrow.secretName, regionOfArn(keyArn), error instanceof Error ? error.message : String(error)));
+      }
       record = escrow.record;
       material = record.material;
     }

@@ -265,9 +265,21 @@ describe('a first deploy that fails leaves no billable secret', () => {
   test('AccessDenied that outlasts IAM propagation schedules the new escrow for deletion', async () => {
     h.smMock.on(PutSecretValueCommand).rejects(serviceError('AccessDeniedException', 'not authorized'));
     const { error } = await run(cfnEvent('Create', props()));
-    expect(error!.message).toMatch(/^PutSecretValue failed \(AccessDeniedException\)/);
+    expect(error!.message).toContain(`AWS denied the import handler a call on its escrow secret ${ESCROW} (PutSecretValue failed (AccessDeniedException)`);
     expect(escrowSecret()!.deletedDate).toBeDefined();
     expect(h.sm.billable()).toEqual([]);
+  });
+
+  test("an escrow whose policy names an earlier owner role says how an administrator lets the new role in, and is left alone", async () => {
+    await run(cfnEvent('Create', props()));
+    h.kmsMock.resetHistory();
+    // The policy of an escrow written before its owner was named by role path denies the role that replaced the old one.
+    h.smMock.on(PutResourcePolicyCommand).rejects(serviceError('AccessDeniedException', 'User: arn:aws:sts::111111111111:assumed-role/new/x is not authorized to perform: secretsmanager:PutResourcePolicy with an explicit deny in a resource-based policy'));
+    const { error } = await run(cfnEvent('Update', props({ WrappingAlgorithm: 'RSAES_OAEP_SHA_1' }), { physicalId: KEY_ARN, oldProperties: props() }));
+    expect(error!.message).toContain('names the handler\'s earlier role by its ARN');
+    expect(error!.message).toContain(`aws secretsmanager delete-resource-policy --secret-id ${ESCROW} --region ap-southeast-1`);
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
   });
 
   test('a KMS error schedules the new escrow for deletion, to end a day after the key', async () => {

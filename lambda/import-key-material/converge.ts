@@ -157,6 +157,7 @@ export function importPlan(role: KeyRole, key: KeyView, materials: MaterialsToIm
     ...(p.keyMaterialId ? { keyMaterialId: p.keyMaterialId } : {}),
     current: false,
   }));
+  if (rotationInProgress(key, materials)) return earlier;
   const importType = previous.length > 0 ? 'EXISTING_KEY_MATERIAL' : importTypeFor(role, key, materials.keyMaterialId);
   const current: MaterialImport = {
     material: materials.material,
@@ -165,6 +166,19 @@ export function importPlan(role: KeyRole, key: KeyView, materials: MaterialsToIm
     current: true,
   };
   return [...earlier, current];
+}
+
+/**
+ * Whether the record's current material is a rotation's new material that
+ * `kms-lab rotate` escrowed but has not imported yet: the record has no id
+ * for it, and the key's current material is the newest earlier one. KMS would
+ * refuse it as EXISTING_KEY_MATERIAL (it is not the key's yet), and the key
+ * needs only the materials it has, so the import leaves it to the rotation
+ * (which a second `kms-lab rotate` finishes).
+ */
+export function rotationInProgress(key: KeyView, materials: MaterialsToImport): boolean {
+  const newest = materials.previous?.[0];
+  return !materials.keyMaterialId && !!newest?.keyMaterialId && key.CurrentKeyMaterialId === newest.keyMaterialId;
 }
 
 /** What ListKeyRotations (IncludeKeyMaterial=ALL_KEY_MATERIAL) says of one material. */

@@ -32,6 +32,7 @@ import {
   notEnabledProblem,
   regionOfArn,
   reimportBlocker,
+  rotationInProgress,
   replicaBeforePrimary,
   unescrowedMaterial,
 } from './converge';
@@ -121,6 +122,9 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       if (disabled) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${disabled}.`);
       // Every material of the record: a key rotated on demand is Enabled only once it holds all of them.
       const plan = importPlan(role, key, record ?? { material });
+      if (record && rotationInProgress(key, record)) {
+        log('the escrow holds new material of a rotation that has not imported it yet; only the key\'s own materials are imported', { keyArn });
+      }
       const imported = new Map<MaterialImport, string | undefined>();
       try {
         for (const item of plan) imported.set(item, await importMaterial(props, item, retry));
@@ -164,7 +168,10 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
  * or the next re-import sends each id with its material.
  */
 function recordWithIds(record: EscrowRecord, plan: readonly MaterialImport[], imported: ReadonlyMap<MaterialImport, string | undefined>): EscrowRecord | undefined {
-  const idOf = (material: Buffer) => imported.get(plan.find((p) => p.material.equals(material))!);
+  const idOf = (material: Buffer) => {
+    const item = plan.find((p) => p.material.equals(material));
+    return item ? imported.get(item) : undefined;
+  };
   const keyMaterialId = idOf(record.material) ?? record.keyMaterialId;
   const previous = record.previous?.map((p) => ({ ...p, ...(p.keyMaterialId ? {} : idOf(p.material) ? { keyMaterialId: idOf(p.material) } : {}) }));
   const changed = keyMaterialId !== record.keyMaterialId || (previous ?? []).some((p, i) => p.keyMaterialId !== record.previous![i].keyMaterialId);

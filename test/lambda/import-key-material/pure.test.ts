@@ -287,6 +287,12 @@ describe('keys with several materials', () => {
     ]);
   });
 
+  test("importPlan leaves out a rotation's new material that the key does not have yet (no id, the key's current is the newest earlier one)", () => {
+    const inProgress = { material, previous: [{ material: old, keyMaterialId: 'm2' }] };
+    expect(importPlan('single-region', { CurrentKeyMaterialId: 'm2' }, inProgress).map((p) => p.material)).toEqual([old]);
+    expect(importPlan('single-region', { CurrentKeyMaterialId: 'm1' }, inProgress).map((p) => p.material)).toEqual([old, material]);
+  });
+
   test('materialsPendingImport counts only materials that belong to the key', () => {
     expect(
       materialsPendingImport([

@@ -221,6 +221,30 @@ describe('scenario (c): rotated material that expired', () => {
   });
 });
 
+describe('scenario (c): a rotation that escrowed new material and stopped before importing it', () => {
+  test('a deploy imports the materials the key has and leaves the escrowed new one to the rotation', async () => {
+    h.kms.addExternalKey(KEY_ARN);
+    const first = at(30);
+    await run(PRIMARY_REGION, cfnEvent('Create', singleProps(first)), ESCROW);
+    const held = record(ESCROW)!;
+    // What `kms-lab rotate` writes first; it stopped before ImportKeyMaterial.
+    h.sm.putSecretValue({ SecretId: ESCROW, SecretString: encodeEscrowRecord(escrowWithNewMaterial(held, randomBytes(32))) });
+    h.kms.expireMaterial(KEY_ARN);
+    h.kmsMock.resetHistory();
+
+    const later = at(90);
+    const { error } = await run(PRIMARY_REGION, cfnEvent('Update', singleProps(later), { physicalId: KEY_ARN, oldProperties: singleProps(first) }), ESCROW);
+    expect(error).toBeUndefined();
+    expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
+    expect(h.kmsMock.commandCalls(ImportKeyMaterialCommand).map((c) => [c.args[0].input.ImportType, c.args[0].input.KeyMaterialId])).toEqual([
+      ['EXISTING_KEY_MATERIAL', held.keyMaterialId],
+    ]);
+    // The rotation's new material stays escrowed, without an id, for `kms-lab rotate` to import.
+    expect(record(ESCROW)!.keyMaterialId).toBeUndefined();
+    expect(record(ESCROW)!.previous![0].keyMaterialId).toBe(held.keyMaterialId);
+  });
+});
+
 describe('scenario (e): a replica created after the primary was rotated', () => {
   test('imports every material of the key set as EXISTING_KEY_MATERIAL with its id, and is Enabled', async () => {
     h.kms.addMultiRegionPrimary(PRIMARY_ARN);

@@ -119,3 +119,148 @@ export function replicaBeforePrimary(replicaArn: string, primaryArn: string): st
 export function regionOfArn(arn: string): string {
   return arn.split(':')[3] ?? '';
 }
+
+/** One material to import, with how KMS is told what it is. */
+export interface MaterialImport {
+  readonly material: Buffer;
+  /** Undefined: KMS's default (see importTypeFor). */
+  readonly importType?: ImportType;
+  /** Sent with EXISTING_KEY_MATERIAL when known: KMS checks that the bytes are that material of this key. */
+  readonly keyMaterialId?: string;
+  /** The record's current material (the last import), as opposed to an earlier one. */
+  readonly current: boolean;
+}
+
+/** The materials of an escrow record (or the one bring-your-own material), as importPlan reads them. */
+export interface MaterialsToImport {
+  readonly material: Buffer;
+  readonly keyMaterialId?: string;
+  /** Newest first, as `kms-lab rotate` records them. */
+  readonly previous?: readonly { readonly material: Buffer; readonly keyMaterialId?: string }[];
+}
+
+/**
+ * Every material the key must hold, in the order they are imported. A key
+ * rotated on demand keeps its earlier materials, and KMS enables it only once
+ * all of them are imported (ImportKeyMaterial), so after they expire (or in a
+ * replica created after the rotation) each is imported again: the earlier
+ * ones as EXISTING_KEY_MATERIAL with their KeyMaterialId, oldest first, then
+ * the current one, typed by importTypeFor (EXISTING, since a key with earlier
+ * materials has had imports). The docs set no order; the current one comes
+ * last so that its id is the one the import reports.
+ */
+export function importPlan(role: KeyRole, key: KeyView, materials: MaterialsToImport): MaterialImport[] {
+  const previous = [...(materials.previous ?? [])].reverse();
+  const earlier: MaterialImport[] = previous.map((p) => ({
+    material: p.material,
+    importType: 'EXISTING_KEY_MATERIAL',
+    ...(p.keyMaterialId ? { keyMaterialId: p.keyMaterialId } : {}),
+    current: false,
+  }));
+  if (rotationInProgress(key, materials)) return earlier;
+  const importType = previous.length > 0 ? 'EXISTING_KEY_MATERIAL' : importTypeFor(role, key, materials.keyMaterialId);
+  const current: MaterialImport = {
+    material: materials.material,
+    importType,
+    ...(importType === 'EXISTING_KEY_MATERIAL' && materials.keyMaterialId ? { keyMaterialId: materials.keyMaterialId } : {}),
+    current: true,
+  };
+  return [...earlier, current];
+}
+
+/**
+ * Whether the record's current material is a rotation's new material that
+ * `kms-lab rotate` escrowed but has not imported yet: the record has no id
+ * for it, and the key's current material is the newest earlier one. KMS would
+ * refuse it as EXISTING_KEY_MATERIAL (it is not the key's yet), and the key
+ * needs only the materials it has, so the import leaves it to the rotation
+ * (which a second `kms-lab rotate` finishes).
+ */
+export function rotationInProgress(key: KeyView, materials: MaterialsToImport): boolean {
+  const newest = materials.previous?.[0];
+  return !materials.keyMaterialId && !!newest?.keyMaterialId && key.CurrentKeyMaterialId === newest.keyMaterialId;
+}
+
+/** What ListKeyRotations (IncludeKeyMaterial=ALL_KEY_MATERIAL) says of one material. */
+export interface ListedMaterial {
+  readonly KeyMaterialId?: string;
+  readonly KeyMaterialState?: string;
+  readonly ImportState?: string;
+}
+
+/**
+ * The materials a key still needs before KMS enables it: permanently
+ * associated ones (CURRENT or NON_CURRENT) that are PENDING_IMPORT. Material
+ * pending rotation is not yet the key's, so it does not count.
+ */
+export function materialsPendingImport(listed: readonly ListedMaterial[]): string[] {
+  return listed
+    .filter((m) => m.ImportState === 'PENDING_IMPORT' && (m.KeyMaterialState === 'CURRENT' || m.KeyMaterialState === 'NON_CURRENT'))
+    .map((m) => m.KeyMaterialId ?? 'an unnamed material');
+}
+
+/** Where the material came from, for the message of a key that stays not Enabled. */
+export type MaterialOrigin = { readonly kind: 'escrow'; readonly secretName: string } | { readonly kind: 'secret'; readonly secretName: string };
+
+/**
+ * Why a key is not Enabled after every known material was imported, and what
+ * to do. pending: the materials ListKeyRotations lists as PENDING_IMPORT, or
+ * undefined when it could not be read; known: the ids the import had.
+ */
+export function notEnabledProblem(input: {
+  keyArn: string;
+  region: string;
+  state: string | undefined;
+  pending: readonly string[] | undefined;
+  known: readonly (string | undefined)[];
+  origin: MaterialOrigin;
+}): string {
+  const { keyArn, region, origin } = input;
+  const list = `\`aws kms list-key-rotations --key-id ${keyArn} --include-key-material ALL_KEY_MATERIAL --region ${region}\``;
+  const head =
+    `The key ${keyArn} is ${input.state ?? 'in an unknown state'} after its materials were imported, not Enabled: KMS enables a key ` +
+    'that was rotated on demand only once every one of its materials is imported';
+  if (!input.pending) return `${head}, and ListKeyRotations could not be read to say which are missing. What to do: list them with ${list}, import each one marked PENDING_IMPORT, then deploy again.`;
+  if (input.pending.length === 0) {
+    return `${head}. ListKeyRotations lists no material pending import now, so KMS may not have caught up yet. What to do: deploy again; if the key stays ${input.state}, look at it with ${list}.`;
+  }
+  const unknown = input.pending.filter((id) => !input.known.includes(id));
+  const still = `, and these are still pending import: ${input.pending.join(', ')}`;
+  if (unknown.length === 0) {
+    return `${head}${still}. They were imported moments ago, so KMS may not have caught up yet. What to do: deploy again; if the key stays ${input.state}, look at it with ${list}.`;
+  }
+  const missing = unknown.join(', ');
+  if (origin.kind === 'escrow') {
+    const versions = `\`aws secretsmanager list-secret-version-ids --secret-id ${origin.secretName} --include-deprecated\``;
+    return (
+      `${head}${still}. The escrow secret ${origin.secretName} has no copy of ${missing}: its record does not list that earlier material (previous), ` +
+      'as if a version written before the rotation was put back. What to do: as a key administrator, find the version of the escrow ' +
+      `that lists it (${versions}; \`kms-lab rotate\` writes every earlier material into each new version), put its value back as ` +
+      'the current one (`aws secretsmanager get-secret-value --version-id`, then `put-secret-value`), then deploy again.'
+    );
+  }
+  return (
+    `${head}${still}. The secret ${origin.secretName} holds one material, so ${missing} (material imported by an earlier rotation) ` +
+    'cannot come from it. What to do: import each of them again with `kms-lab import-material --key ' +
+    `${keyArn} --file <its 32 bytes>\` (EXISTING_KEY_MATERIAL), then deploy again.`
+  );
+}
+
+/**
+ * AWS refused the handler a call on its own escrow. The escrow's resource
+ * policy names its owner by the IAM path of the handler's role, so a role
+ * replaced later still matches; an escrow whose policy was written before
+ * that (by a lab of an earlier version) names the earlier role by its ARN,
+ * and denies the new one. Its administrators may still change the policy.
+ */
+export function escrowAccessDenied(secretName: string, region: string, detail: string): string {
+  return (
+    `AWS denied the import handler a call on its escrow secret ${secretName} (${detail.replace(/\.$/, '')}). ` +
+    "The escrow's resource policy lets only the role of its owning handler (any role under the handler's IAM path) and the key " +
+    "administrators write it; an escrow written by an earlier version of the lab names the handler's earlier role by its ARN, " +
+    'which denies the role that replaced it. Nothing was imported. What to do: as a key administrator, delete the escrow\'s ' +
+    `resource policy (\`aws secretsmanager delete-resource-policy --secret-id ${secretName} --region ${region}\`), then deploy ` +
+    "again: the handler puts the lab's policy back before it reads or writes the value. If the escrow was created by this " +
+    "deploy, check the handler role's IAM policy instead."
+  );
+}

@@ -6,6 +6,8 @@ import {
   ImportKeyMaterialCommand,
   KMSClient,
   KeyMetadata,
+  ListKeyRotationsCommand,
+  RotationsListEntry,
 } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -19,13 +21,18 @@ import { escrowRecoveryWindowDays, managedByValue, PriorState, priorState, sched
 import { beginCleanup, beginInvocation, TransientKind, transientKindsFor } from '../shared/transient';
 import {
   decideImport,
+  escrowAccessDenied,
   escrowBelongsTo,
   importBlocker,
-  ImportType,
-  importTypeFor,
+  MaterialImport,
+  importPlan,
   KeyRole,
+  MaterialOrigin,
+  materialsPendingImport,
+  notEnabledProblem,
   regionOfArn,
   reimportBlocker,
+  rotationInProgress,
   replicaBeforePrimary,
   unescrowedMaterial,
 } from './converge';
@@ -67,7 +74,8 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   const role = keyRole(props);
   if (event.RequestType === 'Delete') return onDelete(event.PhysicalResourceId, props, secrets, managedBy);
 
-  let material: Buffer | undefined;
+  /** Every material this invocation read, so that no error can spell any of them. */
+  const materials: Buffer[] = [];
   let touched: EscrowTouch | undefined;
   let escrow: OpenedEscrow | undefined;
   try {
@@ -77,6 +85,7 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
     const keyArn = key.Arn ?? props.keyArn;
 
     let record: EscrowRecord | undefined;
+    let material: Buffer;
     if (props.materialSource === 'secret') {
       const value = await call('GetSecretValue', () =>
         secretsClient.send(new GetSecretValueCommand({ SecretId: props.materialSecretName })),
@@ -86,10 +95,16 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       record = await readEscrowReplica(props.escrowSecretName, key, keyArn, call);
       material = record.material;
     } else {
-      escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, role, (t) => (touched = t));
+      try {
+        escrow = await openEscrow(secrets, escrowSpec(props.escrow, managedBy, props.keyArn), key, keyArn, role, (t) => (touched = t));
+      } catch (error) {
+        if (!isNamed('AccessDeniedException')(rootCause(error))) throw error;
+        throw new ExplainedError(escrowAccessDenied(props.escrow.secretName, regionOfArn(keyArn), error instanceof Error ? error.message : String(error)));
+      }
       record = escrow.record;
       material = record.material;
     }
+    materials.push(material, ...(record?.previous ?? []).map((p) => p.material));
 
     const decision = decideImport(key, record?.keyMaterialId, props.validTo);
     log('import decision', { keyId: key.KeyId, keyState: key.KeyState, decision: decision.action });
@@ -105,8 +120,14 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
       if (expired) throw new ExplainedError(expired);
       const disabled = reimportBlocker(key);
       if (disabled) throw new ExplainedError(`Cannot import into ${props.keyArn}: ${disabled}.`);
+      // Every material of the record: a key rotated on demand is Enabled only once it holds all of them.
+      const plan = importPlan(role, key, record ?? { material });
+      if (record && rotationInProgress(key, record)) {
+        log('the escrow holds new material of a rotation that has not imported it yet; only the key\'s own materials are imported', { keyArn });
+      }
+      const imported = new Map<MaterialImport, string | undefined>();
       try {
-        keyMaterialId = await importMaterial(props, material, importTypeFor(role, key, record?.keyMaterialId), retry);
+        for (const item of plan) imported.set(item, await importMaterial(props, item, retry));
       } catch (error) {
         const refused = isNamed('KMSInvalidStateException', 'IncorrectKeyMaterialException')(rootCause(error));
         if (role === 'multi-region-replica' && record && !record.keyMaterialId && refused) {
@@ -114,8 +135,11 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
         }
         throw error;
       }
-      if (record && keyMaterialId && keyMaterialId !== record.keyMaterialId && props.materialSource === 'generate') {
-        await recordMaterialId(secrets, props.escrow.secretName, { ...record, keyMaterialId });
+      keyMaterialId = imported.get(plan[plan.length - 1]);
+      await requireEnabled(props, keyArn, [...imported.values()], materialOrigin(props), retry);
+      if (record && props.materialSource === 'generate') {
+        const withIds = recordWithIds(record, plan, imported);
+        if (withIds) await recordMaterialId(secrets, props.escrow.secretName, withIds);
       }
     }
     // Last, once the import stands: from now on only this resource's Delete schedules the escrow's deletion.
@@ -134,8 +158,69 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   } catch (error) {
     beginCleanup();
     if (touched) await undoEscrow(secrets, touched, props.pendingWindowDays, replicaWindowDays(props));
-    throw asSafeError(error, material);
+    throw asSafeError(error, materials);
   }
+}
+
+/**
+ * The record with the ids KMS returned for its materials, or undefined when it
+ * already had them all: later deploys compare the current id, and a replica
+ * or the next re-import sends each id with its material.
+ */
+function recordWithIds(record: EscrowRecord, plan: readonly MaterialImport[], imported: ReadonlyMap<MaterialImport, string | undefined>): EscrowRecord | undefined {
+  const idOf = (material: Buffer) => {
+    const item = plan.find((p) => p.material.equals(material));
+    return item ? imported.get(item) : undefined;
+  };
+  const keyMaterialId = idOf(record.material) ?? record.keyMaterialId;
+  const previous = record.previous?.map((p) => ({ ...p, ...(p.keyMaterialId ? {} : idOf(p.material) ? { keyMaterialId: idOf(p.material) } : {}) }));
+  const changed = keyMaterialId !== record.keyMaterialId || (previous ?? []).some((p, i) => p.keyMaterialId !== record.previous![i].keyMaterialId);
+  return changed ? { ...record, keyMaterialId, ...(previous ? { previous } : {}) } : undefined;
+}
+
+function materialOrigin(props: ImportProperties): MaterialOrigin {
+  if (props.materialSource === 'secret') return { kind: 'secret', secretName: props.materialSecretName };
+  return { kind: 'escrow', secretName: escrowSecretNameOf(props)! };
+}
+
+/**
+ * After the imports, the key must be Enabled: ImportKeyMaterial succeeds for
+ * each material, but KMS enables a key with several materials only once all
+ * of them are imported. Otherwise the deploy fails, naming the materials
+ * ListKeyRotations shows as pending import, rather than report a key that
+ * cannot be used.
+ */
+async function requireEnabled(
+  props: ImportProperties,
+  keyArn: string,
+  known: readonly (string | undefined)[],
+  origin: MaterialOrigin,
+  retry: readonly TransientKind[],
+): Promise<void> {
+  const after = await describeKey(props.keyArn, retry);
+  if (after.KeyState === 'Enabled') return;
+  let pending: string[] | undefined;
+  try {
+    pending = materialsPendingImport(await listMaterials(props.keyArn, retry));
+  } catch (error) {
+    log('could not list the key materials', { keyArn, error: errorName(rootCause(error)) });
+  }
+  throw new ExplainedError(notEnabledProblem({ keyArn, region: regionOfArn(keyArn), state: after.KeyState, pending, known, origin }));
+}
+
+/** Every material of the key, first and pending ones included (IncludeKeyMaterial=ALL_KEY_MATERIAL), over every page. */
+async function listMaterials(keyArn: string, retry: readonly TransientKind[]): Promise<RotationsListEntry[]> {
+  const call = callWith(retry);
+  const all: RotationsListEntry[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await call('ListKeyRotations', () =>
+      kms.send(new ListKeyRotationsCommand({ KeyId: keyArn, IncludeKeyMaterial: 'ALL_KEY_MATERIAL', ...(marker ? { Marker: marker } : {}) })),
+    );
+    all.push(...(page.Rotations ?? []));
+    marker = page.Truncated ? page.NextMarker : undefined;
+  } while (marker);
+  return all;
 }
 
 function keyRole(props: ImportProperties): KeyRole {
@@ -315,12 +400,14 @@ async function describeKey(keyArn: string, retry: readonly TransientKind[]): Pro
   return out.KeyMetadata;
 }
 
-async function importMaterial(
-  props: ImportProperties,
-  material: Buffer,
-  importType: ImportType | undefined,
-  retry: readonly TransientKind[],
-): Promise<string | undefined> {
+/**
+ * One material, with its own GetParametersForImport: a token and its public
+ * key "are permanently linked and must be used together" and are valid for
+ * 24 hours; the docs do not say whether a token serves more than one import,
+ * so none is reused.
+ */
+async function importMaterial(props: ImportProperties, item: MaterialImport, retry: readonly TransientKind[]): Promise<string | undefined> {
+  const { material, importType, keyMaterialId } = item;
   const call = callWith(retry);
   const params = await call('GetParametersForImport', () =>
     kms.send(
@@ -344,6 +431,7 @@ async function importMaterial(
         ExpirationModel: props.validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
         ValidTo: props.validTo,
         ...(importType ? { ImportType: importType } : {}),
+        ...(keyMaterialId ? { KeyMaterialId: keyMaterialId } : {}),
       }),
     ),
   );
@@ -354,6 +442,7 @@ async function importMaterial(
     validTo: props.validTo?.toISOString() ?? 'never',
     importType: importType ?? 'default',
     keyMaterialId: out.KeyMaterialId,
+    material: item.current ? 'current' : 'earlier',
   });
   return out.KeyMaterialId;
 }
@@ -410,9 +499,9 @@ function explained(call: string, error: unknown): Error {
 }
 
 /** The error CloudFormation will show: our words, the material never in them. */
-function asSafeError(error: unknown, material: Buffer | undefined): Error {
+function asSafeError(error: unknown, materials: readonly Buffer[]): Error {
   const message = error instanceof Error ? error.message : String(error);
-  const safe = new Error(redactMaterial(message, material));
+  const safe = new Error(materials.reduce((text, material) => redactMaterial(text, material), message));
   safe.name = error instanceof ExplainedError ? 'ImportKeyMaterialError' : error instanceof Error ? error.name : 'Error';
   return safe;
 }

@@ -18,13 +18,14 @@ const ROOT = path.join(__dirname, '..', '..');
 export function roleWithLogs(
   scope: Construct,
   name: string,
-  props: { readonly description: string; readonly retention: logs.RetentionDays; readonly roleName?: string },
+  props: { readonly description: string; readonly retention: logs.RetentionDays; readonly roleName?: string; readonly rolePath?: string },
 ): { readonly logGroup: logs.LogGroup; readonly role: iam.Role } {
   const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: props.retention, removalPolicy: RemovalPolicy.DESTROY });
   const role = new iam.Role(scope, `${name}Role`, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: props.description,
     roleName: props.roleName,
+    path: props.rolePath,
   });
   logGroup.grantWrite(role);
   return { logGroup, role };

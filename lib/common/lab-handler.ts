@@ -29,6 +29,15 @@ export interface LabHandlerProps {
    * @default a name CloudFormation generates
    */
   readonly roleName?: string;
+  /**
+   * An IAM path for the handler's role, for a role that a resource policy
+   * names by pattern (ArnLike on aws:PrincipalArn): the role's name stays
+   * generated, so a replacement (a construct id refactor) creates the new role
+   * before deleting the old one without a name collision, and the new role
+   * still matches.
+   * @default "/"
+   */
+  readonly rolePath?: string;
 }
 
 export interface LabHandlerWait {
@@ -56,7 +65,7 @@ export class LabHandler extends Construct {
   constructor(scope: Construct, id: string, props: LabHandlerProps) {
     super(scope, id);
     const retention = props.logRetention ?? logs.RetentionDays.ONE_WEEK;
-    const handler = roleWithLogs(this, 'Handler', { description: `KMS Key Lab: ${props.handler} handler`, retention, roleName: props.roleName });
+    const handler = roleWithLogs(this, 'Handler', { description: `KMS Key Lab: ${props.handler} handler`, retention, roleName: props.roleName, rolePath: props.rolePath });
     const framework = roleWithLogs(this, 'Provider', { description: `KMS Key Lab: custom-resource framework for ${props.handler}`, retention });
 
     const wait = props.wait;

@@ -3,7 +3,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 export interface LabSecretPolicyProps {
   /** Roles that read the value: the handlers and hosts that use it. */
   readonly readers: readonly string[];
-  /** The handler that owns the secret: the only one that writes the value. */
+  /**
+   * The handler that owns the secret: the only one that writes the value. A
+   * role ARN, or an ARN pattern (`*`) that matches the role whatever its
+   * generated name (see escrowOwnerRoleArnPattern).
+   */
   readonly owner: string;
   /** Key administrators: may read, describe and restore the secret, to recover what it holds. */
   readonly administrators: readonly string[];
@@ -36,7 +40,10 @@ const SECRET_MANAGEMENT_ACTIONS = [
  */
 export function labSecretPolicy(props: LabSecretPolicyProps): iam.PolicyDocument {
   const everyone = [new iam.AnyPrincipal()];
-  const exceptFor = (arns: readonly string[]) => ({ ArnNotEquals: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : [...arns] } });
+  // ArnNotLike takes patterns as well as exact ARNs; a list without a pattern keeps ArnNotEquals, which says so.
+  const exceptFor = (arns: readonly string[]) => ({
+    [arns.some((arn) => arn.includes('*')) ? 'ArnNotLike' : 'ArnNotEquals']: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : [...arns] },
+  });
   const unique = (arns: readonly string[]) => [...new Set(arns)];
   const doc = new iam.PolicyDocument({
     statements: [

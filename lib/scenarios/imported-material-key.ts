@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -66,7 +66,8 @@ export function escrowSecretArnPattern(stack: Stack, escrowPrefix: string): stri
  */
 export function allowImportIntoLabKeys(handler: LabHandler, labTag: string, deleteMaterial: boolean): void {
   const stack = Stack.of(handler);
-  const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'];
+  // ListKeyRotations names the materials still pending import when a key with several stays PendingImport.
+  const keyActions = ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'];
   if (deleteMaterial) keyActions.push('kms:DeleteImportedKeyMaterial');
   // Not this key alone: when the key is replaced, the old resource's Delete (or a rolled-back new one's) runs
   // under the role's new policy, which names the other key. So: the lab's imported-material keys in this Region.
@@ -79,6 +80,34 @@ export function allowImportIntoLabKeys(handler: LabHandler, labTag: string, dele
     anyKey,
     "A replaced key's Delete runs under the new policy, so one key ARN is not enough; the conditions limit it to this lab's (tag) imported-material (kms:KeyOrigin EXTERNAL) keys.",
   );
+}
+
+/** IAM accepts a path of at most 512 characters. */
+const MAX_ROLE_PATH_LENGTH = 512;
+
+/**
+ * The IAM path of the role of the handler that owns a key's escrow:
+ * `/<alias path>/<Region>/escrow-owner/`, e.g.
+ * `/kms-key-lab/imported-material/ap-southeast-1/escrow-owner/`. The escrow's
+ * resource policy names the owner by this path, not by the role's ARN, so it
+ * keeps matching when CloudFormation replaces the role (a construct id
+ * change gives it a new logical id, so a new generated name). IAM is global:
+ * the Region keeps labs of the same prefix in other Regions apart.
+ */
+export function escrowOwnerRolePath(aliasName: string, region: string): string {
+  if (Token.isUnresolved(region)) throw new Error('The escrow owner role path needs a concrete Region: give the stack an env with a region.');
+  const path = `/${aliasName.replace(/^alias\//, '')}/${region}/escrow-owner/`;
+  if (path.length > MAX_ROLE_PATH_LENGTH) throw new Error(`IAM role path ${path} is longer than ${MAX_ROLE_PATH_LENGTH} characters.`);
+  return path;
+}
+
+/**
+ * Every role under the owner's path (ArnLike on aws:PrincipalArn, which for a
+ * role session is the role's ARN, path included): the handler's role, and
+ * the one that replaces it.
+ */
+export function escrowOwnerRoleArnPattern(stack: Stack, rolePath: string): string {
+  return stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: `${rolePath.slice(1)}*` });
 }
 
 /** Keeps a key's pending window within `max`, with a synth warning that says why when it is cut. */
@@ -169,11 +198,14 @@ export class ImportedMaterialKey extends Construct {
     });
     this.alias = new kms.CfnAlias(this, 'Alias', { aliasName: props.aliasName, targetKeyId: this.key.ref });
 
+    // The escrow's owner, named by its path in the escrow's policy (see escrowOwnerRolePath).
+    const ownerRolePath = escrowOwnerRolePath(props.aliasName, stack.region);
     this.handler = new LabHandler(this, 'ImportHandler', {
       handler: 'import-key-material',
       description: `KMS Key Lab: imports key material into the scenario ${multiRegion ? '(e) primary' : '(c)'} key`,
       // Room for the transient-error backoffs (NotFound after key creation, IAM propagation) and the cleanup after them.
       timeout: Duration.minutes(3),
+      rolePath: ownerRolePath,
     });
     allowImportIntoLabKeys(this.handler, props.labTags[LAB_TAG], props.deleteImportedMaterialOnDestroy ?? false);
 
@@ -212,10 +244,10 @@ export class ImportedMaterialKey extends Construct {
         });
         this.handler.allow(['secretsmanager:RemoveRegionsFromReplication'], [escrowArn]);
       }
-      const handlerRole = this.handler.function.role!.roleArn;
+      const owner = escrowOwnerRoleArnPattern(stack, ownerRolePath);
       this.escrowPolicy = labSecretPolicy({
-        readers: multiRegion ? [handlerRole, multiRegion.replicaHandlerRoleArn] : [handlerRole],
-        owner: handlerRole,
+        readers: multiRegion ? [owner, multiRegion.replicaHandlerRoleArn] : [owner],
+        owner,
         administrators: props.adminArns,
         // `kms-lab rotate` (run as an administrator) imports new material and keeps the escrow in step.
         administratorsWrite: true,

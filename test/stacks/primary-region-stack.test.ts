@@ -107,9 +107,9 @@ describe('scenario (c): imported-material key', () => {
     });
   });
 
-  test('only the import handler and the key administrators may read and write the escrow', () => {
+  test('only the import handler (by its role path) and the key administrators may read and write the escrow', () => {
     const { primary: t } = synthLab(withPrincipals);
-    const handlerRole = { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerRole'), 'Arn'] };
+    const handlerRole = { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':role/kms-key-lab/imported-material/ap-southeast-1/escrow-owner/*']] };
     const accountRoot = { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':root']] };
     t.hasResourceProperties('Custom::ImportedKeyMaterial', {
       EscrowSecretPolicy: {
@@ -121,7 +121,7 @@ describe('scenario (c): imported-material key', () => {
             Principal: { AWS: '*' },
             Action: 'secretsmanager:GetSecretValue',
             Resource: '*',
-            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
+            Condition: { ArnNotLike: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
           },
           {
             Sid: 'OnlyTheOwningHandlerAndKeyAdministratorsWrite',
@@ -129,7 +129,7 @@ describe('scenario (c): imported-material key', () => {
             Principal: { AWS: '*' },
             Action: ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecret', 'secretsmanager:UpdateSecretVersionStage'],
             Resource: '*',
-            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
+            Condition: { ArnNotLike: { 'aws:PrincipalArn': [handlerRole, ADMIN] } },
           },
           {
             Sid: 'OnlyTheLabChangesPolicyOwnershipAndDeletion',
@@ -143,7 +143,7 @@ describe('scenario (c): imported-material key', () => {
               'secretsmanager:DeleteSecret',
             ],
             Resource: '*',
-            Condition: { ArnNotEquals: { 'aws:PrincipalArn': [handlerRole, ADMIN, accountRoot] } },
+            Condition: { ArnNotLike: { 'aws:PrincipalArn': [handlerRole, ADMIN, accountRoot] } },
           },
           {
             Sid: 'KeyAdministratorsRecoverTheValue',
@@ -175,7 +175,7 @@ describe('scenario (c): imported-material key', () => {
           { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ImportedMaterialKeyImportHandlerHandlerLogs'), 'Arn'] } },
           {
             Effect: 'Allow',
-            Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+            Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'],
             Resource: { 'Fn::Join': ['', ['arn:aws:kms:ap-southeast-1:', { Ref: 'AWS::AccountId' }, ':key/*']] },
             Condition: { StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', 'aws:ResourceTag/kms-key-lab:lab': 'kms-key-lab' } },
           },
@@ -208,7 +208,7 @@ describe('scenario (c): imported-material key', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: ['kms:DeleteImportedKeyMaterial', 'kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+            Action: ['kms:DeleteImportedKeyMaterial', 'kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'],
           }),
         ]),
       },
@@ -436,8 +436,8 @@ describe('scenario (e): multi-Region primary with imported material', () => {
       (r) => JSON.stringify(r.Properties.KeyArn) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }),
     )!;
     const read = resource.Properties.EscrowSecretPolicy.Statement.find((st: any) => st.Sid === 'OnlyNamedReadersAndKeyAdministratorsRead');
-    expect(read.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual([
-      { 'Fn::GetAtt': [expect.stringMatching(/^MultiRegionImportedKeyImportHandlerHandlerRole/), 'Arn'] },
+    expect(read.Condition.ArnNotLike['aws:PrincipalArn']).toEqual([
+      { 'Fn::Join': ['', ['arn:aws:iam::', { Ref: 'AWS::AccountId' }, ':role/kms-key-lab/multi-region-imported/ap-southeast-1/escrow-owner/*']] },
       secondaryRole,
       ADMIN,
     ]);

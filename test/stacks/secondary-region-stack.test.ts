@@ -141,7 +141,7 @@ describe('scenario (e): the replica of the multi-Region imported key', () => {
       expect.arrayContaining([
         {
           Effect: 'Allow',
-          Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial'],
+          Action: ['kms:DescribeKey', 'kms:GetParametersForImport', 'kms:ImportKeyMaterial', 'kms:ListKeyRotations'],
           Resource: { 'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/*']] },
           Condition: { StringEquals: { 'kms:KeyOrigin': 'EXTERNAL', 'aws:ResourceTag/kms-key-lab:lab': 'kms-key-lab' } },
         },

@@ -21,18 +21,58 @@ export const PRIMARY_REGION = 'ap-southeast-1';
 export const SECONDARY_REGION = 'ap-southeast-2';
 const DAY_MS = 24 * 3600 * 1000;
 
-/** What every key of a multi-Region set shares (a single-Region key is a set of one): the material KMS bound it to. */
-interface KeySet {
-  material?: Buffer;
-  keyMaterialId?: string;
+/**
+ * One material of a key (set). KeyMaterialState as ListKeyRotations reports it
+ * (RotationsListEntry): CURRENT encrypts and decrypts, NON_CURRENT only
+ * decrypts, PENDING_ROTATION was imported as NEW_KEY_MATERIAL and waits for
+ * RotateKeyOnDemand, PENDING_MULTI_REGION_IMPORT_AND_ROTATION is a primary's
+ * new material that not every replica has imported yet.
+ */
+export interface FakeMaterial {
+  readonly id: string;
+  readonly material: Buffer;
+  state: 'CURRENT' | 'NON_CURRENT' | 'PENDING_ROTATION' | 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION';
+  rotationType?: 'ON_DEMAND';
+  rotationDate?: Date;
 }
+
+/**
+ * What every key of a multi-Region set shares (a single-Region key is a set of
+ * one): the materials associated with it. A replica has the primary's key id,
+ * and KMS names material by key id and bytes, so the ids are the same in
+ * every Region ("KMS assigns a unique identifier to the key material based on
+ * the KMS key ID and the imported key material", ImportKeyMaterialRequest
+ * KeyMaterialId).
+ */
+interface KeySet {
+  readonly materials: FakeMaterial[];
+}
+
+/** This key's import of one material: each import sets its own expiry (RotationsListEntry ExpirationModel, ValidTo). */
+interface FakeImportOfMaterial {
+  readonly expirationModel?: string;
+  readonly validTo?: Date;
+}
+
+/** The material's id: a hash of the key id and the bytes stands in for KMS's. */
+export function materialIdOf(keyId: string, material: Buffer): string {
+  return createHash('sha256').update(keyId).update(material).digest('hex');
+}
+
+/** Materials permanently associated with a key: pending ones are not ("not permanently associated", RotationsListEntry). */
+const permanent = (m: FakeMaterial) => m.state === 'CURRENT' || m.state === 'NON_CURRENT';
 
 class FakeKey {
   state: string;
   deletionDate?: Date;
-  keyMaterialId?: string;
-  expirationModel?: string;
-  validTo?: Date;
+  /**
+   * The materials this key holds now, by id, each with the expiry of its last
+   * import. Each key of a multi-Region set imports for itself: "The key states
+   * of related multi-Region keys are independent of each other" and "You set
+   * the expiration model and expiration dates for each key independently"
+   * (developer guide, multi-region-keys-import).
+   */
+  readonly imported = new Map<string, FakeImportOfMaterial>();
 
   constructor(
     readonly arn: string,
@@ -51,9 +91,57 @@ class FakeKey {
     return this.arn.split(':')[3];
   }
 
-  /** The material KMS bound the key (set) to at the first import; later imports must match it. */
+  /** The material KMS bound the key (set) to at the first import; it stays associated for good. */
   get boundMaterial(): Buffer | undefined {
-    return this.keySet.material;
+    return this.keySet.materials[0]?.material;
+  }
+
+  /** DescribeKey CurrentKeyMaterialId. */
+  get keyMaterialId(): string | undefined {
+    return this.keySet.materials.find((m) => m.state === 'CURRENT')?.id;
+  }
+
+  /** The imports of the permanently associated materials this key holds. */
+  private heldImports(): FakeImportOfMaterial[] {
+    return this.keySet.materials.filter(permanent).flatMap((m) => (this.imported.has(m.id) ? [this.imported.get(m.id)!] : []));
+  }
+
+  /**
+   * DescribeKey ExpirationModel. With several materials the docs do not say
+   * which one it describes; here: KEY_MATERIAL_EXPIRES when any held material
+   * expires (ValidTo then being the earliest expiry), and nothing when the key
+   * holds none.
+   */
+  get expirationModel(): string | undefined {
+    const held = this.heldImports();
+    if (held.length === 0) return undefined;
+    return held.some((i) => i.expirationModel === 'KEY_MATERIAL_EXPIRES') ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE';
+  }
+
+  /** DescribeKey ValidTo: "The earliest time at which any imported key material permanently associated with this KMS key expires." */
+  get validTo(): Date | undefined {
+    const dates = this.heldImports().flatMap((i) => (i.validTo ? [i.validTo.getTime()] : []));
+    return dates.length > 0 ? new Date(Math.min(...dates)) : undefined;
+  }
+
+  /**
+   * The key is Enabled only when every permanently associated material is
+   * imported: "For symmetric encryption keys, you will need to import all of
+   * the key materials associated with the KMS key to change its state to
+   * Enabled" (ImportKeyMaterial); deleting or letting any of them expire makes
+   * it PendingImport (developer guide, importing-keys-import-key-material).
+   * Other states (Disabled, pending deletion) are left as they are.
+   */
+  settleState(): void {
+    if (this.state !== 'Enabled' && this.state !== 'PendingImport') return;
+    const all = this.keySet.materials.filter(permanent);
+    this.state = all.length > 0 && all.every((m) => this.imported.has(m.id)) ? 'Enabled' : 'PendingImport';
+  }
+
+  /** Material gone (expired or deleted): DeleteImportedKeyMaterial leaves a PendingDeletion key as it is, and makes any other PendingImport. */
+  lose(ids: readonly string[]): void {
+    for (const id of ids) this.imported.delete(id);
+    if (this.state !== 'PendingDeletion' && this.state !== 'PendingReplicaDeletion') this.state = 'PendingImport';
   }
 }
 
@@ -63,16 +151,19 @@ export interface FakeImport {
   readonly keyArn: string;
   readonly importType: string;
   readonly material: Buffer;
+  readonly keyMaterialId: string;
+  readonly validTo?: Date;
 }
 
 /**
  * A stateful stand-in for KMS's import API: it hands out real RSA wrapping
  * keys, unwraps what the handler sends with the private key, and enforces the
- * rules KMS enforces (one material per key set, shared by a multi-Region
- * primary and its replicas; NEW_KEY_MATERIAL only into a primary that has
- * none; EXISTING only once the set has material, and only the same bytes;
- * tokens bound to one key in one Region, expiring). Calls go to the Region
- * the harness set, as a Lambda's clients go to the Lambda's Region.
+ * rules KMS documents for keys with several materials (see FakeKey and
+ * importKeyMaterial): materials shared by a multi-Region primary and its
+ * replicas, NEW_KEY_MATERIAL only into a primary, EXISTING only for
+ * material already associated, each key Enabled only once it holds every
+ * material; tokens bound to one key in one Region, expiring. Calls go to the
+ * Region the harness set, as a Lambda's clients go to the Lambda's Region.
  */
 export class FakeKms {
   /** The Region of the client making the calls. */
@@ -92,19 +183,24 @@ export class FakeKms {
   notFoundBeforeVisible = 0;
 
   addExternalKey(arn: string, state = 'PendingImport'): FakeKey {
-    const key = new FakeKey(arn, {}, state);
+    const key = new FakeKey(arn, { materials: [] }, state);
     this.keys.set(arn, key);
     return key;
   }
 
   /** A multi-Region primary with Origin EXTERNAL, as CloudFormation creates it: PendingImport. */
   addMultiRegionPrimary(arn: string): FakeKey {
-    const key = new FakeKey(arn, {}, 'PendingImport', { type: 'PRIMARY', primaryArn: arn });
+    const key = new FakeKey(arn, { materials: [] }, 'PendingImport', { type: 'PRIMARY', primaryArn: arn });
     this.keys.set(arn, key);
     return key;
   }
 
-  /** ReplicateKey: the replica shares the primary's key set but holds no material until it is imported there. */
+  /**
+   * ReplicateKey: the replica shares the primary's key id, so its materials,
+   * but holds none until they are imported there ("If the primary key has
+   * imported key material, the replica key is created with no key material",
+   * ReplicateKey).
+   */
   addReplica(primaryArn: string, region: string): FakeKey {
     const primary = this.keys.get(primaryArn)!;
     const parts = primaryArn.split(':');
@@ -114,9 +210,10 @@ export class FakeKms {
     return key;
   }
 
-  /** What KMS does when ValidTo passes: the key loses its material, the key set still knows it. */
-  expireMaterial(arn: string): void {
-    this.keys.get(arn)!.state = 'PendingImport';
+  /** What KMS does when ValidTo passes: the key loses the material (all it holds unless ids are named); the key set still knows it. */
+  expireMaterial(arn: string, ids?: readonly string[]): void {
+    const key = this.keys.get(arn)!;
+    key.lose(ids ?? [...key.imported.keys()]);
   }
 
   private key(id: string | undefined): FakeKey {
@@ -176,6 +273,52 @@ export class FakeKms {
     };
   }
 
+  /**
+   * ListKeyRotations with IncludeKeyMaterial=ALL_KEY_MATERIAL "adds the first
+   * key material and any imported key material pending rotation"; without it,
+   * only the materials of completed rotations. ImportState, ExpirationModel and
+   * ValidTo are this key's, for symmetric EXTERNAL keys (RotationsListEntry).
+   * Paged by Limit (default 100) and Marker.
+   */
+  listKeyRotations(input: { KeyId?: string; IncludeKeyMaterial?: string; Limit?: number; Marker?: string }) {
+    const k = this.key(input.KeyId);
+    const all = k.keySet.materials.filter((m) => input.IncludeKeyMaterial === 'ALL_KEY_MATERIAL' || m.rotationType);
+    const start = Number(input.Marker ?? 0);
+    const end = start + (input.Limit ?? 100);
+    return {
+      Rotations: all.slice(start, end).map((m) => {
+        const imported = k.imported.get(m.id);
+        return {
+          KeyId: k.arn,
+          KeyMaterialId: m.id,
+          KeyMaterialState: m.state,
+          ImportState: imported ? 'IMPORTED' : 'PENDING_IMPORT',
+          ...(imported ? { ExpirationModel: imported.expirationModel, ...(imported.validTo ? { ValidTo: imported.validTo } : {}) } : {}),
+          ...(m.rotationType ? { RotationType: m.rotationType, RotationDate: m.rotationDate } : {}),
+        };
+      }),
+      Truncated: end < all.length,
+      ...(end < all.length ? { NextMarker: String(end) } : {}),
+    };
+  }
+
+  /**
+   * RotateKeyOnDemand of a key with imported material: the new material must
+   * already be imported and PENDING_ROTATION (a multi-Region primary's only
+   * once every replica imported it); never on a replica ("invoke the on-demand
+   * rotation on the primary Region key"). What `kms-lab rotate` ends with.
+   */
+  rotateKeyOnDemand(input: { KeyId?: string }) {
+    const k = this.key(input.KeyId);
+    if (k.multiRegion?.type === 'REPLICA') throw serviceError('UnsupportedOperationException', `${k.arn} is a replica key; rotate its primary key.`);
+    if (k.state !== 'Enabled') throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
+    const pending = k.keySet.materials.find((m) => m.state === 'PENDING_ROTATION');
+    if (!pending) throw serviceError('KMSInvalidStateException', `${k.arn} has no imported key material in PENDING_ROTATION.`);
+    for (const m of k.keySet.materials) if (m.state === 'CURRENT') m.state = 'NON_CURRENT';
+    Object.assign(pending, { state: 'CURRENT', rotationType: 'ON_DEMAND', rotationDate: new Date() });
+    return { KeyId: k.arn };
+  }
+
   getParametersForImport(input: { KeyId?: string; WrappingAlgorithm?: string; WrappingKeySpec?: string }) {
     const k = this.key(input.KeyId);
     if (k.state === 'PendingDeletion' || k.state === 'PendingReplicaDeletion') throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
@@ -190,6 +333,25 @@ export class FakeKms {
     };
   }
 
+  /**
+   * ImportKeyMaterial (API reference, ImportKeyMaterialRequest):
+   * - ImportType defaults to NEW_KEY_MATERIAL before any material was
+   *   imported and to EXISTING_KEY_MATERIAL after; a replica takes no new
+   *   material ("You cannot directly import new key material into the replica
+   *   Region keys").
+   * - NEW_KEY_MATERIAL of bytes already associated is IncorrectKeyMaterial
+   *   ("KMS expected new key material but the key material being imported is
+   *   already associated"); into a key that has material it is a rotation's
+   *   new material, PENDING_ROTATION (PENDING_MULTI_REGION_IMPORT_AND_ROTATION
+   *   while a replica lacks it, RotationsListEntry).
+   * - KeyMaterialId cannot go with NEW_KEY_MATERIAL; with EXISTING, KMS
+   *   computes the id of the bytes, matches it against the one given and
+   *   verifies that it is associated with the key.
+   * - Each import sets that material's expiry for this key.
+   * Not documented, and chosen here: EXISTING before the key set has any
+   * material answers KMSInvalidStateException; a second new material while one
+   * is pending answers KMSInvalidStateException.
+   */
   importKeyMaterial(input: {
     KeyId?: string;
     ImportToken?: Uint8Array;
@@ -197,6 +359,7 @@ export class FakeKms {
     ExpirationModel?: string;
     ValidTo?: Date;
     ImportType?: string;
+    KeyMaterialId?: string;
   }) {
     const k = this.key(input.KeyId);
     const tokenText = Buffer.from(input.ImportToken!).toString();
@@ -214,33 +377,44 @@ export class FakeKms {
       throw serviceError('InvalidCiphertextException', 'Unable to decrypt the key material.');
     }
     const set = k.keySet;
-    const importType = input.ImportType ?? (set.material ? 'EXISTING_KEY_MATERIAL' : 'NEW_KEY_MATERIAL');
+    const id = materialIdOf(k.keyId, material);
+    const associated = set.materials.find((m) => m.id === id);
+    const importType = input.ImportType ?? (set.materials.length > 0 ? 'EXISTING_KEY_MATERIAL' : 'NEW_KEY_MATERIAL');
+    const replicas = [...this.keys.values()].filter((r) => r.multiRegion?.type === 'REPLICA' && r.multiRegion.primaryArn === k.arn);
     if (importType === 'NEW_KEY_MATERIAL') {
       if (k.multiRegion?.type === 'REPLICA') {
         throw serviceError('UnsupportedOperationException', 'New key material can be imported into the primary key only.');
       }
-      // New material into a key that has some starts an on-demand rotation, which no deploy of the lab does.
-      if (set.material) throw serviceError('KMSInvalidStateException', 'The key already has key material; NEW_KEY_MATERIAL would start a rotation.');
+      if (input.KeyMaterialId) throw serviceError('ValidationException', 'You cannot specify a key material ID with ImportType NEW_KEY_MATERIAL.');
+      if (associated) throw serviceError('IncorrectKeyMaterialException', 'The key material is already associated with the key.');
+      if (set.materials.some((m) => !permanent(m))) throw serviceError('KMSInvalidStateException', `${k.arn} already has key material pending rotation.`);
+      const state = set.materials.length === 0 ? 'CURRENT' : replicas.length > 0 ? 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION' : 'PENDING_ROTATION';
+      set.materials.push({ id, material, state });
     } else {
-      if (!set.material) throw serviceError('KMSInvalidStateException', 'No key material has been imported into this key (set) yet.');
-      if (!set.material.equals(material)) throw serviceError('IncorrectKeyMaterialException', 'The key material does not match the key.');
+      if (set.materials.length === 0) throw serviceError('KMSInvalidStateException', 'No key material has been imported into this key (set) yet.');
+      if (input.KeyMaterialId !== undefined && input.KeyMaterialId !== id) {
+        throw serviceError('IncorrectKeyMaterialException', 'The key material does not match the key material ID.');
+      }
+      if (!associated) throw serviceError('IncorrectKeyMaterialException', 'The key material does not match the key.');
     }
     this.tokens.delete(tokenText);
     this.unwrapped.push(material);
-    this.imports.push({ region: this.region, keyArn: k.arn, importType, material });
-    set.material = material;
-    set.keyMaterialId = createHash('sha256').update(material).digest('hex');
-    k.keyMaterialId = set.keyMaterialId;
-    k.state = 'Enabled';
-    k.expirationModel = input.ExpirationModel;
-    k.validTo = input.ValidTo;
-    return { KeyId: k.arn, KeyMaterialId: k.keyMaterialId };
+    this.imports.push({ region: this.region, keyArn: k.arn, importType, material, keyMaterialId: id, validTo: input.ValidTo });
+    k.imported.set(id, { expirationModel: input.ExpirationModel ?? 'KEY_MATERIAL_EXPIRES', validTo: input.ValidTo });
+    const entry = set.materials.find((m) => m.id === id)!;
+    const primary = k.multiRegion?.type === 'REPLICA' ? this.keys.get(k.multiRegion.primaryArn) : k;
+    const everyReplica = [...this.keys.values()].filter((r) => r.multiRegion?.type === 'REPLICA' && r.multiRegion.primaryArn === primary?.arn);
+    if (entry.state === 'PENDING_MULTI_REGION_IMPORT_AND_ROTATION' && everyReplica.every((r) => r.imported.has(id))) entry.state = 'PENDING_ROTATION';
+    // A key that had no material becomes Enabled with it; any other once it holds them all.
+    if (k.state === 'PendingImport' || k.state === 'Enabled') k.settleState();
+    return { KeyId: k.arn, KeyMaterialId: id };
   }
 
-  deleteImportedKeyMaterial(input: { KeyId?: string }) {
+  /** "If no KeyMaterialId is specified, KMS deletes the current key material" (DeleteImportedKeyMaterialRequest). */
+  deleteImportedKeyMaterial(input: { KeyId?: string; KeyMaterialId?: string }) {
     const k = this.key(input.KeyId);
     if (k.state !== 'Enabled' && k.state !== 'Disabled') throw serviceError('KMSInvalidStateException', `${k.arn} is ${k.state}.`);
-    k.state = 'PendingImport';
+    k.lose([input.KeyMaterialId ?? k.keyMaterialId ?? '']);
     return {};
   }
 }

@@ -4,6 +4,8 @@ import {
   GetParametersForImportCommand,
   ImportKeyMaterialCommand,
   KMSClient,
+  ListKeyRotationsCommand,
+  RotateKeyOnDemandCommand,
 } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
@@ -126,6 +128,8 @@ export class ImportHarness {
     kmsMock.on(DescribeKeyCommand).callsFake(noted('DescribeKey', (i) => this.kms.describeKey(i)));
     kmsMock.on(GetParametersForImportCommand).callsFake(noted('GetParametersForImport', (i) => this.kms.getParametersForImport(i)));
     kmsMock.on(ImportKeyMaterialCommand).callsFake(noted('ImportKeyMaterial', (i) => this.kms.importKeyMaterial(i)));
+    kmsMock.on(ListKeyRotationsCommand).callsFake(noted('ListKeyRotations', (i) => this.kms.listKeyRotations(i)));
+    kmsMock.on(RotateKeyOnDemandCommand).callsFake(noted('RotateKeyOnDemand', (i) => this.kms.rotateKeyOnDemand(i)));
     kmsMock.on(DeleteImportedKeyMaterialCommand).callsFake(noted('DeleteImportedKeyMaterial', (i) => this.kms.deleteImportedKeyMaterial(i)));
     const here = () => this.smIn(this.region);
     smMock.on(CreateSecretCommand).callsFake(noted('CreateSecret', (i) => here().createSecret(i)));

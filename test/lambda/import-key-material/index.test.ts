@@ -104,7 +104,7 @@ describe('Create with generated material', () => {
     expect(h.kms.keys.get(KEY_ARN)!.state).toBe('Enabled');
   });
 
-  test('creates the escrow itself, locks it with its policy before writing the material, then imports', async () => {
+  test('creates the escrow itself, locks it with its policy before writing the material, then imports and checks the key is Enabled', async () => {
     await run(cfnEvent('Create', props()));
     expect(h.journal).toEqual([
       'DescribeKey',
@@ -114,6 +114,7 @@ describe('Create with generated material', () => {
       'PutSecretValue',
       'GetParametersForImport',
       'ImportKeyMaterial',
+      'DescribeKey',
       'PutSecretValue',
     ]);
     const [first, second] = h.smMock.commandCalls(PutSecretValueCommand).map((c) => decodeEscrowRecord(c.args[0].input.SecretString)!);
@@ -264,9 +265,21 @@ describe('a first deploy that fails leaves no billable secret', () => {
   test('AccessDenied that outlasts IAM propagation schedules the new escrow for deletion', async () => {
     h.smMock.on(PutSecretValueCommand).rejects(serviceError('AccessDeniedException', 'not authorized'));
     const { error } = await run(cfnEvent('Create', props()));
-    expect(error!.message).toMatch(/^PutSecretValue failed \(AccessDeniedException\)/);
+    expect(error!.message).toContain(`AWS denied the import handler a call on its escrow secret ${ESCROW} (PutSecretValue failed (AccessDeniedException)`);
     expect(escrowSecret()!.deletedDate).toBeDefined();
     expect(h.sm.billable()).toEqual([]);
+  });
+
+  test("an escrow whose policy names an earlier owner role says how an administrator lets the new role in, and is left alone", async () => {
+    await run(cfnEvent('Create', props()));
+    h.kmsMock.resetHistory();
+    // The policy of an escrow written before its owner was named by role path denies the role that replaced the old one.
+    h.smMock.on(PutResourcePolicyCommand).rejects(serviceError('AccessDeniedException', 'User: arn:aws:sts::111111111111:assumed-role/new/x is not authorized to perform: secretsmanager:PutResourcePolicy with an explicit deny in a resource-based policy'));
+    const { error } = await run(cfnEvent('Update', props({ WrappingAlgorithm: 'RSAES_OAEP_SHA_1' }), { physicalId: KEY_ARN, oldProperties: props() }));
+    expect(error!.message).toContain('names the handler\'s earlier role by its ARN');
+    expect(error!.message).toContain(`aws secretsmanager delete-resource-policy --secret-id ${ESCROW} --region ap-southeast-1`);
+    expect(escrowSecret()!.deletedDate).toBeUndefined();
+    expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
   });
 
   test('a KMS error schedules the new escrow for deletion, to end a day after the key', async () => {
@@ -376,7 +389,8 @@ describe('transient errors are waited out within bounds', () => {
     const { error } = await run(cfnEvent('Create', props()));
     expect(error).toBeUndefined();
     expect(sleeps).toEqual([1000, 2000, 4000]);
-    expect(h.kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 4);
+    // Four before the key was seen, one after the import.
+    expect(h.kmsMock).toHaveReceivedCommandTimes(DescribeKeyCommand, 5);
   });
 
   test('NotFound on GetParametersForImport, after DescribeKey already saw the key, is retried too', async () => {

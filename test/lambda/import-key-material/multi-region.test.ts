@@ -160,7 +160,7 @@ describe('scenario (e): first deploy of both Regions', () => {
 
   test('the replica handler only reads the escrow replica: it never writes, creates or deletes a secret', async () => {
     await deployBoth();
-    expect(secondaryCalls()).toEqual(['DescribeKey', 'GetSecretValue', 'GetParametersForImport', 'ImportKeyMaterial']);
+    expect(secondaryCalls()).toEqual(['DescribeKey', 'GetSecretValue', 'GetParametersForImport', 'ImportKeyMaterial', 'DescribeKey']);
   });
 
   test('the escrow records the material id, which the replica shares (same key id, same material)', async () => {

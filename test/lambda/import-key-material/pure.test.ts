@@ -3,8 +3,11 @@ import {
   escrowBelongsTo,
   holdsMaterial,
   importBlocker,
+  importPlan,
   importTypeFor,
   keyIdOf,
+  materialsPendingImport,
+  notEnabledProblem,
   regionOfArn,
   reimportBlocker,
   replicaBeforePrimary,
@@ -259,5 +262,54 @@ describe('scenario (e): multi-Region keys', () => {
     [{ ...common, MultiRegion: 'replica', MaterialSource: 'escrow-replica' }, 'Resource property EscrowSecretName is missing.'],
   ])('rejects %j', (props, message) => {
     expect(() => parseImportProperties(props, now)).toThrow(message);
+  });
+});
+
+describe('keys with several materials', () => {
+  const older = Buffer.alloc(32, 1);
+  const old = Buffer.alloc(32, 2);
+  const record = { material, keyMaterialId: 'm3', previous: [{ material: old, keyMaterialId: 'm2' }, { material: older }] };
+
+  test('importPlan imports the earlier materials oldest first as EXISTING with their ids, then the current one', () => {
+    const plan = importPlan('single-region', { KeyState: 'PendingImport', CurrentKeyMaterialId: 'm3' }, record);
+    expect(plan.map((p) => [p.material, p.importType, p.keyMaterialId, p.current])).toEqual([
+      [older, 'EXISTING_KEY_MATERIAL', undefined, false],
+      [old, 'EXISTING_KEY_MATERIAL', 'm2', false],
+      [material, 'EXISTING_KEY_MATERIAL', 'm3', true],
+    ]);
+  });
+
+  test('importPlan of a record without earlier materials keeps the one import and its type rules', () => {
+    expect(importPlan('multi-region-primary', { KeyState: 'PendingImport' }, { material })).toEqual([{ material, importType: 'NEW_KEY_MATERIAL', current: true }]);
+    expect(importPlan('single-region', { KeyState: 'PendingImport' }, { material, keyMaterialId: 'm1' })).toEqual([{ material, importType: undefined, current: true }]);
+    expect(importPlan('multi-region-replica', {}, { material, keyMaterialId: 'm1' })).toEqual([
+      { material, importType: 'EXISTING_KEY_MATERIAL', keyMaterialId: 'm1', current: true },
+    ]);
+  });
+
+  test("importPlan leaves out a rotation's new material that the key does not have yet (no id, the key's current is the newest earlier one)", () => {
+    const inProgress = { material, previous: [{ material: old, keyMaterialId: 'm2' }] };
+    expect(importPlan('single-region', { CurrentKeyMaterialId: 'm2' }, inProgress).map((p) => p.material)).toEqual([old]);
+    expect(importPlan('single-region', { CurrentKeyMaterialId: 'm1' }, inProgress).map((p) => p.material)).toEqual([old, material]);
+  });
+
+  test('materialsPendingImport counts only materials that belong to the key', () => {
+    expect(
+      materialsPendingImport([
+        { KeyMaterialId: 'a', KeyMaterialState: 'NON_CURRENT', ImportState: 'PENDING_IMPORT' },
+        { KeyMaterialId: 'b', KeyMaterialState: 'CURRENT', ImportState: 'IMPORTED' },
+        { KeyMaterialId: 'c', KeyMaterialState: 'PENDING_ROTATION', ImportState: 'PENDING_IMPORT' },
+        { KeyMaterialId: 'd', KeyMaterialState: 'CURRENT', ImportState: 'PENDING_IMPORT' },
+      ]),
+    ).toEqual(['a', 'd']);
+  });
+
+  test('notEnabledProblem says what is missing and what to do in each case', () => {
+    const base = { keyArn: 'arn:aws:kms:ap-southeast-1:111111111111:key/k', region: 'ap-southeast-1', state: 'PendingImport', known: ['m2', 'm3'] };
+    const escrow = { kind: 'escrow', secretName: 'lab/escrow-k' } as const;
+    expect(notEnabledProblem({ ...base, pending: ['m1'], origin: escrow })).toMatch(/no copy of m1.*put-secret-value/);
+    expect(notEnabledProblem({ ...base, pending: ['m1'], origin: { kind: 'secret', secretName: 'mine' } })).toContain('kms-lab import-material --key');
+    expect(notEnabledProblem({ ...base, pending: ['m2'], origin: escrow })).toContain('KMS may not have caught up yet');
+    expect(notEnabledProblem({ ...base, pending: undefined, origin: escrow })).toContain('--include-key-material ALL_KEY_MATERIAL');
   });
 });

@@ -1,4 +1,4 @@
-import { KMSClient, ReplicateKeyCommand } from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, KMSClient, ReplicateKeyCommand } from '@aws-sdk/client-kms';
 import { lifecycle } from '../../cli/fake-lifecycle';
 import { replication } from '../../cli/fake-replication';
 import { crossRegion, event, PRIMARY, runReplica, SECONDARY, SECONDARY_STACK_ID, SecondaryWorld, useHandlerEnvironment } from './world';
@@ -23,14 +23,17 @@ describe('the secondary stack destroyed and deployed again', () => {
     expect(await crossRegion(b.keyId, PRIMARY, SECONDARY)).toBe('lab data');
     expect(await crossRegion(e.keyId, SECONDARY, PRIMARY)).toBe('lab data');
 
+    const secondary = new KMSClient({ region: SECONDARY });
+    const before = await Promise.all([b, e].map((k) => secondary.send(new EncryptCommand({ KeyId: k.arn, Plaintext: Buffer.from(`before ${k.keyId}`) }))));
+
     await world.destroy();
     expect([world.replica('b')!.state, world.replica('e')!.state]).toEqual(['PendingDeletion', 'PendingDeletion']);
     await expect(crossRegion(b.keyId, PRIMARY, SECONDARY)).rejects.toMatchObject({ name: 'KMSInvalidStateException' });
 
     const replicateCalls = () => world.aws.log.filter((l) => l.includes(' ReplicateKey ')).length;
-    const before = replicateCalls();
+    const calls = replicateCalls();
     await world.deploy();
-    expect(replicateCalls()).toBe(before);
+    expect(replicateCalls()).toBe(calls);
     expect(world.replica('b')).toBe(b);
     expect(world.replica('e')).toBe(e);
     expect([b.state, e.state]).toEqual(['Enabled', 'Enabled']);
@@ -38,6 +41,11 @@ describe('the secondary stack destroyed and deployed again', () => {
     for (const key of [b, e]) {
       expect(await crossRegion(key.keyId, PRIMARY, SECONDARY)).toBe('lab data');
       expect(await crossRegion(key.keyId, SECONDARY, PRIMARY)).toBe('lab data');
+    }
+    // Ciphertext made by the replicas before the destroy decrypts again.
+    for (const [n, key] of [b, e].entries()) {
+      const opened = await secondary.send(new DecryptCommand({ KeyId: key.arn, CiphertextBlob: before[n].CiphertextBlob }));
+      expect(Buffer.from(opened.Plaintext!).toString()).toBe(`before ${key.keyId}`);
     }
     // The (e) replica was left PendingImport by the adoption and took its material again from the escrow's replica.
     expect(logged.join('\n')).toContain('the adopted replica waits for its material to be imported again (PendingImport)');

@@ -50,7 +50,8 @@ export function createStep(found: ReplicaView | undefined, owner: string | undef
     reason:
       `the primary already has a replica in this Region, ${found.Arn} (${found.KeyState}), and ${holder}. KMS allows one replica ` +
       `per Region, and this resource does not take over a replica something else still manages. What to do: \`npx cdk destroy ${stackName}\`, ` +
-      'which schedules that replica for deletion, then deploy this stack again, which adopts it (cancels the deletion and keeps its key id and material)',
+      'which schedules that replica for deletion, then deploy this stack again, which adopts it (cancels the deletion and keeps its key id and material). ' +
+      `If the stack that made it no longer exists, schedule it yourself (\`aws kms schedule-key-deletion --key-id ${found.Arn} --pending-window-in-days 7 --region ${regionOf(found.Arn ?? '')}\`) and deploy again`,
   };
 }
 

@@ -37,6 +37,13 @@ import {
 
 export { setSleepForTests } from '../shared/transient';
 
+/**
+ * "The principals in the key policy must exist and be visible to KMS ... the new principal might not be immediately
+ * visible" (ReplicateKey and PutKeyPolicy, Policy parameter): KMS answers MalformedPolicyDocumentException, and so it
+ * does while this handler's own new role is not yet visible to the lockout check. Waited out like NotFound.
+ */
+const NEW_PRINCIPALS = { notFoundNames: ['MalformedPolicyDocumentException'] } as const;
+
 /** This Region's KMS: the replica's. ReplicateKey alone is called in the primary's Region. */
 const kms = new KMSClient(CLIENT_CONFIG);
 const primaryClients = new Map<string, KMSClient>();
@@ -109,6 +116,7 @@ async function replicate(call: Caller, replicaArn: string, props: ReplicaPropert
           Tags: tagList({ ...props.tags, [MANAGED_BY_TAG]: me }),
         }),
       ),
+      NEW_PRINCIPALS,
     );
   } catch (error) {
     // DescribeKey did not see it yet, but a replica is there (eventual consistency, or one made a moment ago): decide again.
@@ -165,7 +173,7 @@ async function adopt(call: Caller, replicaArn: string, props: ReplicaProperties,
 
 /** The key policy, description and tags (the owner tag this resource's) on a replica this resource holds. */
 async function applyProperties(call: Caller, replicaArn: string, props: ReplicaProperties, me: string, removed: string[] = []): Promise<void> {
-  await call('PutKeyPolicy', () => kms.send(new PutKeyPolicyCommand({ KeyId: replicaArn, PolicyName: 'default', Policy: props.policy })));
+  await call('PutKeyPolicy', () => kms.send(new PutKeyPolicyCommand({ KeyId: replicaArn, PolicyName: 'default', Policy: props.policy })), NEW_PRINCIPALS);
   await call('UpdateKeyDescription', () => kms.send(new UpdateKeyDescriptionCommand({ KeyId: replicaArn, Description: props.description })));
   await call('TagResource', () => kms.send(new TagResourceCommand({ KeyId: replicaArn, Tags: tagList({ ...props.tags, [MANAGED_BY_TAG]: me }) })));
   const untag = removed.filter((k) => k !== MANAGED_BY_TAG);

@@ -29,6 +29,18 @@ describe('Custom::LabReplicaKey create', () => {
     expect([world.replica('b')!.state, world.replica('e')!.state]).toEqual(['Enabled', 'PendingImport']);
   });
 
+  test("waits out a key policy KMS cannot check yet (a principal IAM made moments ago, the handler's own role included)", async () => {
+    const world = new SecondaryWorld();
+    let refusals = 2;
+    world.aws.failures.set('ReplicateKey', () => {
+      if (--refusals === 0) world.aws.failures.delete('ReplicateKey');
+      return serviceError('MalformedPolicyDocumentException', 'The new key policy will not allow you to update the key policy in the future.');
+    });
+    const out = await runReplica(event('Create', world.b));
+    expect(out.physicalId).toBe(world.replica('b')!.arn);
+    expect(world.aws.log.filter((l) => l.includes(' ReplicateKey '))).toHaveLength(3);
+  });
+
   test('a repeated Create converges on the replica it made, without replicating again', async () => {
     const world = new SecondaryWorld();
     const first = await runReplica(event('Create', world.b));

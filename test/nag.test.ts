@@ -55,22 +55,34 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acknowledged.map(([id]) => id).sort()).toEqual([
       'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
+      // The replica handler: kms:CreateKey (no key ARN exists yet), and its waiter's log delivery.
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ApplicationGrantGrantHandler6A734C72.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ImportedMaterialKeyImportHandler5DB5FA3E.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandler3FA58237.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandler3FA58237.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandlerIsCompleteA54B5A3C.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandlerIsCompleteA54B5A3C.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandlerProviderframeworkisComplete97C4A4EB.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandlerProviderframeworkonTimeout275BAFBA.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<MultiRegionImportedKeyImportHandler9077E7DF.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<MultiRegionImportedReplicaImportHandlerDB7BF74F.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
-      // Scenarios (c) and (e) primary: the lab's imported-material keys in the primary Region; (e) replica in the secondary.
+      // Scenarios (c) and (e) primary: the lab's imported-material keys in the primary Region; (e) replica in the secondary;
+      // the replicas the replica handler's resources own (owner tag), in the secondary.
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
+      'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-2:<AWS::AccountId>:key/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-2:<AWS::AccountId>:key/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-1:<AWS::AccountId>:secret:kms-key-lab/imported-material/escrow-*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-1:<AWS::AccountId>:secret:kms-key-lab/multi-region-imported/escrow-*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:secretsmanager:ap-southeast-2:<AWS::AccountId>:secret:kms-key-lab/multi-region-imported/escrow-*]',
+      // Keys (c) and (e) primary: imported material is rotated on demand. The (e) replica is no longer an AWS::KMS resource.
       'Annotation::AwsSolutions-KMS5',
       'Annotation::AwsSolutions-KMS5',
-      'Annotation::AwsSolutions-KMS5',
+      'Annotation::AwsSolutions-SF2',
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
   });

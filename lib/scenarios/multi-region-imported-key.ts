@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
@@ -18,6 +18,7 @@ import {
   MAX_MULTI_REGION_IMPORTED_KEY_PENDING_WINDOW_DAYS,
 } from './imported-material-key';
 import { LabKeyProps } from './lab-key-props';
+import { LabReplicaKey } from './lab-replica-key';
 
 /** IAM role names are at most 64 characters. */
 const MAX_ROLE_NAME_LENGTH = 64;
@@ -90,7 +91,7 @@ export interface MultiRegionImportedReplicaKeyProps extends LabKeyProps {
  * it, its replica included.
  */
 export class MultiRegionImportedReplicaKey extends Construct {
-  readonly replica: kms.CfnReplicaKey;
+  readonly replica: LabReplicaKey;
   readonly alias: kms.CfnAlias;
   readonly handler: LabHandler;
   readonly importMaterial: CustomResource;
@@ -110,24 +111,21 @@ export class MultiRegionImportedReplicaKey extends Construct {
       why: 'its primary is deleted only after it, and the escrow secret in the primary Region must outlive both by a day (at most 30 days).',
     });
 
-    // No Enabled: a replica of an imported key starts in PendingImport, and only an import enables it.
-    this.replica = new kms.CfnReplicaKey(this, 'Replica', {
+    // KMS replicates an imported key without material (PendingImport); the import resource below imports it.
+    this.replica = new LabReplicaKey(this, 'Replica', {
       primaryKeyArn: props.primaryKeyArn,
       description: `KMS Key Lab scenario (e): multi-Region replica key with imported key material (${props.aliasName})`,
-      pendingWindowInDays: this.pendingWindowDays,
+      pendingWindowDays: this.pendingWindowDays,
       keyPolicy: labKeyPolicy({
         aliasName: props.aliasName,
         adminArns: props.adminArns,
         userArns: props.userArns,
         extraAdminActions: [...IMPORTED_MATERIAL_ADMIN_ACTIONS, 'kms:UpdatePrimaryRegion'],
       }),
+      tags: props.labTags,
+      origin: 'EXTERNAL',
     });
-    this.replica.applyRemovalPolicy(RemovalPolicy.DESTROY);
-    Validations.of(this.replica).acknowledge({
-      id: 'AwsSolutions-KMS5',
-      reason: 'KMS cannot rotate imported key material automatically; it is rotated on demand on the primary, then imported here.',
-    });
-    this.alias = new kms.CfnAlias(this, 'Alias', { aliasName: props.aliasName, targetKeyId: this.replica.attrKeyId });
+    this.alias = new kms.CfnAlias(this, 'Alias', { aliasName: props.aliasName, targetKeyId: this.replica.keyId });
 
     this.handler = new LabHandler(this, 'ImportHandler', {
       handler: 'import-key-material',
@@ -139,7 +137,7 @@ export class MultiRegionImportedReplicaKey extends Construct {
 
     // The replica has the primary's key id, so the escrow's name is known here without the primary's stack.
     const escrowPrefix = escrowSecretPrefix(props.aliasName);
-    this.escrowSecretName = Fn.join('', [escrowPrefix, this.replica.attrKeyId]);
+    this.escrowSecretName = Fn.join('', [escrowPrefix, this.replica.keyId]);
     const escrowArn = escrowSecretArnPattern(stack, escrowPrefix);
     acknowledgeWildcardResource(
       this.handler.function.role!,
@@ -149,7 +147,7 @@ export class MultiRegionImportedReplicaKey extends Construct {
     this.handler.allow(['secretsmanager:GetSecretValue'], [escrowArn]);
 
     this.importMaterial = importMaterialResource(this, this.handler, {
-      ...importKeyProperties(this.replica.attrArn, this.pendingWindowDays, props),
+      ...importKeyProperties(this.replica.keyArn, this.pendingWindowDays, props),
       MultiRegion: 'replica',
       MaterialSource: 'escrow-replica',
       EscrowSecretName: this.escrowSecretName,

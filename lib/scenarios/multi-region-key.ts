@@ -3,6 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { labKeyPolicy, MULTI_REGION_ADMIN_ACTIONS } from '../policies/key-policy';
 import { LabKeyProps, RotatedLabKeyProps } from './lab-key-props';
+import { LabReplicaKey } from './lab-replica-key';
 
 export type MultiRegionPrimaryKeyProps = RotatedLabKeyProps;
 
@@ -40,31 +41,34 @@ export class MultiRegionPrimaryKey extends Construct {
 export interface MultiRegionReplicaKeyProps extends LabKeyProps {
   /** ARN of the primary key, from the primary Region's stack. */
   readonly primaryKeyArn: string;
+  /** The lab's tags, which the replica's handler sets. */
+  readonly labTags: Readonly<Record<string, string>>;
 }
 
 /**
  * Scenario (b), secondary Region: the replica of the multi-Region primary.
- * Same key id and material as the primary; its own key policy and alias.
+ * Same key id and material as the primary; its own key policy and alias. A
+ * replica left pending deletion by an earlier `cdk destroy` is adopted.
  */
 export class MultiRegionReplicaKey extends Construct {
-  readonly replica: kms.CfnReplicaKey;
+  readonly replica: LabReplicaKey;
   readonly alias: kms.CfnAlias;
 
   constructor(scope: Construct, id: string, props: MultiRegionReplicaKeyProps) {
     super(scope, id);
-    this.replica = new kms.CfnReplicaKey(this, 'Replica', {
+    this.replica = new LabReplicaKey(this, 'Replica', {
       primaryKeyArn: props.primaryKeyArn,
       description: `KMS Key Lab scenario (b): multi-Region replica key (${props.aliasName})`,
-      enabled: true,
-      pendingWindowInDays: props.pendingWindowDays,
+      pendingWindowDays: props.pendingWindowDays,
       keyPolicy: labKeyPolicy({
         aliasName: props.aliasName,
         adminArns: props.adminArns,
         userArns: props.userArns,
         extraAdminActions: ['kms:UpdatePrimaryRegion'],
       }),
+      tags: props.labTags,
+      origin: 'AWS_KMS',
     });
-    this.replica.applyRemovalPolicy(RemovalPolicy.DESTROY);
-    this.alias = new kms.CfnAlias(this, 'Alias', { aliasName: props.aliasName, targetKeyId: this.replica.attrKeyId });
+    this.alias = new kms.CfnAlias(this, 'Alias', { aliasName: props.aliasName, targetKeyId: this.replica.keyId });
   }
 }

@@ -24,12 +24,13 @@ export class SecondaryRegionStack extends LabRegionStack {
       aliasName: this.aliases.multiRegion,
       primaryKeyArn: props.multiRegionPrimaryKeyArn,
       pendingWindowDays: props.config.pendingWindowDays,
+      labTags: this.importSettings.labTags,
     });
     addKeyOutputs(this, {
       name: 'MultiRegion',
       scenario: '(b)',
-      keyId: this.multiRegionReplica.replica.attrKeyId,
-      keyArn: this.multiRegionReplica.replica.attrArn,
+      keyId: this.multiRegionReplica.replica.keyId,
+      keyArn: this.multiRegionReplica.replica.keyArn,
       aliasName: this.aliases.multiRegion,
     });
 
@@ -45,8 +46,8 @@ export class SecondaryRegionStack extends LabRegionStack {
       addKeyOutputs(this, {
         name: 'MultiRegionImported',
         scenario: '(e)',
-        keyId: this.multiRegionImportedReplica.replica.attrKeyId,
-        keyArn: this.multiRegionImportedReplica.replica.attrArn,
+        keyId: this.multiRegionImportedReplica.replica.keyId,
+        keyArn: this.multiRegionImportedReplica.replica.keyArn,
         aliasName: this.aliases.multiRegionImported,
       });
       new CfnOutput(this, 'MultiRegionImportedEscrowSecretName', {

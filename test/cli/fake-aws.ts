@@ -45,7 +45,8 @@ export const APP_ROLE = `arn:aws:iam::${ACCOUNT}:role/kms-key-lab-ApplicationRol
 export const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyAdmin`;
 export const USER_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyUser`;
 
-type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
+/** Creating: a multi-Region replica's transient state after ReplicateKey (test/cli/fake-replication.ts). */
+type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable' | 'Creating';
 type RoleKind = 'grantee' | 'admin' | 'user';
 
 export interface FakeKey {
@@ -313,25 +314,7 @@ export class FakeAws {
     on(mocks.kms, DecryptCommand, 'Decrypt', (i: { KeyId?: string; CiphertextBlob: Uint8Array; EncryptionContext?: Record<string, string> }, who) =>
       this.open(i, who),
     );
-    on(mocks.kms, DescribeKeyCommand, 'DescribeKey', (i: { KeyId: string }, who) => {
-      const k = this.resolve(i.KeyId, who.region);
-      return {
-        KeyMetadata: {
-          KeyId: k.keyId,
-          Arn: k.arn,
-          KeyState: k.state,
-          Enabled: k.state === 'Enabled',
-          Origin: k.origin,
-          DeletionDate: k.deletionDate,
-          MultiRegion: !!k.multiRegion,
-          ...(k.multiRegion ? { MultiRegionConfiguration: this.multiRegionConfiguration(k) } : {}),
-          CustomKeyStoreId: k.customKeyStoreId,
-          CurrentKeyMaterialId: k.currentKeyMaterialId,
-          ExpirationModel: k.expirationModel,
-          ValidTo: k.validTo,
-        },
-      };
-    });
+    on(mocks.kms, DescribeKeyCommand, 'DescribeKey', (i: { KeyId: string }, who) => ({ KeyMetadata: this.keyMetadata(this.resolve(i.KeyId, who.region)) }));
     on(mocks.kms, GetKeyRotationStatusCommand, 'GetKeyRotationStatus', (i: { KeyId: string }, who) => {
       const k = this.resolve(i.KeyId, who.region);
       if (!k.rotation) throw kmsError(UnsupportedOperationException, `${k.arn} origin is ${k.origin} which is not valid for this operation.`);
@@ -460,6 +443,24 @@ export class FakeAws {
         statement('KeyUsers', 'Allow', this.userRole, [...crypto, ...(this.policy.userMayScheduleDeletion ? ['kms:ScheduleKeyDeletion'] : [])]),
         ...(this.policy.userDeniedScheduleDeletion ? [statement('NoDeletionByUsers', 'Deny', this.userRole, ['kms:Schedule*'])] : []),
       ],
+    };
+  }
+
+  /** DescribeKey's KeyMetadata for a key. */
+  keyMetadata(k: FakeKey) {
+    return {
+      KeyId: k.keyId,
+      Arn: k.arn,
+      KeyState: k.state,
+      Enabled: k.state === 'Enabled',
+      Origin: k.origin,
+      DeletionDate: k.deletionDate,
+      MultiRegion: !!k.multiRegion,
+      ...(k.multiRegion ? { MultiRegionConfiguration: this.multiRegionConfiguration(k) } : {}),
+      CustomKeyStoreId: k.customKeyStoreId,
+      CurrentKeyMaterialId: k.currentKeyMaterialId,
+      ExpirationModel: k.expirationModel,
+      ValidTo: k.validTo,
     };
   }
 

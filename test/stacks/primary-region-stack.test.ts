@@ -484,8 +484,8 @@ describe('scenario (e): multi-Region primary with imported material', () => {
     const { primary: t, secondary, warnings } = synthLab({ pendingWindowDays: 20 });
     expect(keyByDescription(t, '(e)')[1].Properties.PendingWindowInDays).toBe(14);
     expect(keyByDescription(t, '(c)')[1].Properties.PendingWindowInDays).toBe(20);
-    const replica = Object.values(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey')).find((r) => String(r.Properties.Description).includes('scenario (e)'))!;
-    expect(replica.Properties.PendingWindowInDays).toBe(14);
+    const replica = Object.values(resourcesOfType(secondary, 'Custom::LabReplicaKey')).find((r) => String(r.Properties.Description).includes('scenario (e)'))!;
+    expect(replica.Properties.PendingWindowDays).toBe('14');
     expect(warnings).toContain('pendingWindowDays is 20, but the multi-Region imported key (primary and replica) waits 14 days');
     expect(synthLab({ pendingWindowDays: 14 }).warnings).not.toContain('multi-Region imported');
   });
@@ -495,6 +495,6 @@ describe('scenario (e): multi-Region primary with imported material', () => {
     const all = JSON.stringify([t.toJSON(), secondary.toJSON()]);
     expect(all).not.toContain('multi-region-imported');
     expect(all).not.toContain('MultiRegionImported');
-    expect(Object.keys(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey'))).toHaveLength(1);
+    expect(Object.keys(resourcesOfType(secondary, 'Custom::LabReplicaKey'))).toHaveLength(1);
   });
 });

@@ -9,7 +9,7 @@ const roleArn = (name: string) => ({
 
 /** Every principal that a key policy statement of the template names, by statement id. */
 function keyPolicyPrincipals(template: Template): Array<{ sid: string; effect: string; principals: string[] }> {
-  const keys = { ...resourcesOfType(template, 'AWS::KMS::Key'), ...resourcesOfType(template, 'AWS::KMS::ReplicaKey') };
+  const keys = { ...resourcesOfType(template, 'AWS::KMS::Key'), ...resourcesOfType(template, 'Custom::LabReplicaKey') };
   return Object.values(keys).flatMap((key) =>
     (key.Properties.KeyPolicy.Statement as Array<{ Sid: string; Effect: string; Principal: { AWS: unknown } }>).map((s) => ({
       sid: s.Sid,
@@ -74,7 +74,7 @@ describe('lab roles', () => {
     const user = JSON.stringify(roleArn('kms-key-lab-KeyUser'));
     for (const template of [primary, secondary]) {
       const statements = keyPolicyPrincipals(template);
-      const keys = Object.keys({ ...resourcesOfType(template, 'AWS::KMS::Key'), ...resourcesOfType(template, 'AWS::KMS::ReplicaKey') });
+      const keys = Object.keys({ ...resourcesOfType(template, 'AWS::KMS::Key'), ...resourcesOfType(template, 'Custom::LabReplicaKey') });
       expect(keys.length).toBeGreaterThanOrEqual(2);
       const denied = statements.filter((s) => s.effect === 'Deny' && s.principals.includes(admin));
       const users = statements.filter((s) => s.effect === 'Allow' && s.principals.includes(user));

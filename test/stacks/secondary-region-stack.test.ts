@@ -32,10 +32,11 @@ describe('secondary Region stack', () => {
     primary.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/kms-key-lab/single-region' });
   });
 
-  test("scenario (b): the replica names the primary's ARN through a weak cross-Region reference", () => {
-    const [replicaId, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(b)');
-    expect(replica.DeletionPolicy).toBe('Delete');
-    expect(replica.Properties.PendingWindowInDays).toBe(7);
+  test("scenario (b): the replica is a Custom::LabReplicaKey that names the primary's ARN through a weak cross-Region reference", () => {
+    expect(Object.keys(resourcesOfType(secondary, 'AWS::KMS::ReplicaKey'))).toEqual([]);
+    const [replicaId, replica] = byScenario(secondary, 'Custom::LabReplicaKey', '(b)');
+    expect(replica.Properties.PendingWindowDays).toBe('7');
+    expect(replica.Properties.Tags).toEqual({ 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'unassigned' });
     const ref = replica.Properties.PrimaryKeyArn['Fn::GetStackOutput'];
     expect(ref).toMatchObject({ StackName: 'kms-key-lab-primary', Region: 'ap-southeast-1' });
 
@@ -47,20 +48,68 @@ describe('secondary Region stack', () => {
       AliasName: 'alias/kms-key-lab/multi-region',
       TargetKeyId: { 'Fn::GetAtt': [replicaId, 'KeyId'] },
     });
+    secondary.hasOutput('MultiRegionKeyId', { Value: { 'Fn::GetAtt': [replicaId, 'KeyId'] } });
+    secondary.hasOutput('MultiRegionKeyArn', { Value: { 'Fn::GetAtt': [replicaId, 'Arn'] } });
   });
 
-  test('the weak reference adds no export, SSM parameter or custom resource', () => {
+  test('the weak reference adds no export, SSM parameter or cross-Region reader', () => {
     const types = new Set(Object.values(secondary.toJSON().Resources as Record<string, { Type: string }>).map((r) => r.Type));
     expect([...types].filter((t) => t.startsWith('AWS::SSM::') || t.startsWith('Custom::CrossRegion'))).toEqual([]);
-    // The only custom resource is scenario (e)'s import, not a reference reader.
-    expect([...types].filter((t) => t.startsWith('Custom::'))).toEqual(['Custom::ImportedKeyMaterial']);
+    // The custom resources are the replicas and scenario (e)'s import, not a reference reader.
+    expect([...types].filter((t) => t.startsWith('Custom::')).sort()).toEqual(['Custom::ImportedKeyMaterial', 'Custom::LabReplicaKey']);
     expect(JSON.stringify(primary.toJSON().Outputs)).not.toContain('Export');
   });
 
   test('the replica has the same separated key policy', () => {
-    const [, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(b)');
+    const [, replica] = byScenario(secondary, 'Custom::LabReplicaKey', '(b)');
     const sids = replica.Properties.KeyPolicy.Statement.map((s: any) => s.Sid);
     expect(sids).toEqual(['EnableIamPolicies', 'KeyAdministrators', 'KeyAdministratorsManageLabAliases', 'DenyKeyAdministratorsCryptographicUse', 'KeyUsers']);
+  });
+
+  test('one replica handler serves both replicas, and waits for Creating to end with isComplete', () => {
+    const functions = Object.values(resourcesOfType(secondary, 'AWS::Lambda::Function')).filter((f) => String(f.Properties.Description).includes('adopts its replica pending deletion'));
+    expect(functions).toHaveLength(2);
+    expect(functions.map((f) => f.Properties.Handler).sort()).toEqual(['index.isComplete', 'index.onEvent']);
+    const tokens = new Set(Object.values(resourcesOfType(secondary, 'Custom::LabReplicaKey')).map((r) => JSON.stringify(r.Properties.ServiceToken)));
+    expect(tokens.size).toBe(1);
+  });
+
+  test("the replica handler's role names each key exactly: ReplicateKey on the primary into this Region, the rest on the replica's ARN", () => {
+    const [id] = byScenario(secondary, 'Custom::LabReplicaKey', '(b)');
+    const replica = resourcesOfType(secondary, 'Custom::LabReplicaKey')[id];
+    const primaryArn = replica.Properties.PrimaryKeyArn;
+    const statements = Object.values(resourcesOfType(secondary, 'AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p).includes('kms:ReplicateKey'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    // One statement for both primaries (CDK merges them), into this Region only.
+    const replicate = statements.find((st: any) => st.Action === 'kms:ReplicateKey');
+    expect(replicate.Condition).toEqual({ StringEquals: { 'kms:ReplicaRegion': 'ap-southeast-2' } });
+    expect(replicate.Resource).toContainEqual(primaryArn);
+    expect(replicate.Resource).toHaveLength(2);
+    const replicaArn = {
+      'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/', { 'Fn::Select': [1, { 'Fn::Split': ['/', primaryArn] }] }]],
+    };
+    const onReplica = statements.find((st: any) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn));
+    expect(onReplica.Action).toEqual([
+      'kms:CancelKeyDeletion',
+      'kms:DescribeKey',
+      'kms:EnableKey',
+      'kms:ListResourceTags',
+      'kms:PutKeyPolicy',
+      'kms:ScheduleKeyDeletion',
+      'kms:TagResource',
+      'kms:UntagResource',
+      'kms:UpdateKeyDescription',
+    ]);
+    // CreateKey (ReplicateKey's half in this Region) is the one action without a key ARN.
+    expect(statements.filter((st: any) => st.Resource === '*').map((st: any) => st.Action)).toEqual(['kms:CreateKey']);
+    // The replicas the resource owns, by its owner tag, for the Delete after a replacement.
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:ScheduleKeyDeletion'],
+      Resource: { 'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/*']] },
+      Condition: { StringEquals: { 'aws:ResourceTag/kms-key-lab:managed-by': { 'Fn::Join': ['', [{ Ref: 'AWS::StackId' }, `/${id}`]] } } },
+    });
   });
 
   test('the secondary stack deploys after the primary', () => {
@@ -75,7 +124,7 @@ describe('secondary Region stack', () => {
   test('Regions come from the settings', () => {
     const other = synthLab({ primaryRegion: 'eu-west-1', secondaryRegion: 'eu-central-1' });
     expect(other.lab.primary.region).toBe('eu-west-1');
-    const [, replica] = byScenario(other.secondary, 'AWS::KMS::ReplicaKey', '(b)');
+    const [, replica] = byScenario(other.secondary, 'Custom::LabReplicaKey', '(b)');
     expect(replica.Properties.PrimaryKeyArn['Fn::GetStackOutput'].Region).toBe('eu-west-1');
   });
 });
@@ -100,9 +149,7 @@ describe('scenario (e): the replica of the multi-Region imported key', () => {
   const { primary, secondary } = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER] });
 
   test("replicates the (e) primary, whose ARN comes through the weak cross-Region reference, under the lab's alias", () => {
-    const [replicaId, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(e)');
-    expect(replica.DeletionPolicy).toBe('Delete');
-    expect(replica.Properties.Enabled).toBeUndefined();
+    const [replicaId, replica] = byScenario(secondary, 'Custom::LabReplicaKey', '(e)');
     const ref = replica.Properties.PrimaryKeyArn['Fn::GetStackOutput'];
     expect(ref).toMatchObject({ StackName: 'kms-key-lab-primary', Region: 'ap-southeast-1' });
     const [primaryId] = byScenario(primary, 'AWS::KMS::Key', '(e)');
@@ -114,14 +161,23 @@ describe('scenario (e): the replica of the multi-Region imported key', () => {
   });
 
   test('its key policy is the primary’s, with UpdatePrimaryRegion for the replica', () => {
-    const [, replica] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(e)');
+    const [, replica] = byScenario(secondary, 'Custom::LabReplicaKey', '(e)');
     const admins = replica.Properties.KeyPolicy.Statement.find((st: any) => st.Sid === 'KeyAdministrators').Action;
     expect(admins).toEqual(expect.arrayContaining(['kms:ImportKeyMaterial', 'kms:GetParametersForImport', 'kms:DeleteImportedKeyMaterial', 'kms:UpdatePrimaryRegion']));
     expect(admins).not.toContain('kms:ReplicateKey');
   });
 
+  test('its replica handler may delete the material of the (e) replica alone, so an adopted replica waits for the import', () => {
+    const [id] = byScenario(secondary, 'Custom::LabReplicaKey', '(e)');
+    const primaryArn = resourcesOfType(secondary, 'Custom::LabReplicaKey')[id].Properties.PrimaryKeyArn;
+    const statements = Object.values(resourcesOfType(secondary, 'AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const deleting = statements.filter((st: any) => [st.Action].flat().includes('kms:DeleteImportedKeyMaterial'));
+    expect(deleting).toHaveLength(1);
+    expect(JSON.stringify(deleting[0].Resource)).toContain(JSON.stringify(primaryArn));
+  });
+
   test('its import resource reads the escrow replica named after the replica’s (shared) key id', () => {
-    const [replicaId] = byScenario(secondary, 'AWS::KMS::ReplicaKey', '(e)');
+    const [replicaId] = byScenario(secondary, 'Custom::LabReplicaKey', '(e)');
     secondary.hasResourceProperties('Custom::ImportedKeyMaterial', {
       KeyArn: { 'Fn::GetAtt': [replicaId, 'Arn'] },
       MultiRegion: 'replica',

@@ -1,0 +1,114 @@
+import { CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { LabHandler } from '../common/lab-handler';
+import { acknowledgeWildcardResource } from '../common/nag';
+
+/** The tag that names the custom resource owning a handler-made resource (`<StackId>/<LogicalId>`), as on the escrow secrets. */
+const MANAGED_BY_TAG = 'kms-key-lab:managed-by';
+
+export interface LabReplicaKeyProps {
+  /** ARN of the multi-Region primary key, in another Region. */
+  readonly primaryKeyArn: string;
+  readonly description: string;
+  readonly keyPolicy: iam.PolicyDocument;
+  /** Days between `cdk destroy` and the replica's deletion (7 to 30). */
+  readonly pendingWindowDays: number;
+  /** The lab's tags; CDK's tag aspect cannot reach a key a handler creates. */
+  readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The primary's origin. EXTERNAL: an adopted replica is left PendingImport
+   * (its material deleted) for the import resource to import it again.
+   */
+  readonly origin: 'AWS_KMS' | 'EXTERNAL';
+}
+
+/**
+ * The replica of a multi-Region primary key in this stack's Region, made by
+ * `Custom::LabReplicaKey` (lambda/replica-key) instead of
+ * AWS::KMS::ReplicaKey. KMS allows one replica per Region, and a replica
+ * pending deletion still counts, so AWS::KMS::ReplicaKey fails for a whole
+ * pending window after a destroyed or rolled-back deploy; this resource
+ * adopts that replica instead (cancels its deletion and applies its policy,
+ * description and tags).
+ *
+ * @see https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html
+ */
+export class LabReplicaKey extends Construct {
+  readonly resource: CustomResource;
+  /** The replica's key id: the primary's (`mrk-...`). */
+  readonly keyId: string;
+  readonly keyArn: string;
+
+  constructor(scope: Construct, id: string, props: LabReplicaKeyProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const handler = replicaKeyHandler(stack);
+    // A replica keeps the primary's key id, so its ARN is known before it exists: every key action names it exactly.
+    const replicaArn = stack.formatArn({ service: 'kms', resource: 'key', resourceName: Fn.select(1, Fn.split('/', props.primaryKeyArn)) });
+    handler.allow(['kms:ReplicateKey'], [props.primaryKeyArn], { StringEquals: { 'kms:ReplicaRegion': stack.region } });
+    handler.allow(
+      [
+        'kms:DescribeKey',
+        'kms:ListResourceTags',
+        // ReplicateKey's Tags need kms:TagResource in the replica Region, and its Policy must let the caller PutKeyPolicy.
+        'kms:TagResource',
+        'kms:UntagResource',
+        'kms:PutKeyPolicy',
+        'kms:UpdateKeyDescription',
+        'kms:CancelKeyDeletion',
+        'kms:EnableKey',
+        'kms:ScheduleKeyDeletion',
+        ...(props.origin === 'EXTERNAL' ? ['kms:DeleteImportedKeyMaterial'] : []),
+      ],
+      [replicaArn],
+    );
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: handler.provider.serviceToken,
+      resourceType: 'Custom::LabReplicaKey',
+      properties: {
+        PrimaryKeyArn: props.primaryKeyArn,
+        KeyPolicy: props.keyPolicy,
+        Description: props.description,
+        Tags: props.tags,
+        PendingWindowDays: String(props.pendingWindowDays),
+      },
+    });
+    this.keyId = this.resource.getAttString('KeyId');
+    this.keyArn = this.resource.getAttString('Arn');
+
+    // After a new primary (a replacement), the old replica's Delete runs under this policy, which names only the
+    // new ARN: the replicas this very resource owns (its owner tag) may still be looked at and scheduled.
+    const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    handler.allow(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:ScheduleKeyDeletion'], [anyKey], {
+      StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: `${stack.stackId}/${stack.getLogicalId(this.resource.node.defaultChild as never)}` },
+    });
+  }
+}
+
+/** One handler per stack serves every replica of it. */
+function replicaKeyHandler(stack: Stack): LabHandler {
+  const id = 'LabReplicaKeyHandler';
+  const existing = stack.node.tryFindChild(id) as LabHandler | undefined;
+  if (existing) return existing;
+  const handler = new LabHandler(stack, id, {
+    handler: 'replica-key',
+    description: 'KMS Key Lab: replicates a multi-Region key into this Region, or adopts its replica pending deletion',
+    // Creating lasts "a few seconds" (ReplicateKey API): polls are cheap, and ten minutes is far beyond it.
+    wait: { queryInterval: Duration.seconds(10), totalTimeout: Duration.minutes(10) },
+  });
+  // kms:CreateKey (which ReplicateKey needs in the replica Region) is authorized before any key exists: no ARN can name it.
+  handler.allow(['kms:CreateKey'], ['*']);
+  acknowledgeWildcardResource(
+    handler.function.role!,
+    '*',
+    'kms:CreateKey takes no resource ARN (the key does not exist yet); ReplicateKey needs it in the replica Region. Every other action names its key.',
+  );
+  acknowledgeWildcardResource(
+    handler.function.role!,
+    stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
+    "Only keys whose kms-key-lab:managed-by tag names this stack's replica resources: a replaced replica's Delete runs under the new policy.",
+  );
+  return handler;
+}

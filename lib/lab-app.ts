@@ -1,4 +1,4 @@
-import { Annotations, App, Tags } from 'aws-cdk-lib';
+import { Annotations, App, Fn, Tags } from 'aws-cdk-lib';
 import { LAB_TAG, labTags, OWNER_TAG } from './common/lab-tags';
 import { LabConfig } from './config/lab-config';
 import { labRoleNames, labRolesNeeded } from './common/lab-principals';
@@ -49,6 +49,10 @@ export function buildLab(app: App, config: LabConfig): Lab {
     config,
     multiRegionPrimaryKeyArn: primary.multiRegionKey.key.keyArn,
     multiRegionImportedPrimaryKeyArn: primary.multiRegionImportedKey?.key.attrArn,
+    multiRegionReplicaKeyArn: Fn.getStackOutput(primary.stackName, primary.getLogicalId(primary.multiRegionReplicaArnOutput), config.primaryRegion),
+    multiRegionImportedReplicaKeyArn: primary.multiRegionImportedReplicaArnOutput
+      ? Fn.getStackOutput(primary.stackName, primary.getLogicalId(primary.multiRegionImportedReplicaArnOutput), config.primaryRegion)
+      : undefined,
   });
 
   const cloudHsm = config.cloudHsm

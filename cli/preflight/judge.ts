@@ -269,14 +269,6 @@ export function judgeRoles(region: string, planned: readonly RolePlanned[], exis
   );
 }
 
-/**
- * Whether a deploy of the secondary stack adopts a replica that is already in
- * its Region. Until it does, such a replica (live or pending deletion) blocks
- * the stack's AWS::KMS::ReplicaKey: a multi-Region key has at most one replica
- * per Region. Flip to true when the replica adoption is in the secondary stack.
- */
-export const DEPLOY_ADOPTS_REPLICAS = false;
-
 export interface ReplicaSeen {
   /** e.g. "(b)". */
   readonly label: string;
@@ -294,25 +286,38 @@ export interface ReplicaFacts {
   readonly replicas: Read<readonly ReplicaSeen[]>;
 }
 
-export function judgeReplicas(f: ReplicaFacts, deployAdopts = DEPLOY_ADOPTS_REPLICAS): PreflightCheck {
+/**
+ * A replica of the lab's primary already in the secondary Region while the
+ * secondary stack is not deployed. A multi-Region key has one replica per
+ * Region, one pending deletion included (ReplicateKey API), so the deploy
+ * cannot make a new one: it adopts a replica pending deletion (cancels the
+ * deletion, lambda/replica-key), and refuses a live one that no lab resource
+ * owns, which must be scheduled for deletion first.
+ */
+export function judgeReplicas(f: ReplicaFacts): PreflightCheck {
   if (f.secondaryDeployed) return line('replicas', f.region, 'PASS', `${f.secondaryStackName} is deployed and holds the lab's replicas in ${f.region}`);
   if (!f.primaryDeployed) return line('replicas', f.region, 'PASS', 'no multi-Region primary of the lab is deployed: the deploy makes new primaries, which have no replica yet');
   if (isFailure(f.replicas)) return unknown('replicas', f.region, f.replicas, 'kms:DescribeKey on the lab keys');
   if (f.replicas.length === 0) return line('replicas', f.region, 'PASS', `the lab's multi-Region primaries have no replica in ${f.region}: ${f.secondaryStackName} can create them`);
-  const detail = f.replicas
-    .map((r) => `the ${r.label} primary ${r.primaryArn} already has a replica ${r.replicaArn} in ${f.region}, ${r.state}${r.deletionDate ? ` until ${r.deletionDate.toISOString()}` : ''}`)
-    .join('; ');
-  const pending = f.replicas.filter((r) => r.state === 'PendingDeletion' || r.state === 'PendingReplicaDeletion');
-  if (deployAdopts) {
-    return line('replicas', f.region, 'WARN', `${detail}, outside ${f.secondaryStackName}: the deploy adopts it`, pending.length ? 'nothing, unless you want a fresh replica: then wait until its deletion date' : '');
+  const describe = (r: ReplicaSeen) =>
+    `the ${r.label} primary ${r.primaryArn} already has a replica ${r.replicaArn} in ${f.region}, ${r.state}${r.deletionDate ? ` until ${r.deletionDate.toISOString()}` : ''}`;
+  const isPending = (r: ReplicaSeen) => r.state === 'PendingDeletion' || r.state === 'PendingReplicaDeletion';
+  const live = f.replicas.filter((r) => !isPending(r));
+  if (live.length === 0) {
+    return line(
+      'replicas',
+      f.region,
+      'WARN',
+      `${f.replicas.map(describe).join('; ')}, outside ${f.secondaryStackName}: the deploy adopts it (cancels its deletion and applies the lab's policy, description and tags; an imported-material replica gets its material again)`,
+      'nothing, unless you want a fresh replica: then wait until its deletion date',
+    );
   }
-  const cancel = pending.map((r) => `\`kms-lab key cancel-deletion ${r.replicaArn}\``).join(', ');
   return line(
     'replicas',
     f.region,
     'FAIL',
-    `${detail}, outside ${f.secondaryStackName}: a multi-Region key has one replica per Region, a replica pending deletion included, so the stack's AWS::KMS::ReplicaKey cannot be created while it exists`,
-    `${pending.length ? 'wait until KMS deletes it, then deploy' : `schedule its deletion (\`aws kms schedule-key-deletion --key-id <replica arn> --region ${f.region}\`), wait out its window, then deploy`}, or tear the primary down too (\`kms-lab teardown\`) so the deploy makes a new pair${pending.length ? `; cancelling its deletion (${cancel}) keeps the key, but this deploy cannot take over an existing replica` : ''}`,
+    `${live.map(describe).join('; ')}, outside ${f.secondaryStackName}: a multi-Region key has one replica per Region, and the deploy adopts only a replica pending deletion, never a live one that another resource may own`,
+    `if nothing uses it, schedule its deletion (\`aws kms schedule-key-deletion --key-id <replica arn> --pending-window-in-days 7 --region ${f.region}\`), then deploy: the deploy adopts it; or tear the primary down too (\`kms-lab teardown\`) so the deploy makes a new pair`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
@@ -10,6 +10,13 @@ const MANAGED_BY_TAG = 'kms-key-lab:managed-by';
 export interface LabReplicaKeyProps {
   /** ARN of the multi-Region primary key, in another Region. */
   readonly primaryKeyArn: string;
+  /**
+   * ARN the replica will have: the primary's key id in this Region, known
+   * before it exists. A value of its own (an output of the primary's stack),
+   * so that it reaches this template as one Fn::GetStackOutput, nested in no
+   * other function.
+   */
+  readonly replicaKeyArn: string;
   readonly description: string;
   readonly keyPolicy: iam.PolicyDocument;
   /** Days between `cdk destroy` and the replica's deletion (7 to 30). */
@@ -45,7 +52,7 @@ export class LabReplicaKey extends Construct {
     const stack = Stack.of(this);
     const handler = replicaKeyHandler(stack);
     // A replica keeps the primary's key id, so its ARN is known before it exists: every key action names it exactly.
-    const replicaArn = stack.formatArn({ service: 'kms', resource: 'key', resourceName: Fn.select(1, Fn.split('/', props.primaryKeyArn)) });
+    const replicaArn = props.replicaKeyArn;
     handler.allow(['kms:ReplicateKey'], [props.primaryKeyArn], { StringEquals: { 'kms:ReplicaRegion': stack.region } });
     handler.allow(
       [

@@ -71,6 +71,8 @@ export class MultiRegionImportedPrimaryKey extends ImportedMaterialKey {
 export interface MultiRegionImportedReplicaKeyProps extends LabKeyProps {
   /** ARN of the primary key, from the primary Region's stack. */
   readonly primaryKeyArn: string;
+  /** ARN the replica will have (the primary's key id in this Region), from the primary Region's stack. */
+  readonly replicaKeyArn: string;
   /** The lab's prefix, which names this handler's role (see replicaImportRoleName). */
   readonly prefix: string;
   readonly wrappingAlgorithm: WrappingAlgorithm;
@@ -114,6 +116,7 @@ export class MultiRegionImportedReplicaKey extends Construct {
     // KMS replicates an imported key without material (PendingImport); the import resource below imports it.
     this.replica = new LabReplicaKey(this, 'Replica', {
       primaryKeyArn: props.primaryKeyArn,
+      replicaKeyArn: props.replicaKeyArn,
       description: `KMS Key Lab scenario (e): multi-Region replica key with imported key material (${props.aliasName})`,
       pendingWindowDays: this.pendingWindowDays,
       keyPolicy: labKeyPolicy({

@@ -41,6 +41,8 @@ export class MultiRegionPrimaryKey extends Construct {
 export interface MultiRegionReplicaKeyProps extends LabKeyProps {
   /** ARN of the primary key, from the primary Region's stack. */
   readonly primaryKeyArn: string;
+  /** ARN the replica will have (the primary's key id in this Region), from the primary Region's stack. */
+  readonly replicaKeyArn: string;
   /** The lab's tags, which the replica's handler sets. */
   readonly labTags: Readonly<Record<string, string>>;
 }
@@ -58,6 +60,7 @@ export class MultiRegionReplicaKey extends Construct {
     super(scope, id);
     this.replica = new LabReplicaKey(this, 'Replica', {
       primaryKeyArn: props.primaryKeyArn,
+      replicaKeyArn: props.replicaKeyArn,
       description: `KMS Key Lab scenario (b): multi-Region replica key (${props.aliasName})`,
       pendingWindowDays: props.pendingWindowDays,
       keyPolicy: labKeyPolicy({

@@ -16,6 +16,10 @@ export class PrimaryRegionStack extends LabRegionStack {
   /** Scenario (e), unless `multiRegionImportedKey=false`. */
   readonly multiRegionImportedKey?: MultiRegionImportedPrimaryKey;
   readonly applicationGrant: ApplicationGrant;
+  /** The output that names the (b) replica's ARN, which the secondary stack reads whole. */
+  readonly multiRegionReplicaArnOutput: CfnOutput;
+  /** The output that names the (e) replica's ARN, unless `multiRegionImportedKey=false`. */
+  readonly multiRegionImportedReplicaArnOutput?: CfnOutput;
 
   constructor(scope: Construct, id: string, props: PrimaryRegionStackProps) {
     super(scope, id, props);
@@ -34,6 +38,8 @@ export class PrimaryRegionStack extends LabRegionStack {
       keyArn: this.multiRegionKey.key.keyArn,
       aliasName: this.aliases.multiRegion,
     });
+
+    this.multiRegionReplicaArnOutput = replicaArnOutput(this, 'MultiRegionReplicaKeyArn', '(b)', c.secondaryRegion, this.multiRegionKey.key.keyId);
 
     this.importedMaterialKey = new ImportedMaterialKey(this, 'ImportedMaterialKey', {
       ...this.principals,
@@ -73,6 +79,7 @@ export class PrimaryRegionStack extends LabRegionStack {
         keyArn: this.multiRegionImportedKey.key.attrArn,
         aliasName: this.aliases.multiRegionImported,
       });
+      this.multiRegionImportedReplicaArnOutput = replicaArnOutput(this, 'MultiRegionImportedReplicaKeyArn', '(e)', c.secondaryRegion, this.multiRegionImportedKey.key.ref);
       new CfnOutput(this, 'MultiRegionImportedEscrowSecretName', {
         value: this.multiRegionImportedKey.escrowSecretName!,
         description: `Scenario (e): secret that escrows the generated key material, replicated to ${c.secondaryRegion}`,
@@ -88,4 +95,17 @@ export class PrimaryRegionStack extends LabRegionStack {
       description: 'Role that may Encrypt and Decrypt with the scenario (a) key through a KMS grant only',
     });
   }
+}
+
+/**
+ * The ARN a replica of this key has in the secondary Region (a replica keeps
+ * its primary's key id), as an output of its own: the secondary stack reads
+ * it whole with Fn::GetStackOutput, nested in no other function, and its
+ * replica handler's IAM policy names it exactly.
+ */
+function replicaArnOutput(stack: PrimaryRegionStack, id: string, scenario: string, replicaRegion: string, keyId: string): CfnOutput {
+  return new CfnOutput(stack, id, {
+    value: stack.formatArn({ service: 'kms', region: replicaRegion, resource: 'key', resourceName: keyId }),
+    description: `Scenario ${scenario}: the ARN of this key's replica in ${replicaRegion}`,
+  });
 }

@@ -10,6 +10,10 @@ export interface SecondaryRegionStackProps extends LabRegionStackProps {
   readonly multiRegionPrimaryKeyArn: string;
   /** Scenario (e)'s primary ARN, from the primary Region's stack; absent when scenario (e) is off. */
   readonly multiRegionImportedPrimaryKeyArn?: string;
+  /** The (b) replica's ARN, read whole from the primary stack's output (see PrimaryRegionStack). */
+  readonly multiRegionReplicaKeyArn: string;
+  /** The (e) replica's ARN, likewise; absent when scenario (e) is off. */
+  readonly multiRegionImportedReplicaKeyArn?: string;
 }
 
 /** The secondary Region (default Sydney): scenario (a) under the same alias, and the replicas of (b) and (e). */
@@ -23,6 +27,7 @@ export class SecondaryRegionStack extends LabRegionStack {
       ...this.principals,
       aliasName: this.aliases.multiRegion,
       primaryKeyArn: props.multiRegionPrimaryKeyArn,
+      replicaKeyArn: props.multiRegionReplicaKeyArn,
       pendingWindowDays: props.config.pendingWindowDays,
       labTags: this.importSettings.labTags,
     });
@@ -41,6 +46,7 @@ export class SecondaryRegionStack extends LabRegionStack {
         ...this.importSettings,
         aliasName: this.aliases.multiRegionImported,
         primaryKeyArn: props.multiRegionImportedPrimaryKeyArn,
+        replicaKeyArn: props.multiRegionImportedReplicaKeyArn!,
         prefix: c.prefix,
       });
       addKeyOutputs(this, {

@@ -9,24 +9,17 @@ const replicaFacts = (state: string): ReplicaFacts => ({
 });
 
 describe('preflight judgements', () => {
-  test('a replica pending deletion outside the secondary stack fails while a deploy cannot take it over', () => {
-    const check = judgeReplicas(replicaFacts('PendingDeletion'), false);
-    expect(check.result).toBe('FAIL');
-    expect(check.action).toBe(
-      'wait until KMS deletes it, then deploy, or tear the primary down too (`kms-lab teardown`) so the deploy makes a new pair; cancelling its deletion (`kms-lab key cancel-deletion arn:aws:kms:ap-southeast-2:111122223333:key/mrk-1`) keeps the key, but this deploy cannot take over an existing replica',
-    );
-  });
-
-  test('a live replica outside the secondary stack fails too: one replica per Region', () => {
-    const check = judgeReplicas(replicaFacts('Enabled'), false);
-    expect(check.result).toBe('FAIL');
-    expect(check.action).toContain('aws kms schedule-key-deletion --key-id <replica arn> --region ap-southeast-2');
-  });
-
-  test('once the deploy adopts replicas, the same replica is a WARN that says so', () => {
-    const check = judgeReplicas(replicaFacts('PendingDeletion'), true);
+  test('a replica pending deletion outside the secondary stack is a WARN: the deploy adopts it', () => {
+    const check = judgeReplicas(replicaFacts('PendingDeletion'));
     expect(check.result).toBe('WARN');
-    expect(check.detail).toContain('outside kms-key-lab-secondary: the deploy adopts it');
+    expect(check.detail).toContain('outside kms-key-lab-secondary: the deploy adopts it (cancels its deletion');
+  });
+
+  test('a live replica outside the secondary stack fails: the deploy adopts only a replica pending deletion', () => {
+    const check = judgeReplicas(replicaFacts('Enabled'));
+    expect(check.result).toBe('FAIL');
+    expect(check.detail).toContain('the deploy adopts only a replica pending deletion');
+    expect(check.action).toContain('aws kms schedule-key-deletion --key-id <replica arn> --pending-window-in-days 7 --region ap-southeast-2');
   });
 
   test('a read that failed is UNKNOWN, never PASS', () => {

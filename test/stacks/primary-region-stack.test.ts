@@ -56,6 +56,20 @@ describe('scenario (b): multi-Region primary', () => {
       TargetKeyId: { 'Fn::GetAtt': [id, 'Arn'] },
     });
   });
+
+  test.each([
+    ['(b)', 'MultiRegionReplicaKeyArn'],
+    ['(e)', 'MultiRegionImportedReplicaKeyArn'],
+  ])('names the ARN its %s replica will have in the secondary Region, in an output of its own', (scenario, output) => {
+    const keys = Object.entries(primary.toJSON().Resources as Record<string, any>).filter(([, r]) =>
+      String(r.Properties?.Description ?? '').startsWith(`KMS Key Lab scenario ${scenario}`) && r.Type === 'AWS::KMS::Key',
+    );
+    expect(keys).toHaveLength(1);
+    // A replica keeps its primary's key id (ReplicateKey API): the same id, in the secondary Region.
+    expect(primary.toJSON().Outputs[output].Value).toEqual({
+      'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/', { Ref: keys[0][0] }]],
+    });
+  });
 });
 
 describe('scenario (c): imported-material key', () => {

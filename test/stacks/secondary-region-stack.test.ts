@@ -74,6 +74,23 @@ describe('secondary Region stack', () => {
     expect(tokens.size).toBe(1);
   });
 
+  test('every value read from the primary stack is a whole Fn::GetStackOutput, nested in no other intrinsic function', () => {
+    // CloudFormation's reference lists which functions each function may contain; none lists Fn::GetStackOutput yet.
+    const nested: string[] = [];
+    const walk = (value: unknown, path: string, inFunction: string | undefined): void => {
+      if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${path}/${i}`, inFunction));
+      if (value === null || typeof value !== 'object') return;
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'Fn::GetStackOutput' && inFunction) nested.push(`${path} (inside ${inFunction})`);
+        walk(v, `${path}/${k}`, k.startsWith('Fn::') || k === 'Ref' ? k : inFunction);
+      }
+    };
+    const template = secondary.toJSON();
+    walk(template, '', undefined);
+    expect(JSON.stringify(template)).toContain('Fn::GetStackOutput');
+    expect(nested).toEqual([]);
+  });
+
   test("the replica handler's role names each key exactly: ReplicateKey on the primary into this Region, the rest on the replica's ARN", () => {
     const [id] = byScenario(secondary, 'Custom::LabReplicaKey', '(b)');
     const replica = resourcesOfType(secondary, 'Custom::LabReplicaKey')[id];
@@ -86,9 +103,8 @@ describe('secondary Region stack', () => {
     expect(replicate.Condition).toEqual({ StringEquals: { 'kms:ReplicaRegion': 'ap-southeast-2' } });
     expect(replicate.Resource).toContainEqual(primaryArn);
     expect(replicate.Resource).toHaveLength(2);
-    const replicaArn = {
-      'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/', { 'Fn::Select': [1, { 'Fn::Split': ['/', primaryArn] }] }]],
-    };
+    // The primary stack's output names the replica's ARN whole (see the primary stack's tests for its value).
+    const replicaArn = { 'Fn::GetStackOutput': { StackName: 'kms-key-lab-primary', Region: 'ap-southeast-1', OutputName: 'MultiRegionReplicaKeyArn' } };
     const onReplica = statements.find((st: any) => JSON.stringify(st.Resource) === JSON.stringify(replicaArn));
     expect(onReplica.Action).toEqual([
       'kms:CancelKeyDeletion',
@@ -169,11 +185,13 @@ describe('scenario (e): the replica of the multi-Region imported key', () => {
 
   test('its replica handler may delete the material of the (e) replica alone, so an adopted replica waits for the import', () => {
     const [id] = byScenario(secondary, 'Custom::LabReplicaKey', '(e)');
-    const primaryArn = resourcesOfType(secondary, 'Custom::LabReplicaKey')[id].Properties.PrimaryKeyArn;
+    expect(resourcesOfType(secondary, 'Custom::LabReplicaKey')[id].Properties.PrimaryKeyArn['Fn::GetStackOutput'].StackName).toBe('kms-key-lab-primary');
     const statements = Object.values(resourcesOfType(secondary, 'AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const deleting = statements.filter((st: any) => [st.Action].flat().includes('kms:DeleteImportedKeyMaterial'));
     expect(deleting).toHaveLength(1);
-    expect(JSON.stringify(deleting[0].Resource)).toContain(JSON.stringify(primaryArn));
+    expect(deleting[0].Resource).toEqual({
+      'Fn::GetStackOutput': { StackName: 'kms-key-lab-primary', Region: 'ap-southeast-1', OutputName: 'MultiRegionImportedReplicaKeyArn' },
+    });
   });
 
   test('its import resource reads the escrow replica named after the replica’s (shared) key id', () => {

@@ -4,23 +4,30 @@ import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, GetKeyRotationStatu
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
-import { awsCall, CliError } from '../errors';
-import { explainError, isCredentialsProblem } from '../error-messages';
+import { awsCall, AwsCallError, CliError } from '../errors';
+import { errorName, explainError, isCredentialsProblem, serviceMessage } from '../error-messages';
 import { escrowSecrets, findKey, KEY_SPECS, LabDeployment, LabKey, labRoles, labStacks, missingOutputsMessage, STACK_ROLES } from '../lab-stacks';
 import { LabSettings } from '../settings';
-import { CloudHsmStatus, estimateHsmHours, KeyStatus, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
+import { CloudHsmStatus, estimateHsmHours, KeyStatus, LastUse, lastUseFields, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
 
 /** Collects the failures of optional reads; a credentials problem would repeat on every call, so it ends the command. */
 class Problems {
   readonly paragraphs: string[] = [];
 
   async attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const outcome = await this.attemptOrWhy(fn);
+    return 'value' in outcome ? outcome.value : undefined;
+  }
+
+  /** As attempt, but a failure also says why in one line (the error's name and message), for a field that must not read as "none". */
+  async attemptOrWhy<T>(fn: () => Promise<T>): Promise<{ value: T } | { failed: string }> {
     try {
-      return await fn();
+      return { value: await fn() };
     } catch (error) {
       if (isCredentialsProblem(error)) throw new CliError(explainError(error));
       this.paragraphs.push(explainError(error));
-      return undefined;
+      const cause = error instanceof AwsCallError ? error.cause : error;
+      return { failed: `${error instanceof AwsCallError ? error.call.operation : 'the call'} failed (${errorName(cause)}): ${serviceMessage(cause)}` };
     }
   }
 }
@@ -28,7 +35,7 @@ class Problems {
 /** States in which rotation is moot, and in which KMS may refuse GetKeyRotationStatus. */
 const NO_ROTATION_STATES = ['PendingDeletion', 'PendingReplicaDeletion', 'Unavailable', 'Creating'];
 
-async function keyStatus(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus> {
+async function keyStatus(clients: AwsClients, key: LabKey, problems: Problems): Promise<Omit<KeyStatus, 'lastUsedStatus'>> {
   const kms = clients.kms(key.region);
   const call = (operation: string) => ({ operation, region: key.region, resource: key.keyArn });
   const described = await problems.attempt(() => awsCall(call('DescribeKey'), () => kms.send(new DescribeKeyCommand({ KeyId: key.keyArn }))));
@@ -65,16 +72,18 @@ const CRYPTOGRAPHIC_EVENTS = /^(Encrypt|Decrypt|ReEncrypt|GenerateDataKey\w*|Gen
  * LookupEvents allows two requests a second per Region, so the caller asks
  * for one key at a time.
  */
-async function lastUsed(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus['lastUsed']> {
-  const answer = await problems.attempt(() =>
+async function lastUsed(clients: AwsClients, key: LabKey, problems: Problems): Promise<LastUse> {
+  const answer = await problems.attemptOrWhy(() =>
     awsCall({ operation: 'LookupEvents', region: key.region, resource: key.keyArn }, () =>
       clients.cloudTrail(key.region).send(
         new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.keyArn }], MaxResults: 50 }),
       ),
     ),
   );
-  const event = answer?.Events?.find((e) => CRYPTOGRAPHIC_EVENTS.test(e.EventName ?? ''));
-  return event?.EventTime ? { at: event.EventTime.toISOString(), event: event.EventName ?? 'unknown event' } : undefined;
+  // Throttled or denied: the key's use is unknown, which must not read as "never used".
+  if ('failed' in answer) return { status: 'unknown', reason: answer.failed };
+  const event = answer.value.Events?.find((e) => CRYPTOGRAPHIC_EVENTS.test(e.EventName ?? ''));
+  return event?.EventTime ? { status: 'used', at: event.EventTime.toISOString(), event: event.EventName ?? 'unknown event' } : { status: 'never' };
 }
 
 async function cloudHsmStatus(clients: AwsClients, deployment: LabDeployment, now: Date, problems: Problems): Promise<CloudHsmStatus | undefined> {
@@ -154,7 +163,7 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     Promise.all(keys.map((k) => keyStatus(clients, k, problems))),
     Promise.all(
       regions.map(async (region) => {
-        const found = new Map<string, KeyStatus['lastUsed']>();
+        const found = new Map<string, LastUse>();
         for (const key of keys.filter((k) => k.region === region)) found.set(key.keyArn, await lastUsed(clients, key, problems));
         return found;
       }),
@@ -163,7 +172,7 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     escrowSecretStates(clients, deployment, problems),
   ]);
   const used = new Map(usedByRegion.flatMap((m) => [...m]));
-  const keyStatuses = statuses.map((k) => ({ ...k, lastUsed: used.get(k.keyArn) }));
+  const keyStatuses = statuses.map((k) => ({ ...k, ...lastUseFields(used.get(k.keyArn) ?? { status: 'never' }) }));
 
   return {
     schemaVersion: 1,

@@ -27,7 +27,7 @@ export function renderStatusText(report: StatusReport, now: Date): string {
             k.origin ?? '',
             k.rotation,
             k.deletionDate ?? '',
-            lastUsedText(k.lastUsed, now),
+            lastUsedText(k, now),
             k.keyArn,
           ]),
           '  ',

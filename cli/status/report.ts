@@ -33,7 +33,22 @@ export interface KeyStatus {
   readonly deletionDate?: string;
   /** Newest CloudTrail event naming the key, in its Region. */
   readonly lastUsed?: { readonly at: string; readonly event: string };
+  /**
+   * What the last-use lookup found: "used" (see lastUsed), "never" (CloudTrail answered, and no event used the
+   * key in the last 90 days), or "unknown" (LookupEvents failed: see lastUsedUnknownReason).
+   */
+  readonly lastUsedStatus: LastUsedStatus;
+  /** With lastUsedStatus "unknown": why, e.g. "LookupEvents failed (ThrottlingException): Rate exceeded". */
+  readonly lastUsedUnknownReason?: string;
 }
+
+export type LastUsedStatus = 'used' | 'never' | 'unknown';
+
+/** What the last-use lookup of one key found; a failed lookup is unknown, never "never". */
+export type LastUse =
+  | { readonly status: 'used'; readonly at: string; readonly event: string }
+  | { readonly status: 'never' }
+  | { readonly status: 'unknown'; readonly reason: string };
 
 export interface CloudHsmStatus {
   readonly keyStoreId?: string;
@@ -99,10 +114,18 @@ export function rotationText(input: { origin?: string; state: string; enabled?: 
   return `on${every}${next}`;
 }
 
-/** "2025-06-01T10:00:00.000Z (3 hours ago, Decrypt)", or the 90-day "never". */
-export function lastUsedText(lastUsed: KeyStatus['lastUsed'], now: Date): string {
-  if (!lastUsed) return NEVER_USED;
-  return `${lastUsed.at} (${ago(new Date(lastUsed.at), now)}, ${lastUsed.event})`;
+/** "2025-06-01T10:00:00.000Z (3 hours ago, Decrypt)", the 90-day "never", or "unknown: <why>" when the lookup failed. */
+export function lastUsedText(key: Pick<KeyStatus, 'lastUsed' | 'lastUsedStatus' | 'lastUsedUnknownReason'>, now: Date): string {
+  if (key.lastUsedStatus === 'unknown') return `unknown: ${key.lastUsedUnknownReason ?? 'the CloudTrail lookup failed'}`;
+  if (!key.lastUsed) return NEVER_USED;
+  return `${key.lastUsed.at} (${ago(new Date(key.lastUsed.at), now)}, ${key.lastUsed.event})`;
+}
+
+/** The KeyStatus fields of a last-use lookup. */
+export function lastUseFields(use: LastUse): Pick<KeyStatus, 'lastUsed' | 'lastUsedStatus' | 'lastUsedUnknownReason'> {
+  if (use.status === 'used') return { lastUsed: { at: use.at, event: use.event }, lastUsedStatus: 'used' };
+  if (use.status === 'unknown') return { lastUsedStatus: 'unknown', lastUsedUnknownReason: use.reason };
+  return { lastUsedStatus: 'never' };
 }
 
 export function ago(then: Date, now: Date): string {

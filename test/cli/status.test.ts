@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StatusReport } from '../../cli/status/report';
-import { FakeAws, LAB_ADMIN_ROLE, LAB_USER_ROLE, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
+import { FakeAws, serviceError, LAB_ADMIN_ROLE, LAB_USER_ROLE, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
 import { json, runCli, tempDir, useOperatorCredentials } from './harness';
 
 useOperatorCredentials();
@@ -58,6 +58,31 @@ describe('kms-lab status', () => {
     expect(aws.log.every((l) => READ_ONLY.test(l.split(' ')[1]))).toBe(true);
     expect(aws.log.filter((l) => l.includes('GetKeyRotationStatus'))).toHaveLength(4);
     expect(report.apiCalls).toBe(aws.log.length);
+  });
+
+  test.each([
+    ['throttled', 'ThrottlingException', 'Rate exceeded'],
+    ['denied', 'AccessDeniedException', 'User: operator is not authorized to perform: cloudtrail:LookupEvents'],
+  ])('when the CloudTrail lookup is %s, last use is unknown with the reason, not "never"', async (_case, name, message) => {
+    const aws = FakeAws.lab().install();
+    aws.failures.set('LookupEvents', () => serviceError(name, message));
+    const run = await runCli(['status', '--json']);
+    expect(run.code).toBe(1);
+    const report = json<StatusReport>(run);
+    for (const k of report.keys) {
+      expect(k.lastUsed).toBeUndefined();
+      expect(k.lastUsedStatus).toBe('unknown');
+      expect(k.lastUsedUnknownReason).toBe(`LookupEvents failed (${name}): ${message}`);
+    }
+    const text = await runCli(['status']);
+    expect(text.stdout).toContain(`unknown: LookupEvents failed (${name}): ${message}`);
+    expect(text.stdout).not.toContain('never in the last 90 days');
+  });
+
+  test('a lookup that answers with no use of the key says "never" in JSON as in text', async () => {
+    FakeAws.lab().install();
+    const report = json<StatusReport>(await runCli(['status', '--json']));
+    expect(report.keys.map((k) => k.lastUsedStatus)).toEqual(report.keys.map(() => 'never'));
   });
 
   test('the text form says when a key was never used', async () => {

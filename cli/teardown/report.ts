@@ -21,7 +21,12 @@ export type StackResult =
    */
   | 'not-lab'
   /**
-   * An alarm stack (`<prefix>-alarm-primary` or `-alarm-secondary`), deployed, and kept because the teardown ran
+   * The roles stack, kept (status unchanged) because an escrow secret that its key administrator role can restore is
+   * scheduled for deletion and not yet deleted: without the role only the account root user could restore it. `date`:
+   * the UTC day until which the last of them is recoverable; a later `kms-lab teardown` deletes the stack once they are
+   * gone (on or after that day), or `--with-roles` now. Without `date`: Secrets Manager could not be asked (see problems).
+   *
+   * Or an alarm stack (`<prefix>-alarm-primary` or `-alarm-secondary`), deployed, and kept because the teardown ran
    * without --with-alarms: its status is unchanged. It watches for use of the keys pending deletion in its Region and
    * deletes itself once the keys' window has passed after the last key stack of its Region is deleted (see `date` and
    * `when`), so it makes the teardown neither incomplete nor its exit code non-zero.
@@ -54,7 +59,7 @@ export interface TeardownStack {
    * began before this run.
    */
   readonly date?: string;
-  /** With result "kept": one line, what the alarm stack does meanwhile and when it goes. */
+  /** With result "kept": one line, what the kept stack does meanwhile (the alarm stack's watch, the roles stack's recovery role) and when it goes. */
   readonly when?: string;
 }
 
@@ -166,6 +171,12 @@ export interface TeardownReport {
   readonly uncheckedKeys?: number;
   /** One paragraph per failure and per billable thing left (also printed on stderr). */
   readonly problems: readonly string[];
+  /**
+   * One paragraph per thing done that the operator asked for but should know the cost of (also printed on stderr);
+   * they do not make the teardown incomplete: --with-roles deleting the key administrator role while an escrow it
+   * could restore is recoverable.
+   */
+  readonly warnings: readonly string[];
   readonly apiCalls: number;
 }
 

@@ -49,6 +49,11 @@ describe('lab roles', () => {
     expect(Object.keys(outputs).sort()).toEqual(['KeyAdminRoleArn', 'KeyUserRoleArn']);
   });
 
+  test('nothing depends on the roles stack: no output is exported nor imported, so kms-lab teardown can delete it whenever the escrows are gone', () => {
+    for (const output of Object.values(defaults.roles.findOutputs('*'))) expect(output.Export).toBeUndefined();
+    for (const t of [defaults.primary, defaults.secondary, withCloudHsm.cloudHsm!]) expect(JSON.stringify(t.toJSON())).not.toContain('Fn::ImportValue');
+  });
+
   test('the roles may read the lab stacks and list aliases, and nothing else', () => {
     const { roles } = defaults;
     const policies = Object.values(resourcesOfType(roles!, 'AWS::IAM::Policy'));

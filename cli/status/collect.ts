@@ -4,10 +4,13 @@ import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, GetKeyRotationStatu
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
+import { escrowsPendingDeletion } from '../aws/escrows';
+import { alarmRoleMessage, alarmStacksWithoutTheirRole } from '../aws/execution-roles';
+import { escrowRecovery, PendingEscrow } from '../escrow-recovery';
 import { awsCall, AwsCallError, CliError } from '../errors';
 import { errorName, explainError, isCredentialsProblem, serviceMessage } from '../error-messages';
 import { escrowSecrets, findKey, KEY_SPECS, LabDeployment, LabKey, labRoles, labStacks, missingOutputsMessage, STACK_ROLES } from '../lab-stacks';
-import { LabSettings } from '../settings';
+import { DEFAULT_PENDING_WINDOW_DAYS, LabSettings } from '../settings';
 import { CloudHsmStatus, estimateHsmHours, KeyStatus, LastUse, lastUseFields, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
 
 /** Collects the failures of optional reads; a credentials problem would repeat on every call, so it ends the command. */
@@ -135,6 +138,17 @@ async function escrowSecretStates(clients: AwsClients, deployment: LabDeployment
   );
 }
 
+/**
+ * The principals besides the account root user that the escrows' policy lets restore them: the lab's KeyAdmin
+ * role while the roles stack stands (and keyAdminArns is empty), else the configured keyAdminArns; none when the
+ * roles stack that held the role is gone.
+ */
+function escrowRecoverers(deployment: LabDeployment, settings: LabSettings): string[] {
+  if ((settings.keyAdminArns ?? []).length > 0) return [...settings.keyAdminArns!];
+  const admin = labRoles(deployment, settings).admin;
+  return admin ? [admin] : [];
+}
+
 /** The roles the roles stack made, whatever the settings say now: status shows what is deployed. */
 function labRoleArns(deployment: LabDeployment, settings: LabSettings): { keyAdminRoleArn?: string; keyUserRoleArn?: string } {
   const all = labRoles(deployment, { ...settings, keyAdminArns: [], keyUserArns: [] });
@@ -159,7 +173,7 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     else if (found) keys.push(found.key);
   }
   const regions = [...new Set(keys.map((k) => k.region))];
-  const [statuses, usedByRegion, cloudHsm, secrets] = await Promise.all([
+  const [statuses, usedByRegion, cloudHsm, secrets, discovered, alarmRoles] = await Promise.all([
     Promise.all(keys.map((k) => keyStatus(clients, k, problems))),
     Promise.all(
       regions.map(async (region) => {
@@ -170,7 +184,17 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     ),
     cloudHsmStatus(clients, deployment, now, problems),
     escrowSecretStates(clients, deployment, problems),
+    // After a teardown the primary stack no longer names its escrows: they are found by the lab's tag and their name.
+    deployment.primary ? Promise.resolve([]) : problems.attempt(() => escrowsPendingDeletion(clients, settings, [])).then((e) => e ?? []),
+    problems.attempt(() => alarmStacksWithoutTheirRole(clients, deployment, settings.primaryRegion)).then((f) => f ?? []),
   ]);
+  const pendingWindowDays = settings.pendingWindowDays ?? DEFAULT_PENDING_WINDOW_DAYS;
+  const known = escrowSecrets(deployment);
+  const pendingEscrows: PendingEscrow[] = [
+    ...secrets.filter((s) => s.deletedDate).map((s) => ({ name: s.name, region: s.region, scenario: known.find((k) => k.name === s.name)?.scenario, deletedDate: new Date(s.deletedDate!) })),
+    ...discovered,
+  ];
+  const recoverers = escrowRecoverers(deployment, settings);
   const used = new Map(usedByRegion.flatMap((m) => [...m]));
   const keyStatuses = statuses.map((k) => ({ ...k, ...lastUseFields(used.get(k.keyArn) ?? { status: 'never' }) }));
 
@@ -183,7 +207,9 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     keys: keyStatuses,
     ...(cloudHsm ? { cloudHsm } : {}),
     ...(deployment.roles ? { labRoles: { stack: deployment.roles.name, ...labRoleArns(deployment, settings) } } : {}),
-    pendingDeletion: pendingDeletions(keyStatuses, secrets),
+    pendingDeletion: pendingDeletions(keyStatuses, [...secrets, ...discovered.map((e) => ({ name: e.name, region: e.region, deletedDate: e.deletedDate.toISOString() }))]),
+    escrowRecovery: pendingEscrows.map((e) => escrowRecovery(e, pendingWindowDays, recoverers)),
+    warnings: alarmRoles.map(alarmRoleMessage),
     problems: problems.paragraphs,
     apiCalls: clients.counter.total,
   };

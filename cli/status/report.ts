@@ -1,3 +1,4 @@
+import { EscrowRecovery } from '../escrow-recovery';
 import { KeyScenario, StackRole } from '../lab-stacks';
 
 /** CloudTrail's LookupEvents covers this much history. */
@@ -93,6 +94,13 @@ export interface StatusReport {
   /** Present when the roles stack is deployed: the key administrator and key user roles it made (for an empty keyAdminArns or keyUserArns). */
   readonly labRoles?: { readonly stack: string; readonly keyAdminRoleArn?: string; readonly keyUserRoleArn?: string };
   readonly pendingDeletion: readonly PendingDeletion[];
+  /**
+   * Each escrow secret of the lab scheduled for deletion (found by the primary stack's outputs, or after a teardown by
+   * the lab's tag and its name): who besides the account root user can restore it, until when, and the command.
+   */
+  readonly escrowRecovery: readonly EscrowRecovery[];
+  /** One paragraph per thing that will not settle by itself (an alarm stack whose execution role is gone); the exit code stays 0. */
+  readonly warnings: readonly string[];
   /** One paragraph per read that failed; the command then exits 1. */
   readonly problems: readonly string[];
   readonly apiCalls: number;

@@ -4,10 +4,11 @@ import { describeLab } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
 import { CliIo } from '../io';
 import { escrowsPendingDeletion } from '../aws/escrows';
+import { alarmRoleMessage, alarmStacksWithoutTheirRole } from '../aws/execution-roles';
 import { explainError, isCredentialsProblem } from '../error-messages';
 import { CliError } from '../errors';
 import { EscrowRecovery, escrowRecovery } from '../escrow-recovery';
-import { ALARM_WATCHES, escrowSecrets, findKey, isAlarmStack, KEY_SPECS, keyLabel, LabDeployment, labRoles } from '../lab-stacks';
+import { ALARM_WATCHES, escrowSecrets, findKey, isAlarmStack, KEY_SPECS, keyLabel, LabDeployment, labRoles, StackRole } from '../lab-stacks';
 import { DEFAULT_PENDING_WINDOW_DAYS, LabSettings } from '../settings';
 import { collectLeftovers, KnownResources } from './leftovers';
 import {
@@ -209,6 +210,12 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
     stacks.push({ ...base, before: found.status, result: 'kept', ...(date ? { date } : {}), when });
     if (alarmStackIsBroken(found.status)) problems.push(brokenAlarmMessage(ref, found.status));
     keptLines.push(`${ref.name} (${ref.region}): ${found.status}, kept: it ${when}`);
+  }
+  // A kept alarm stack deletes itself through its execution role: with that role gone it never can, and its trail bills on.
+  const keptDeployed = stacks.filter((s) => s.result === 'kept' && isAlarmStack(s.role)).map((s) => s.role);
+  if (keptDeployed.length > 0) {
+    const only = Object.fromEntries(Object.entries(deployment).map(([role, d]) => [role, keptDeployed.includes(role as StackRole) ? d : undefined])) as LabDeployment;
+    for (const finding of await alarmStacksWithoutTheirRole(clients, only, settings.primaryRegion)) problems.push(alarmRoleMessage(finding));
   }
   if (keptLines.length > 0) {
     for (const line of keptLines) waiting.progress(line);

@@ -79,6 +79,8 @@ describe('status report', () => {
     keys: [key({ lastUsed: { at: '2025-06-01T05:00:00.000Z', event: 'Encrypt' } }), key({ scenario: 'b', where: 'secondary', state: 'PendingDeletion', deletionDate: '2025-06-08T00:00:00.000Z' })],
     cloudHsm: { keyStoreId: 'cks-1', connectionState: 'DISCONNECTED', expiresAt: '2025-06-01T08:00:00Z', clusterId: 'cluster-1', clusterState: 'ACTIVE', hsmCount: 2, hsmHoursEstimate: 12 },
     pendingDeletion: [{ kind: 'key', name: 'k', region: 'ap-southeast-2', date: '2025-06-08T00:00:00.000Z', dateMeaning: 'deleted-on' }],
+    escrowRecovery: [],
+    warnings: [],
     problems: [],
     apiCalls: 9,
   };

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StatusReport } from '../../cli/status/report';
 import { FakeAws, serviceError, LAB_ADMIN_ROLE, LAB_USER_ROLE, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
+import './fake-lifecycle';
 import { json, runCli, tempDir, useOperatorCredentials } from './harness';
 
 useOperatorCredentials();
@@ -138,8 +139,9 @@ describe('kms-lab status', () => {
     expect(run.stdout).not.toContain('Lab roles');
     expect(run.stdout).toMatch(/kms-key-lab-alarm-primary\s+ap-southeast-1\s+NOT_DEPLOYED/);
     expect(run.stdout).toMatch(/kms-key-lab-alarm-secondary\s+ap-southeast-2\s+NOT_DEPLOYED/);
-    // One DescribeStacks per lab stack: primary, secondary, cloudhsm, roles and the two alarm stacks.
-    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(Array(6).fill('DescribeStacks'));
+    // One DescribeStacks per lab stack: primary, secondary, cloudhsm, roles and the two alarm stacks; and, with no
+    // primary stack to name them, one ListSecrets for escrows a teardown left scheduled for deletion.
+    expect(aws.log.map((l) => l.split(' ')[1])).toEqual([...Array(6).fill('DescribeStacks'), 'ListSecrets']);
   });
 
   test('with deletionAlarm=true the two alarm stacks are listed with their status, each in its Region', async () => {

@@ -53,7 +53,9 @@ export interface TeardownStack {
   /** With result "failed": the resources that failed to delete, and why. */
   readonly failures?: readonly StackFailure[];
   /**
-   * With result "kept": the day (YYYY-MM-DD, UTC) on or after which the alarm stack deletes itself, when this run
+   * With result "kept", for the roles stack: the day (YYYY-MM-DD, UTC) until which the last escrow secret its role can
+   * restore is recoverable (see StackResult "kept").
+   * For an alarm stack: the day (YYYY-MM-DD, UTC) on or after which it deletes itself, when this run
    * can tell: it asked for the deletion of the last key stack of the alarm's Region, so today (when the teardown
    * began) + pendingWindowDays + 1 (2 × pendingWindowDays + 1 in the primary Region). Absent when the teardown stopped early, or when the last key stack's deletion
    * began before this run.

@@ -33,7 +33,7 @@ function timed(command: string, commandArgs: string[], env: NodeJS.ProcessEnv = 
 function synth(outdir: string, app?: string): number {
   fs.rmSync(outdir, { recursive: true, force: true });
   // Everything the lab can hold: every scenario, (d) opted in, and the alarm stacks of both Regions.
-  const appArgs = app ? ['--app', app] : ['-c', 'cloudHsm=true', '-c', 'deletionAlarm=true'];
+  const appArgs = app ? ['--app', app] : ['-c', 'cloudHsm=true', '-c', 'deletionAlarm=true', '-c', 'deletionAlarmEmail=ops@example.com'];
   return timed(path.join(BIN, 'cdk'), ['synth', '-q', '--no-notices', '-o', outdir, ...appArgs]);
 }
 

@@ -109,13 +109,13 @@ const BY_NAME: Readonly<Record<string, Explainer>> = {
   }),
 };
 
-function serviceMessage(error: unknown): string {
+export function serviceMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   // One paragraph: service messages can carry newlines (and, from some SDK errors, stack-like detail).
   return text.replace(/\s+/g, ' ').trim().replace(/\.$/, '') || 'no message';
 }
 
-function errorName(error: unknown): string {
+export function errorName(error: unknown): string {
   if (!(error instanceof Error)) return 'Error';
   // Node's network errors keep their meaning in `code` (ECONNREFUSED, ENOTFOUND, ...).
   const code = (error as { code?: unknown }).code;

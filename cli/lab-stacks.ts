@@ -52,6 +52,12 @@ export interface DeployedStack extends LabStackRef {
   readonly outputs: Readonly<Record<string, string>>;
   /** The stack's tags, as DescribeStacks answered them (the lab tags every stack `kms-key-lab:lab=<prefix>`). */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * DescribeStacks' RoleARN: the CloudFormation execution role the stack was deployed with (`cdk deploy` passes the
+   * bootstrap's), which "CloudFormation uses ... to make calls on your behalf" during every later stack operation
+   * (CloudFormation API reference, Stack); absent when it was deployed with the caller's own credentials.
+   */
+  readonly roleArn?: string;
 }
 
 /**

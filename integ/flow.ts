@@ -241,8 +241,9 @@ export function verifyProblems(report: VerifyReport, given: { cloudHsm: boolean;
 }
 
 async function teardown(deps: IntegDeps, lab: readonly string[]): Promise<string[]> {
-  // An integration run leaves nothing: the alarm stacks, kept by a teardown for the pending window, go too.
-  const run = await deps.kmsLab([...lab, 'teardown', '--yes', '--json', '--with-alarms']);
+  // An integration run leaves nothing: the alarm stacks, kept by a teardown for the pending window, go too, and so
+  // does the roles stack, kept for the escrows' recovery window (its material was generated for this run only).
+  const run = await deps.kmsLab([...lab, 'teardown', '--yes', '--json', '--with-alarms', '--with-roles']);
   const report = parseJson<TeardownReport>(run.stdout);
   if (!report) return [`kms-lab teardown ended with exit code ${run.code} and no report (its message is above): check what is left with \`npx kms-lab status\`.`];
   deps.io.out(renderTeardownText(report));

@@ -58,6 +58,8 @@ describe('cdk-nag AwsSolutions', () => {
       // The replica handler: kms:CreateKey (no key ARN exists yet), and its waiter's log delivery.
       'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::*]',
+      // The roles stack's wait for IAM (a Provider with isComplete): its waiter state machine's log delivery.
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ApplicationGrantGrantHandler6A734C72.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<ImportedMaterialKeyImportHandler5DB5FA3E.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandler3FA58237.Arn>:*]',
@@ -68,6 +70,13 @@ describe('cdk-nag AwsSolutions', () => {
       'Annotation::AwsSolutions-IAM5[Resource::<LabReplicaKeyHandlerProviderframeworkonTimeout275BAFBA.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<MultiRegionImportedKeyImportHandler9077E7DF.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::<MultiRegionImportedReplicaImportHandlerDB7BF74F.Arn>:*]',
+      // The same wait's framework and waiter invoke its two functions (and the framework's own) by qualified ARN.
+      'Annotation::AwsSolutions-IAM5[Resource::<RolesSettledHandler46683818.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<RolesSettledHandler46683818.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<RolesSettledIsComplete3CD97F3C.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<RolesSettledIsComplete3CD97F3C.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<RolesSettledProviderframeworkisComplete8642EBC5.Arn>:*]',
+      'Annotation::AwsSolutions-IAM5[Resource::<RolesSettledProviderframeworkonTimeout4E339348.Arn>:*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
       // Scenarios (c) and (e) primary: the lab's imported-material keys in the primary Region; (e) replica in the secondary;
@@ -82,6 +91,8 @@ describe('cdk-nag AwsSolutions', () => {
       // Keys (c) and (e) primary: imported material is rotated on demand. The (e) replica is no longer an AWS::KMS resource.
       'Annotation::AwsSolutions-KMS5',
       'Annotation::AwsSolutions-KMS5',
+      // The replica handler's and the roles stack's waits: the Provider's waiter state machine takes no tracing option.
+      'Annotation::AwsSolutions-SF2',
       'Annotation::AwsSolutions-SF2',
     ]);
     for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);

@@ -20,6 +20,7 @@ export async function describeStack(clients: AwsClients, ref: LabStackRef): Prom
       lastUpdated: stack.LastUpdatedTime ?? stack.CreationTime,
       outputs: Object.fromEntries((stack.Outputs ?? []).filter((o) => o.OutputKey).map((o) => [o.OutputKey!, o.OutputValue ?? ''])),
       tags: Object.fromEntries((stack.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? ''])),
+      ...(stack.RoleARN ? { roleArn: stack.RoleARN } : {}),
     };
   } catch (error) {
     if (isStackNotFound(error)) return undefined;

@@ -16,6 +16,7 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
       const report = await collectStatus(settings, now);
       ctx.io.stdout(options.json ? renderStatusJson(report) : renderStatusText(report, now));
       for (const paragraph of report.problems) ctx.io.stderr(`${paragraph}\n`);
+      for (const paragraph of report.warnings) ctx.io.stderr(`Warning: ${paragraph}\n`);
       ctx.setExitCode(report.problems.length === 0 ? EXIT.ok : EXIT.failed);
     });
 }

@@ -4,23 +4,33 @@ import { DescribeCustomKeyStoresCommand, DescribeKeyCommand, GetKeyRotationStatu
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
-import { awsCall, CliError } from '../errors';
-import { explainError, isCredentialsProblem } from '../error-messages';
+import { escrowsPendingDeletion } from '../aws/escrows';
+import { alarmRoleMessage, alarmStacksWithoutTheirRole } from '../aws/execution-roles';
+import { escrowRecovery, PendingEscrow } from '../escrow-recovery';
+import { awsCall, AwsCallError, CliError } from '../errors';
+import { errorName, explainError, isCredentialsProblem, serviceMessage } from '../error-messages';
 import { escrowSecrets, findKey, KEY_SPECS, LabDeployment, LabKey, labRoles, labStacks, missingOutputsMessage, STACK_ROLES } from '../lab-stacks';
-import { LabSettings } from '../settings';
-import { CloudHsmStatus, estimateHsmHours, KeyStatus, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
+import { DEFAULT_PENDING_WINDOW_DAYS, LabSettings } from '../settings';
+import { CloudHsmStatus, estimateHsmHours, KeyStatus, LastUse, lastUseFields, pendingDeletions, rotationText, StackStatus, StatusReport } from './report';
 
 /** Collects the failures of optional reads; a credentials problem would repeat on every call, so it ends the command. */
 class Problems {
   readonly paragraphs: string[] = [];
 
   async attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    const outcome = await this.attemptOrWhy(fn);
+    return 'value' in outcome ? outcome.value : undefined;
+  }
+
+  /** As attempt, but a failure also says why in one line (the error's name and message), for a field that must not read as "none". */
+  async attemptOrWhy<T>(fn: () => Promise<T>): Promise<{ value: T } | { failed: string }> {
     try {
-      return await fn();
+      return { value: await fn() };
     } catch (error) {
       if (isCredentialsProblem(error)) throw new CliError(explainError(error));
       this.paragraphs.push(explainError(error));
-      return undefined;
+      const cause = error instanceof AwsCallError ? error.cause : error;
+      return { failed: `${error instanceof AwsCallError ? error.call.operation : 'the call'} failed (${errorName(cause)}): ${serviceMessage(cause)}` };
     }
   }
 }
@@ -28,7 +38,7 @@ class Problems {
 /** States in which rotation is moot, and in which KMS may refuse GetKeyRotationStatus. */
 const NO_ROTATION_STATES = ['PendingDeletion', 'PendingReplicaDeletion', 'Unavailable', 'Creating'];
 
-async function keyStatus(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus> {
+async function keyStatus(clients: AwsClients, key: LabKey, problems: Problems): Promise<Omit<KeyStatus, 'lastUsedStatus'>> {
   const kms = clients.kms(key.region);
   const call = (operation: string) => ({ operation, region: key.region, resource: key.keyArn });
   const described = await problems.attempt(() => awsCall(call('DescribeKey'), () => kms.send(new DescribeKeyCommand({ KeyId: key.keyArn }))));
@@ -65,16 +75,18 @@ const CRYPTOGRAPHIC_EVENTS = /^(Encrypt|Decrypt|ReEncrypt|GenerateDataKey\w*|Gen
  * LookupEvents allows two requests a second per Region, so the caller asks
  * for one key at a time.
  */
-async function lastUsed(clients: AwsClients, key: LabKey, problems: Problems): Promise<KeyStatus['lastUsed']> {
-  const answer = await problems.attempt(() =>
+async function lastUsed(clients: AwsClients, key: LabKey, problems: Problems): Promise<LastUse> {
+  const answer = await problems.attemptOrWhy(() =>
     awsCall({ operation: 'LookupEvents', region: key.region, resource: key.keyArn }, () =>
       clients.cloudTrail(key.region).send(
         new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: key.keyArn }], MaxResults: 50 }),
       ),
     ),
   );
-  const event = answer?.Events?.find((e) => CRYPTOGRAPHIC_EVENTS.test(e.EventName ?? ''));
-  return event?.EventTime ? { at: event.EventTime.toISOString(), event: event.EventName ?? 'unknown event' } : undefined;
+  // Throttled or denied: the key's use is unknown, which must not read as "never used".
+  if ('failed' in answer) return { status: 'unknown', reason: answer.failed };
+  const event = answer.value.Events?.find((e) => CRYPTOGRAPHIC_EVENTS.test(e.EventName ?? ''));
+  return event?.EventTime ? { status: 'used', at: event.EventTime.toISOString(), event: event.EventName ?? 'unknown event' } : { status: 'never' };
 }
 
 async function cloudHsmStatus(clients: AwsClients, deployment: LabDeployment, now: Date, problems: Problems): Promise<CloudHsmStatus | undefined> {
@@ -126,6 +138,17 @@ async function escrowSecretStates(clients: AwsClients, deployment: LabDeployment
   );
 }
 
+/**
+ * The principals besides the account root user that the escrows' policy lets restore them: the lab's KeyAdmin
+ * role while the roles stack stands (and keyAdminArns is empty), else the configured keyAdminArns; none when the
+ * roles stack that held the role is gone.
+ */
+function escrowRecoverers(deployment: LabDeployment, settings: LabSettings): string[] {
+  if ((settings.keyAdminArns ?? []).length > 0) return [...settings.keyAdminArns!];
+  const admin = labRoles(deployment, settings).admin;
+  return admin ? [admin] : [];
+}
+
 /** The roles the roles stack made, whatever the settings say now: status shows what is deployed. */
 function labRoleArns(deployment: LabDeployment, settings: LabSettings): { keyAdminRoleArn?: string; keyUserRoleArn?: string } {
   const all = labRoles(deployment, { ...settings, keyAdminArns: [], keyUserArns: [] });
@@ -150,20 +173,30 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     else if (found) keys.push(found.key);
   }
   const regions = [...new Set(keys.map((k) => k.region))];
-  const [statuses, usedByRegion, cloudHsm, secrets] = await Promise.all([
+  const [statuses, usedByRegion, cloudHsm, secrets, discovered, alarmRoles] = await Promise.all([
     Promise.all(keys.map((k) => keyStatus(clients, k, problems))),
     Promise.all(
       regions.map(async (region) => {
-        const found = new Map<string, KeyStatus['lastUsed']>();
+        const found = new Map<string, LastUse>();
         for (const key of keys.filter((k) => k.region === region)) found.set(key.keyArn, await lastUsed(clients, key, problems));
         return found;
       }),
     ),
     cloudHsmStatus(clients, deployment, now, problems),
     escrowSecretStates(clients, deployment, problems),
+    // After a teardown the primary stack no longer names its escrows: they are found by the lab's tag and their name.
+    deployment.primary ? Promise.resolve([]) : problems.attempt(() => escrowsPendingDeletion(clients, settings, [])).then((e) => e ?? []),
+    problems.attempt(() => alarmStacksWithoutTheirRole(clients, deployment, settings.primaryRegion)).then((f) => f ?? []),
   ]);
+  const pendingWindowDays = settings.pendingWindowDays ?? DEFAULT_PENDING_WINDOW_DAYS;
+  const known = escrowSecrets(deployment);
+  const pendingEscrows: PendingEscrow[] = [
+    ...secrets.filter((s) => s.deletedDate).map((s) => ({ name: s.name, region: s.region, scenario: known.find((k) => k.name === s.name)?.scenario, deletedDate: new Date(s.deletedDate!) })),
+    ...discovered,
+  ];
+  const recoverers = escrowRecoverers(deployment, settings);
   const used = new Map(usedByRegion.flatMap((m) => [...m]));
-  const keyStatuses = statuses.map((k) => ({ ...k, lastUsed: used.get(k.keyArn) }));
+  const keyStatuses = statuses.map((k) => ({ ...k, ...lastUseFields(used.get(k.keyArn) ?? { status: 'never' }) }));
 
   return {
     schemaVersion: 1,
@@ -174,7 +207,9 @@ export async function collectStatus(settings: LabSettings, now: Date, clients = 
     keys: keyStatuses,
     ...(cloudHsm ? { cloudHsm } : {}),
     ...(deployment.roles ? { labRoles: { stack: deployment.roles.name, ...labRoleArns(deployment, settings) } } : {}),
-    pendingDeletion: pendingDeletions(keyStatuses, secrets),
+    pendingDeletion: pendingDeletions(keyStatuses, [...secrets, ...discovered.map((e) => ({ name: e.name, region: e.region, deletedDate: e.deletedDate.toISOString() }))]),
+    escrowRecovery: pendingEscrows.map((e) => escrowRecovery(e, pendingWindowDays, recoverers)),
+    warnings: alarmRoles.map(alarmRoleMessage),
     problems: problems.paragraphs,
     apiCalls: clients.counter.total,
   };

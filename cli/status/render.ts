@@ -1,3 +1,4 @@
+import { escrowRecoveryLine } from '../escrow-recovery';
 import { keyLabel } from '../lab-stacks';
 import { renderTable } from '../render/table';
 import { lastUsedText, StatusReport } from './report';
@@ -27,7 +28,7 @@ export function renderStatusText(report: StatusReport, now: Date): string {
             k.origin ?? '',
             k.rotation,
             k.deletionDate ?? '',
-            lastUsedText(k.lastUsed, now),
+            lastUsedText(k, now),
             k.keyArn,
           ]),
           '  ',
@@ -78,6 +79,9 @@ export function renderStatusText(report: StatusReport, now: Date): string {
             '  ',
           )),
   );
+  if (report.escrowRecovery.length > 0) {
+    parts.push('Escrow recovery (secrets scheduled for deletion: who can restore them, until when, how)\n' + report.escrowRecovery.map((r) => `  ${escrowRecoveryLine(r)}\n`).join(''));
+  }
   return parts.join('\n') + `\n${report.apiCalls} AWS API call${report.apiCalls === 1 ? '' : 's'}\n`;
 }
 

@@ -1,3 +1,4 @@
+import { EscrowRecovery } from '../escrow-recovery';
 import { KeyScenario, StackRole } from '../lab-stacks';
 
 /** CloudTrail's LookupEvents covers this much history. */
@@ -33,7 +34,22 @@ export interface KeyStatus {
   readonly deletionDate?: string;
   /** Newest CloudTrail event naming the key, in its Region. */
   readonly lastUsed?: { readonly at: string; readonly event: string };
+  /**
+   * What the last-use lookup found: "used" (see lastUsed), "never" (CloudTrail answered, and no event used the
+   * key in the last 90 days), or "unknown" (LookupEvents failed: see lastUsedUnknownReason).
+   */
+  readonly lastUsedStatus: LastUsedStatus;
+  /** With lastUsedStatus "unknown": why, e.g. "LookupEvents failed (ThrottlingException): Rate exceeded". */
+  readonly lastUsedUnknownReason?: string;
 }
+
+export type LastUsedStatus = 'used' | 'never' | 'unknown';
+
+/** What the last-use lookup of one key found; a failed lookup is unknown, never "never". */
+export type LastUse =
+  | { readonly status: 'used'; readonly at: string; readonly event: string }
+  | { readonly status: 'never' }
+  | { readonly status: 'unknown'; readonly reason: string };
 
 export interface CloudHsmStatus {
   readonly keyStoreId?: string;
@@ -78,6 +94,13 @@ export interface StatusReport {
   /** Present when the roles stack is deployed: the key administrator and key user roles it made (for an empty keyAdminArns or keyUserArns). */
   readonly labRoles?: { readonly stack: string; readonly keyAdminRoleArn?: string; readonly keyUserRoleArn?: string };
   readonly pendingDeletion: readonly PendingDeletion[];
+  /**
+   * Each escrow secret of the lab scheduled for deletion (found by the primary stack's outputs, or after a teardown by
+   * the lab's tag and its name): who besides the account root user can restore it, until when, and the command.
+   */
+  readonly escrowRecovery: readonly EscrowRecovery[];
+  /** One paragraph per thing that will not settle by itself (an alarm stack whose execution role is gone); the exit code stays 0. */
+  readonly warnings: readonly string[];
   /** One paragraph per read that failed; the command then exits 1. */
   readonly problems: readonly string[];
   readonly apiCalls: number;
@@ -99,10 +122,18 @@ export function rotationText(input: { origin?: string; state: string; enabled?: 
   return `on${every}${next}`;
 }
 
-/** "2025-06-01T10:00:00.000Z (3 hours ago, Decrypt)", or the 90-day "never". */
-export function lastUsedText(lastUsed: KeyStatus['lastUsed'], now: Date): string {
-  if (!lastUsed) return NEVER_USED;
-  return `${lastUsed.at} (${ago(new Date(lastUsed.at), now)}, ${lastUsed.event})`;
+/** "2025-06-01T10:00:00.000Z (3 hours ago, Decrypt)", the 90-day "never", or "unknown: <why>" when the lookup failed. */
+export function lastUsedText(key: Pick<KeyStatus, 'lastUsed' | 'lastUsedStatus' | 'lastUsedUnknownReason'>, now: Date): string {
+  if (key.lastUsedStatus === 'unknown') return `unknown: ${key.lastUsedUnknownReason ?? 'the CloudTrail lookup failed'}`;
+  if (!key.lastUsed) return NEVER_USED;
+  return `${key.lastUsed.at} (${ago(new Date(key.lastUsed.at), now)}, ${key.lastUsed.event})`;
+}
+
+/** The KeyStatus fields of a last-use lookup. */
+export function lastUseFields(use: LastUse): Pick<KeyStatus, 'lastUsed' | 'lastUsedStatus' | 'lastUsedUnknownReason'> {
+  if (use.status === 'used') return { lastUsed: { at: use.at, event: use.event }, lastUsedStatus: 'used' };
+  if (use.status === 'unknown') return { lastUsedStatus: 'unknown', lastUsedUnknownReason: use.reason };
+  return { lastUsedStatus: 'never' };
 }
 
 export function ago(then: Date, now: Date): string {

@@ -1,3 +1,4 @@
+import { EscrowRecovery } from '../escrow-recovery';
 import { ALARM_WATCHES, AlarmStackRole, isAlarmStack, LabStackRef, labStacks } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { StackFailure } from './report';
@@ -246,8 +247,11 @@ export function stillDeletingMessage(ref: LabStackRef, waitedMs: number, remaini
   );
 }
 
-/** The question asked before the first change: it names only what will be deleted (the alarm stacks only with --with-alarms). */
-export function teardownQuestion(prefix: string, stacks: readonly LabStackRef[], keyStores: readonly string[]): string {
+/**
+ * The question asked before the first change: it names only what will be deleted (the alarm stacks only with
+ * --with-alarms); `rolesMayStay`: the roles stack is kept instead while an escrow its role can restore is recoverable.
+ */
+export function teardownQuestion(prefix: string, stacks: readonly LabStackRef[], keyStores: readonly string[], options: { readonly rolesMayStay?: boolean } = {}): string {
   const parts: string[] = [];
   const keyStacks = stacks.filter((s) => !isAlarmStack(s.role));
   const alarms = stacks.filter((s) => isAlarmStack(s.role));
@@ -262,7 +266,9 @@ export function teardownQuestion(prefix: string, stacks: readonly LabStackRef[],
     );
   }
   if (keyStores.length > 0) parts.push(`delete the custom key store${keyStores.length > 1 ? 's' : ''} ${keyStores.join(', ')}, which hold no more keys`);
-  return `Tear down the KMS Key Lab "${prefix}": ${parts.join('; and ')}?`;
+  const roles = stacks.find((s) => s.role === 'roles');
+  const stays = options.rolesMayStay && roles ? ` (${roles.name} is kept instead while an escrow secret its key administrator role can restore is scheduled for deletion)` : '';
+  return `Tear down the KMS Key Lab "${prefix}": ${parts.join('; and ')}${stays}?`;
 }
 
 /** A key store of this lab, by the name the CloudHSM stack gives it: `<prefix>-cloudhsm-<cluster id>[-delete-after-YYYY-MM-DD]`. */
@@ -302,4 +308,39 @@ export function keyStoreStep(input: { state: string; deleteAfter?: string; keysL
   if (due) return disconnected ? 'delete' : 'disconnect-then-delete';
   // DISCONNECTING is on its way already.
   return disconnected || input.state === 'DISCONNECTING' ? 'wait' : 'disconnect';
+}
+
+/**
+ * One line for a roles stack kept because an escrow secret its key
+ * administrator role can restore is scheduled for deletion (the report's
+ * `when`), and the UTC day until which the last of them is recoverable. It is
+ * kept while such an escrow still exists (RestoreSecret works on a secret
+ * scheduled for deletion until Secrets Manager deletes it), so a later
+ * `kms-lab teardown` deletes it once they are gone: on or after that day.
+ * `escrows` undefined: Secrets Manager could not be asked, so the stack is
+ * kept to be safe and no day is given.
+ */
+export function keptRoles(adminRoleArn: string, escrows: readonly EscrowRecovery[] | undefined): { when: string; date?: string } {
+  const later = 'a later `kms-lab teardown` deletes it once they are gone (`--with-roles` deletes it now, leaving their recovery to the account root user)';
+  if (!escrows) {
+    return { when: `keeps the key administrator role ${adminRoleArn}, since Secrets Manager could not say whether an escrow secret it can restore is scheduled for deletion: run \`kms-lab teardown\` again` };
+  }
+  const last = escrows.map((e) => e.recoverableUntil).sort().pop()!;
+  const date = last.slice(0, 10);
+  const names = listNames(escrows.map((e) => e.secret));
+  return {
+    when:
+      `keeps the key administrator role ${adminRoleArn}, the one principal besides the account root user that can restore and read the escrow secret${escrows.length > 1 ? 's' : ''} ${names}, ` +
+      `scheduled for deletion and recoverable until ${last}: ${later}, on or after ${date} (UTC)`,
+    date,
+  };
+}
+
+/** Said when --with-roles deleted the key administrator role while an escrow it could restore was still recoverable. */
+export function rolesDeletedWarning(ref: LabStackRef, adminRoleArn: string, escrows: readonly EscrowRecovery[]): string {
+  return (
+    `Deleted ${named(ref)} with --with-roles, and with it the key administrator role ${adminRoleArn}, while ${escrows.length === 1 ? 'the escrow secret' : 'the escrow secrets'} ${listNames(escrows.map((e) => e.secret))} ` +
+    `${escrows.length === 1 ? 'is' : 'are'} still recoverable (until ${escrows.map((e) => e.recoverableUntil).sort().pop()}): from now only the account root user can restore and read ${escrows.length === 1 ? 'it' : 'them'}, ` +
+    `and with deleteImportedMaterialOnDestroy=true the escrow is the only copy of the key material. To recover as root: ${escrows.map((e) => `\`${e.command}\``).join(', ')}.`
+  );
 }

@@ -1,3 +1,4 @@
+import { isAlarmStack } from '../lab-stacks';
 import { renderTable } from '../render/table';
 import { TeardownReport } from './report';
 
@@ -14,7 +15,15 @@ export function renderTeardownText(report: TeardownReport): string {
     'Deleted\n' +
       (report.deleted.length === 0 ? '  nothing\n' : report.deleted.map((d) => `  ${what(d.kind, d.id, d.label)} (${d.region})\n`).join('')),
   );
-  const kept = report.stacks.filter((s) => s.result === 'kept');
+  const keptRoles = report.stacks.filter((s) => s.result === 'kept' && s.role === 'roles');
+  if (keptRoles.length > 0) {
+    parts.push(
+      'Kept: the roles stack, for the escrow secrets pending deletion\n' +
+        keptRoles.map((s) => `  ${s.name} (${s.region}): it ${s.when ?? 'keeps the key administrator role while an escrow secret it can restore is recoverable'}\n`).join('') +
+        '  `kms-lab status` says who can restore each escrow, until when, and how.\n',
+    );
+  }
+  const kept = report.stacks.filter((s) => s.result === 'kept' && isAlarmStack(s.role));
   if (kept.length > 0) {
     parts.push(
       'Kept: the alarm on use of a key pending deletion, which deletes itself\n' +
@@ -65,6 +74,7 @@ export function renderTeardownJson(report: TeardownReport): string {
     deleted: report.deleted,
     ...(report.left !== undefined ? { left: report.left, billableLeft: report.billableLeft, uncheckedKeys: report.uncheckedKeys } : {}),
     problems: report.problems,
+    warnings: report.warnings,
     apiCalls: report.apiCalls,
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;

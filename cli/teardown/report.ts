@@ -21,7 +21,12 @@ export type StackResult =
    */
   | 'not-lab'
   /**
-   * An alarm stack (`<prefix>-alarm-primary` or `-alarm-secondary`), deployed, and kept because the teardown ran
+   * The roles stack, kept (status unchanged) because an escrow secret that its key administrator role can restore is
+   * scheduled for deletion and not yet deleted: without the role only the account root user could restore it. `date`:
+   * the UTC day until which the last of them is recoverable; a later `kms-lab teardown` deletes the stack once they are
+   * gone (on or after that day), or `--with-roles` now. Without `date`: Secrets Manager could not be asked (see problems).
+   *
+   * Or an alarm stack (`<prefix>-alarm-primary` or `-alarm-secondary`), deployed, and kept because the teardown ran
    * without --with-alarms: its status is unchanged. It watches for use of the keys pending deletion in its Region and
    * deletes itself once the keys' window has passed after the last key stack of its Region is deleted (see `date` and
    * `when`), so it makes the teardown neither incomplete nor its exit code non-zero.
@@ -48,13 +53,15 @@ export interface TeardownStack {
   /** With result "failed": the resources that failed to delete, and why. */
   readonly failures?: readonly StackFailure[];
   /**
-   * With result "kept": the day (YYYY-MM-DD, UTC) on or after which the alarm stack deletes itself, when this run
+   * With result "kept", for the roles stack: the day (YYYY-MM-DD, UTC) until which the last escrow secret its role can
+   * restore is recoverable (see StackResult "kept").
+   * For an alarm stack: the day (YYYY-MM-DD, UTC) on or after which it deletes itself, when this run
    * can tell: it asked for the deletion of the last key stack of the alarm's Region, so today (when the teardown
    * began) + pendingWindowDays + 1 (2 × pendingWindowDays + 1 in the primary Region). Absent when the teardown stopped early, or when the last key stack's deletion
    * began before this run.
    */
   readonly date?: string;
-  /** With result "kept": one line, what the alarm stack does meanwhile and when it goes. */
+  /** With result "kept": one line, what the kept stack does meanwhile (the alarm stack's watch, the roles stack's recovery role) and when it goes. */
   readonly when?: string;
 }
 
@@ -166,6 +173,12 @@ export interface TeardownReport {
   readonly uncheckedKeys?: number;
   /** One paragraph per failure and per billable thing left (also printed on stderr). */
   readonly problems: readonly string[];
+  /**
+   * One paragraph per thing done that the operator asked for but should know the cost of (also printed on stderr);
+   * they do not make the teardown incomplete: --with-roles deleting the key administrator role while an escrow it
+   * could restore is recoverable.
+   */
+  readonly warnings: readonly string[];
   readonly apiCalls: number;
 }
 

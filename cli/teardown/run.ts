@@ -3,7 +3,12 @@ import { AwsClients } from '../aws/clients';
 import { describeLab } from '../aws/describe-lab';
 import { confirmOrStop } from '../confirm';
 import { CliIo } from '../io';
-import { ALARM_WATCHES, escrowSecrets, findKey, KEY_SPECS, keyLabel, LabDeployment } from '../lab-stacks';
+import { escrowsPendingDeletion } from '../aws/escrows';
+import { alarmRoleMessage, alarmStacksWithoutTheirRole } from '../aws/execution-roles';
+import { explainError, isCredentialsProblem } from '../error-messages';
+import { CliError } from '../errors';
+import { EscrowRecovery, escrowRecovery } from '../escrow-recovery';
+import { ALARM_WATCHES, escrowSecrets, findKey, isAlarmStack, KEY_SPECS, keyLabel, LabDeployment, labRoles, StackRole } from '../lab-stacks';
 import { DEFAULT_PENDING_WINDOW_DAYS, LabSettings } from '../settings';
 import { collectLeftovers, KnownResources } from './leftovers';
 import {
@@ -15,6 +20,8 @@ import {
   isLabStack,
   keptAlarm,
   keptAlarmsAdvice,
+  keptRoles,
+  rolesDeletedWarning,
   noLabFoundMessage,
   notLabStackMessage,
   stackStep,
@@ -29,6 +36,8 @@ export interface TeardownOptions {
   readonly yes?: boolean;
   /** Delete the alarm stacks too, after the roles stack; without it they are kept (they delete themselves later). */
   readonly withAlarms?: boolean;
+  /** Delete the roles stack even while an escrow secret its key administrator role can restore is recoverable. */
+  readonly withRoles?: boolean;
   readonly waiting: Waiting;
 }
 
@@ -94,11 +103,35 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
       (keeping.length > 0 ? `; keeping ${keeping.map((r) => `${r.name} (${r.region})`).join(' and ')} (without --with-alarms)` : ''),
   );
   if ([...order, ...kept].every((ref) => !deployment[ref.role])) waiting.progress(noLabFoundMessage(settings, await callerAccount(clients, settings.primaryRegion)));
-  if (present.length > 0) await confirmOnce(teardownQuestion(settings.prefix, present, []));
+  // The lab's own key administrator role: the one principal besides the root user that the escrows' policy lets restore them.
+  const adminRoleArn = deployment.roles ? labRoles(deployment, settings).admin : undefined;
+  const escrowsKnown = escrowSecrets(deployment);
+  const pendingWindowDays = settings.pendingWindowDays ?? DEFAULT_PENDING_WINDOW_DAYS;
 
   const stacks: TeardownStack[] = [];
   const deleted: DeletedItem[] = [];
   const problems: string[] = [];
+  const warnings: string[] = [];
+  /** The escrows the key administrator role can restore that are scheduled for deletion; undefined when Secrets Manager could not say. */
+  const lookUpEscrows = async (): Promise<EscrowRecovery[] | undefined> => {
+    try {
+      return (await escrowsPendingDeletion(clients, settings, escrowsKnown)).map((e) => escrowRecovery(e, pendingWindowDays, [adminRoleArn!]));
+    } catch (error) {
+      if (isCredentialsProblem(error)) throw new CliError(explainError(error));
+      problems.push(
+        `${explainError(error)} So ${settings.prefix}-roles was kept: its key administrator role may be the only principal besides the account root user that can restore an escrow secret scheduled for deletion. ` +
+          'What to do: run `kms-lab teardown` again once Secrets Manager answers.',
+      );
+      return undefined;
+    }
+  };
+  const rolesMayStay = adminRoleArn !== undefined && !options.withRoles;
+  // With the primary stack gone (an earlier run), whether the roles stack stays is known now: the question leaves it out then.
+  let escrowsLookedUp: Promise<EscrowRecovery[] | undefined> | undefined = rolesMayStay && !deployment.primary ? lookUpEscrows() : undefined;
+  const rolesStay = escrowsLookedUp ? await escrowsLookedUp.then((e) => e === undefined || e.length > 0) : false;
+  const asked = present.filter((ref) => !(ref.role === 'roles' && rolesStay));
+  if (asked.length > 0) await confirmOnce(teardownQuestion(settings.prefix, asked, [], { rolesMayStay: rolesMayStay && !rolesStay }));
+  const recoverableEscrows = () => (escrowsLookedUp ??= lookUpEscrows());
   let stopped = false;
   const notDeployed = (base: Pick<TeardownStack, 'role' | 'name' | 'region'>) => {
     stacks.push({ ...base, before: 'NOT_DEPLOYED', result: 'not-deployed' });
@@ -121,6 +154,17 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
       stacks.push({ ...base, before: found.status, result: 'not-lab' });
       stopped = true;
       continue;
+    }
+    // While an escrow its key administrator role can restore is recoverable, the roles stack stays (its window outlasts the keys').
+    if (ref.role === 'roles' && adminRoleArn) {
+      const escrows = await recoverableEscrows();
+      if (!options.withRoles && (escrows === undefined || escrows.length > 0)) {
+        const { when, date } = keptRoles(adminRoleArn, escrows);
+        stacks.push({ ...base, before: found.status, result: 'kept', ...(date ? { date } : {}), when });
+        waiting.progress(`${ref.name} (${ref.region}): ${found.status}, kept: it ${when}`);
+        continue;
+      }
+      if (escrows && escrows.length > 0) warnings.push(rolesDeletedWarning(ref, adminRoleArn, escrows));
     }
     if (stackStep(found.status) === 'busy') {
       problems.push(busyStackMessage(ref, found.status, remaining));
@@ -145,7 +189,6 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
   }
 
   // Without --with-alarms: the alarm stacks stay, watching the keys through their window, and go by themselves.
-  const pendingWindowDays = settings.pendingWindowDays ?? DEFAULT_PENDING_WINDOW_DAYS;
   const keptLines: string[] = [];
   for (const ref of kept) {
     const found = deployment[ref.role];
@@ -168,9 +211,15 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
     if (alarmStackIsBroken(found.status)) problems.push(brokenAlarmMessage(ref, found.status));
     keptLines.push(`${ref.name} (${ref.region}): ${found.status}, kept: it ${when}`);
   }
+  // A kept alarm stack deletes itself through its execution role: with that role gone it never can, and its trail bills on.
+  const keptDeployed = stacks.filter((s) => s.result === 'kept' && isAlarmStack(s.role)).map((s) => s.role);
+  if (keptDeployed.length > 0) {
+    const only = Object.fromEntries(Object.entries(deployment).map(([role, d]) => [role, keptDeployed.includes(role as StackRole) ? d : undefined])) as LabDeployment;
+    for (const finding of await alarmStacksWithoutTheirRole(clients, only, settings.primaryRegion)) problems.push(alarmRoleMessage(finding));
+  }
   if (keptLines.length > 0) {
     for (const line of keptLines) waiting.progress(line);
-    waiting.progress(keptAlarmsAdvice(stacks.filter((s) => s.result === 'kept')));
+    waiting.progress(keptAlarmsAdvice(stacks.filter((s) => s.result === 'kept' && isAlarmStack(s.role))));
   }
 
   let leftovers: Pick<TeardownReport, 'left' | 'billableLeft' | 'uncheckedKeys'> = {};
@@ -192,6 +241,7 @@ export async function runTeardown(settings: LabSettings, io: CliIo, options: Tea
     deleted,
     ...leftovers,
     problems,
+    warnings,
     apiCalls: clients.counter.total,
   };
 }

@@ -24,6 +24,15 @@ export { setSleepForTests } from '../shared/transient';
 const kms = new KMSClient(CLIENT_CONFIG);
 const WHAT = 'Custom::CloudHsmKey';
 
+/**
+ * KMS refuses a key policy naming a principal it cannot see yet with
+ * MalformedPolicyDocumentException (CreateKey and PutKeyPolicy, Policy: "you
+ * might need to enforce a delay before including the new principal"): the
+ * lab's roles may be minutes old. Waited out within its own budget
+ * (lambda/shared/transient.ts); a policy that stays refused fails with the remedy.
+ */
+const NEW_PRINCIPAL = { newPrincipalNames: ['MalformedPolicyDocumentException'] } as const;
+
 interface KeyProperties {
   readonly customKeyStoreId: string;
   readonly aliasName: string;
@@ -84,6 +93,7 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
         Tags: Object.entries(props.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
       }),
     ),
+    NEW_PRINCIPAL,
   );
   const key = created.KeyMetadata!;
   log('created key in the custom key store', { keyArn: key.Arn, customKeyStoreId: props.customKeyStoreId });
@@ -129,7 +139,7 @@ async function setAlias(call: Caller, aliasName: string, keyId: string, aliasExi
 
 async function updateKey(call: Caller, keyArn: string, props: KeyProperties, old: KeyProperties): Promise<OnEventResponse> {
   if (props.policy !== old.policy) {
-    await call('PutKeyPolicy', () => kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: props.policy })));
+    await call('PutKeyPolicy', () => kms.send(new PutKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default', Policy: props.policy })), NEW_PRINCIPAL);
   }
   if (props.description !== old.description) {
     await call('UpdateKeyDescription', () => kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyArn, Description: props.description })));

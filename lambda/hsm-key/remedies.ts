@@ -17,7 +17,7 @@ export const CREATE_KEY_REMEDIES: Readonly<Record<string, { what: string; todo: 
     todo: 'deploy again to create it',
   },
   MalformedPolicyDocumentException: {
-    what: 'KMS refused the key policy, usually because it names a principal that does not exist',
+    what: 'KMS refused the key policy, usually because it names a principal that does not exist (a role IAM made moments before is waited for, about a minute)',
     todo: 'create the principals in keyAdminArns and keyUserArns first, or remove them, then deploy again',
   },
 };

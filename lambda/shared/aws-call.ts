@@ -13,6 +13,8 @@ export const serviceWords: Explainer = (call, name, message) => `${call} failed 
 export interface CallOptions {
   /** Error names that mean "not visible yet" for this call, waited out like NotFound. */
   readonly notFoundNames?: readonly string[];
+  /** Error names that mean "a principal the policy names is not visible yet" for this call, waited out within their own budget. */
+  readonly newPrincipalNames?: readonly string[];
 }
 
 export type Caller = <T>(call: string, fn: () => Promise<T>, options?: CallOptions) => Promise<T>;
@@ -25,7 +27,7 @@ export type Caller = <T>(call: string, fn: () => Promise<T>, options?: CallOptio
 export function makeCaller(retry: readonly TransientKind[], explain: Explainer = serviceWords): Caller {
   return async (call, fn, options) => {
     try {
-      return await retryTransient(fn, { retry, call, notFoundNames: options?.notFoundNames });
+      return await retryTransient(fn, { retry, call, notFoundNames: options?.notFoundNames, newPrincipalNames: options?.newPrincipalNames });
     } catch (error) {
       throw explainedError(call, error, explain);
     }

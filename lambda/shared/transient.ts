@@ -8,12 +8,21 @@ import { log } from './log';
  * - AccessDenied: a role's new policy takes seconds to apply everywhere (IAM is
  *   eventually consistent), so a handler's first calls after its role was
  *   created can be refused. Only retried while creating or updating.
+ * - A new principal in a key policy: "The principals in the key policy must
+ *   exist and be visible to KMS. When you create a new AWS principal, you
+ *   might need to enforce a delay before including the new principal in a key
+ *   policy" (KMS API reference, CreateKey and PutKeyPolicy, Policy); until
+ *   then KMS answers MalformedPolicyDocumentException. Retried only for the
+ *   calls that pass such names (newPrincipalNames), and only while creating or
+ *   updating: a policy that is really malformed fails once the budget is spent.
  */
 export const TRANSIENT_BACKOFF = {
   /** 1, 2, 4, 8, 8 s: 23 s over six attempts. */
   notFound: { attempts: 6, baseDelayMs: 1000, maxDelayMs: 8000 },
   /** 2, 4, 8, 10, 10, 10, 10 s: 54 s over eight attempts. */
   accessDenied: { attempts: 8, baseDelayMs: 2000, maxDelayMs: 10_000 },
+  /** 2, 4, 8, 15, 15, 15, 15 s: 74 s over eight attempts. */
+  newPrincipal: { attempts: 8, baseDelayMs: 2000, maxDelayMs: 15_000 },
 } as const;
 
 export type TransientKind = keyof typeof TRANSIENT_BACKOFF;
@@ -60,6 +69,8 @@ export interface TransientOptions {
   readonly call: string;
   /** Further error names that mean "not visible yet" for this call (e.g. a grantee role KMS cannot see yet). */
   readonly notFoundNames?: readonly string[];
+  /** Error names that mean "a principal the policy names is not visible yet" for this call (MalformedPolicyDocumentException for a key policy). */
+  readonly newPrincipalNames?: readonly string[];
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -87,7 +98,7 @@ export function beginCleanup(): void {
 
 /** The kinds of transient error a request type may wait out. */
 export function transientKindsFor(requestType: 'Create' | 'Update' | 'Delete'): readonly TransientKind[] {
-  return requestType === 'Delete' ? [] : ['notFound', 'accessDenied'];
+  return requestType === 'Delete' ? [] : ['notFound', 'accessDenied', 'newPrincipal'];
 }
 
 /**
@@ -96,7 +107,7 @@ export function transientKindsFor(requestType: 'Create' | 'Update' | 'Delete'): 
  * spent budget, is thrown as the service raised it.
  */
 export async function retryTransient<T>(fn: () => Promise<T>, options: TransientOptions): Promise<T> {
-  const used: Record<TransientKind, number> = { notFound: 0, accessDenied: 0 };
+  const used: Record<TransientKind, number> = { notFound: 0, accessDenied: 0, newPrincipal: 0 };
   for (;;) {
     if (Date.now() > deadline) {
       // Past this point only the cleanup may run: a call now could outlast the Lambda and strand what was created.
@@ -108,7 +119,11 @@ export async function retryTransient<T>(fn: () => Promise<T>, options: Transient
       return await fn();
     } catch (error) {
       const name = errorName(error) ?? '';
-      const kind = options.notFoundNames?.includes(name) ? 'notFound' : KIND_OF_ERROR[name];
+      const kind: TransientKind | undefined = options.notFoundNames?.includes(name)
+        ? 'notFound'
+        : options.newPrincipalNames?.includes(name)
+          ? 'newPrincipal'
+          : KIND_OF_ERROR[name];
       if (!kind || !options.retry.includes(kind)) throw error;
       const delay = backoffDelays(TRANSIENT_BACKOFF[kind])[used[kind]++];
       if (delay === undefined || Date.now() + delay > deadline) throw error;

@@ -267,6 +267,17 @@ function crossChecks(v: LabConfigValues): SettingError[] {
       ),
     );
   }
+  // The watch reports its own failure (a self-deletion that failed, so the trail bills on) only to the topic: without a subscriber nobody hears it.
+  if (v.deletionAlarm && !v.deletionAlarmEmail) {
+    problems.push(
+      new SettingError(
+        'deletionAlarmEmail',
+        v.deletionAlarmEmail ?? null,
+        'an e-mail address such as ops@example.com while deletionAlarm=true',
+        'the alarm and a failed self-deletion of the alarm stacks are only published to the topic, and without a subscriber nobody is told',
+      ),
+    );
+  }
   if (v.deletionAlarmEmail && !v.deletionAlarm) {
     problems.push(
       new SettingError('deletionAlarmEmail', v.deletionAlarmEmail, 'unset, or an address together with deletionAlarm=true', 'deletionAlarm is off'),

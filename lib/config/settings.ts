@@ -391,8 +391,8 @@ export const SETTINGS = catalogue({
   },
   deletionAlarmEmail: {
     description:
-      'E-mail address subscribed to the deletion alarm\'s SNS topic in both Regions (confirm the subscription from the mail AWS sends). Needs deletionAlarm.',
-    accepted: 'an e-mail address such as ops@example.com, or unset',
+      'E-mail address subscribed to the deletion alarm\'s SNS topic in both Regions (confirm the subscription from the mail AWS sends). Required with deletionAlarm: the alarm and a failed self-deletion of the alarm stacks are only published to the topic.',
+    accepted: 'an e-mail address such as ops@example.com (required with deletionAlarm=true), or unset',
     defaultValue: undefined,
     parse: optionalMatching(/^[^@\s"'<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/),
   },

@@ -1,7 +1,8 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { labRoleNames, labRolesNeeded } from '../common/lab-principals';
+import { LabHandler } from '../common/lab-handler';
 import { acknowledgeWildcardResource } from '../common/nag';
 import { LabConfig } from '../config/lab-config';
 
@@ -15,7 +16,8 @@ export interface LabRolesStackProps extends StackProps {
  * here, and every key policy in every Region names them while keyAdminArns or
  * keyUserArns is empty. A stack of their own, deployed before the key stacks,
  * gives IAM time to make a new role visible to KMS, which refuses a key policy
- * naming a principal it cannot see yet.
+ * naming a principal it cannot see yet: it completes only once the roles have
+ * existed for a minute (the RolesSettled wait).
  *
  * Both roles exist whatever the settings say. Setting a list on a deployed lab
  * updates this stack first; if it deleted the role there and the key stacks'
@@ -64,6 +66,23 @@ export class LabRolesStack extends Stack {
     new CfnOutput(this, 'KeyUserRoleArn', {
       value: this.keyUser.roleArn,
       description: `Key user role, ${namedOrNot(named.keyUser, 'keyUserArns')}: assume it to see ScheduleKeyDeletion denied`,
+    });
+
+    // KMS refuses a key policy naming a role it cannot see yet, and CloudFormation's AWS::KMS::Key does not retry:
+    // this stack completes only once the roles are old enough (lambda/iam-settle/settle.ts), and every key stack
+    // comes after it (lib/lab-app.ts).
+    const settle = new LabHandler(this, 'RolesSettled', {
+      handler: 'iam-settle',
+      description: 'KMS Key Lab: waits until the lab roles are old enough for KMS to accept them in key policies',
+      timeout: Duration.seconds(30),
+      // A minute's wait, looked at every 15 s; IAM that does not show a role in 5 minutes is a failure to look into.
+      wait: { queryInterval: Duration.seconds(15), totalTimeout: Duration.minutes(5) },
+    });
+    settle.allow(['iam:GetRole'], [this.keyAdmin.roleArn, this.keyUser.roleArn]);
+    new CustomResource(this, 'RolesSettledWait', {
+      serviceToken: settle.provider.serviceToken,
+      resourceType: 'Custom::IamRolesSettled',
+      properties: { RoleNames: [this.keyAdmin.roleName, this.keyUser.roleName] },
     });
   }
 }

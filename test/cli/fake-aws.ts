@@ -3,7 +3,7 @@ import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCom
 import { CloudHSMV2Client, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { IAMClient, IAMServiceException, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient, IAMServiceException, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
 import {
   CancelKeyDeletionCommand,
   DecryptCommand,
@@ -118,8 +118,11 @@ export class FakeAws {
   /** `<region>|alias/<name>` → key ARN. */
   readonly aliases = new Map<string, string>();
   /** `<region>|<name>` → the stack; tags unset: the lab's tag `kms-key-lab:lab=<prefix>`, as lib/lab-app.ts tags every stack. */
-  readonly stacks = new Map<string, { status: string; outputs: Record<string, string>; tags?: Record<string, string> }>();
+  /** roleArn: the execution role the stack was deployed with (DescribeStacks' RoleARN); unset: deployed with the caller's credentials. */
+  readonly stacks = new Map<string, { status: string; outputs: Record<string, string>; tags?: Record<string, string>; roleArn?: string }>();
   readonly roles = new Map<string, RoleKind>();
+  /** IAM roles that exist besides those in `roles` (which KMS and STS know), e.g. a CloudFormation execution role: what GetRole finds. */
+  readonly otherRoles = new Set<string>();
   readonly sessions = new Map<string, string>();
   readonly grants = new Map<string, Set<string>>();
   readonly events = new Map<string, { at: Date; name: string }[]>();
@@ -403,9 +406,17 @@ export class FakeAws {
             CreationTime: new Date('2025-06-01T00:00:00Z'),
             Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
             Tags: this.stackTags(stack),
+            ...(stack.roleArn ? { RoleARN: stack.roleArn } : {}),
           },
         ],
       };
+    });
+    // IAM GetRole by name: a role that does not exist answers NoSuchEntity, "The request was rejected because it
+    // referenced a resource entity that does not exist" (IAM API reference, GetRole, Errors; HTTP 404).
+    on(mocks.iam, GetRoleCommand, 'GetRole', (i: { RoleName: string }) => {
+      const arn = [...this.roles.keys(), ...this.otherRoles].find((a) => a.slice(a.lastIndexOf('/') + 1) === i.RoleName);
+      if (!arn) throw new IAMServiceException({ name: 'NoSuchEntity', $fault: 'client', message: `The role with name ${i.RoleName} cannot be found.`, $metadata: { httpStatusCode: 404 } });
+      return { Role: { RoleName: i.RoleName, Arn: arn, Path: '/', RoleId: 'AROAFAKE', CreateDate: new Date('2025-06-01T00:00:00Z') } };
     });
 
     on(mocks.cloudTrail, LookupEventsCommand, 'LookupEvents', (i: { LookupAttributes: { AttributeValue: string }[]; MaxResults?: number }) => {

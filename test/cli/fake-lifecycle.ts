@@ -204,6 +204,7 @@ FakeAws.extensions.push((aws, on) => {
           CreationTime: new Date('2025-06-01T00:00:00Z'),
           Outputs: Object.entries(stack.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
           Tags: aws.stackTags(stack),
+          ...(stack.roleArn ? { RoleARN: stack.roleArn } : {}),
         },
       ],
     };

@@ -342,10 +342,10 @@ describe('scenario (e): import-material', () => {
 });
 
 describe('the roles stack: teardown', () => {
-  test('is deleted last, after the primary', async () => {
+  test('is deleted last, after the primary (with --with-roles while the escrows are recoverable)', async () => {
     const aws = defaultLab();
     const escrow = keyMaterial(aws).multiRegionEscrowName;
-    const run = await runCli(['teardown', '--yes', '--json']);
+    const run = await runCli(['teardown', '--yes', '--json', '--with-roles']);
     const report = json<TeardownReport>(run);
     expect(run.code).toBe(0);
     expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);

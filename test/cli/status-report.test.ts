@@ -3,6 +3,7 @@ import {
   estimateHsmHours,
   KeyStatus,
   lastUsedText,
+  lastUseFields,
   NEVER_USED,
   pendingDeletions,
   rotationText,
@@ -21,6 +22,7 @@ const key = (over: Partial<KeyStatus>): KeyStatus => ({
   enabled: true,
   origin: 'AWS_KMS',
   rotation: 'on, every 365 days',
+  lastUsedStatus: over.lastUsed ? 'used' : 'never',
   ...over,
 });
 
@@ -41,11 +43,17 @@ describe('status report', () => {
   });
 
   test('last use is the newest event with its age, or "never in the last 90 days"', () => {
-    expect(lastUsedText({ at: '2025-06-01T03:00:00.000Z', event: 'Decrypt' }, NOW)).toBe('2025-06-01T03:00:00.000Z (3 h ago, Decrypt)');
-    expect(lastUsedText(undefined, NOW)).toBe('never in the last 90 days');
+    expect(lastUsedText(lastUseFields({ status: 'used', at: '2025-06-01T03:00:00.000Z', event: 'Decrypt' }), NOW)).toBe('2025-06-01T03:00:00.000Z (3 h ago, Decrypt)');
+    expect(lastUsedText(lastUseFields({ status: 'never' }), NOW)).toBe('never in the last 90 days');
     expect(NEVER_USED).toBe('never in the last 90 days');
     expect(ago(new Date('2025-05-29T06:00:00Z'), NOW)).toBe('3 days ago');
     expect(ago(new Date('2025-06-01T05:50:00Z'), NOW)).toBe('10 min ago');
+  });
+
+  test('a failed last-use lookup reads "unknown" with why, never "never"', () => {
+    const unknown = lastUseFields({ status: 'unknown', reason: 'LookupEvents failed (ThrottlingException): Rate exceeded' });
+    expect(unknown).toEqual({ lastUsedStatus: 'unknown', lastUsedUnknownReason: 'LookupEvents failed (ThrottlingException): Rate exceeded' });
+    expect(lastUsedText(unknown, NOW)).toBe('unknown: LookupEvents failed (ThrottlingException): Rate exceeded');
   });
 
   test('pending deletions list keys and secrets, soonest first, saying what each date means', () => {
@@ -71,6 +79,8 @@ describe('status report', () => {
     keys: [key({ lastUsed: { at: '2025-06-01T05:00:00.000Z', event: 'Encrypt' } }), key({ scenario: 'b', where: 'secondary', state: 'PendingDeletion', deletionDate: '2025-06-08T00:00:00.000Z' })],
     cloudHsm: { keyStoreId: 'cks-1', connectionState: 'DISCONNECTED', expiresAt: '2025-06-01T08:00:00Z', clusterId: 'cluster-1', clusterState: 'ACTIVE', hsmCount: 2, hsmHoursEstimate: 12 },
     pendingDeletion: [{ kind: 'key', name: 'k', region: 'ap-southeast-2', date: '2025-06-08T00:00:00.000Z', dateMeaning: 'deleted-on' }],
+    escrowRecovery: [],
+    warnings: [],
     problems: [],
     apiCalls: 9,
   };

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StatusReport } from '../../cli/status/report';
-import { FakeAws, LAB_ADMIN_ROLE, LAB_USER_ROLE, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
+import { FakeAws, serviceError, LAB_ADMIN_ROLE, LAB_USER_ROLE, OPERATOR_ACCESS_KEY, PRIMARY, SECONDARY } from './fake-aws';
+import './fake-lifecycle';
 import { json, runCli, tempDir, useOperatorCredentials } from './harness';
 
 useOperatorCredentials();
@@ -60,6 +61,31 @@ describe('kms-lab status', () => {
     expect(report.apiCalls).toBe(aws.log.length);
   });
 
+  test.each([
+    ['throttled', 'ThrottlingException', 'Rate exceeded'],
+    ['denied', 'AccessDeniedException', 'User: operator is not authorized to perform: cloudtrail:LookupEvents'],
+  ])('when the CloudTrail lookup is %s, last use is unknown with the reason, not "never"', async (_case, name, message) => {
+    const aws = FakeAws.lab().install();
+    aws.failures.set('LookupEvents', () => serviceError(name, message));
+    const run = await runCli(['status', '--json']);
+    expect(run.code).toBe(1);
+    const report = json<StatusReport>(run);
+    for (const k of report.keys) {
+      expect(k.lastUsed).toBeUndefined();
+      expect(k.lastUsedStatus).toBe('unknown');
+      expect(k.lastUsedUnknownReason).toBe(`LookupEvents failed (${name}): ${message}`);
+    }
+    const text = await runCli(['status']);
+    expect(text.stdout).toContain(`unknown: LookupEvents failed (${name}): ${message}`);
+    expect(text.stdout).not.toContain('never in the last 90 days');
+  });
+
+  test('a lookup that answers with no use of the key says "never" in JSON as in text', async () => {
+    FakeAws.lab().install();
+    const report = json<StatusReport>(await runCli(['status', '--json']));
+    expect(report.keys.map((k) => k.lastUsedStatus)).toEqual(report.keys.map(() => 'never'));
+  });
+
   test('the text form says when a key was never used', async () => {
     FakeAws.lab().install();
     const run = await runCli(['status']);
@@ -113,8 +139,9 @@ describe('kms-lab status', () => {
     expect(run.stdout).not.toContain('Lab roles');
     expect(run.stdout).toMatch(/kms-key-lab-alarm-primary\s+ap-southeast-1\s+NOT_DEPLOYED/);
     expect(run.stdout).toMatch(/kms-key-lab-alarm-secondary\s+ap-southeast-2\s+NOT_DEPLOYED/);
-    // One DescribeStacks per lab stack: primary, secondary, cloudhsm, roles and the two alarm stacks.
-    expect(aws.log.map((l) => l.split(' ')[1])).toEqual(Array(6).fill('DescribeStacks'));
+    // One DescribeStacks per lab stack: primary, secondary, cloudhsm, roles and the two alarm stacks; and, with no
+    // primary stack to name them, one ListSecrets for escrows a teardown left scheduled for deletion.
+    expect(aws.log.map((l) => l.split(' ')[1])).toEqual([...Array(6).fill('DescribeStacks'), 'ListSecrets']);
   });
 
   test('with deletionAlarm=true the two alarm stacks are listed with their status, each in its Region', async () => {

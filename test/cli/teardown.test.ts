@@ -16,7 +16,8 @@ const calls = (aws: FakeAws, name: string) => aws.log.filter((l) => l.split(' ')
 
 describe('kms-lab teardown', () => {
   test('deletes the cloudhsm stack, then the secondary, then the primary, then the roles stack, each waited for', async () => {
-    const aws = FakeAws.lab({ cloudHsm: true }).install();
+    const aws = FakeAws.lab({ cloudHsm: true, labRoles: false }).install();
+    aws.stacks.set(`${PRIMARY}|kms-key-lab-roles`, { status: 'CREATE_COMPLETE', outputs: {} });
     const sleeps: number[] = [];
     const run = await runCli(['teardown', '--yes'], { io: { sleep: async (ms) => void sleeps.push(ms) } });
     expect(run.stderr).toBe('');
@@ -53,12 +54,13 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-cloudhsm', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-secondary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
-      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted', 'DELETE_COMPLETE'],
+      // Kept: its key administrator role can restore the escrows, now scheduled for deletion.
+      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'kept', undefined],
       // Opt-in, and off in this lab.
       ['kms-key-lab-alarm-secondary', 'NOT_DEPLOYED', 'not-deployed', undefined],
       ['kms-key-lab-alarm-primary', 'NOT_DEPLOYED', 'not-deployed', undefined],
     ]);
-    expect(report.deleted.map((d) => `${d.kind} ${d.id}`)).toEqual(['stack kms-key-lab-cloudhsm', 'stack kms-key-lab-secondary', 'stack kms-key-lab-primary', 'stack kms-key-lab-roles']);
+    expect(report.deleted.map((d) => `${d.kind} ${d.id}`)).toEqual(['stack kms-key-lab-cloudhsm', 'stack kms-key-lab-secondary', 'stack kms-key-lab-primary']);
     const left = report.left!;
     // (a) and (b) in both Regions, (c), (d), and (e)'s primary and replica.
     expect(left.filter((l) => l.kind === 'key')).toHaveLength(8);
@@ -118,7 +120,7 @@ describe('kms-lab teardown', () => {
       ['kms-key-lab-cloudhsm', 'NOT_DEPLOYED', 'not-deployed'],
       ['kms-key-lab-secondary', 'DELETE_FAILED', 'deleted'],
       ['kms-key-lab-primary', 'CREATE_COMPLETE', 'deleted'],
-      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted'],
+      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'kept'],
       ['kms-key-lab-alarm-secondary', 'NOT_DEPLOYED', 'not-deployed'],
       ['kms-key-lab-alarm-primary', 'NOT_DEPLOYED', 'not-deployed'],
     ]);
@@ -136,11 +138,15 @@ describe('kms-lab teardown', () => {
     expect(early.report.left!.find((l) => l.kind === 'key-store')!.when).toContain('waits for its 1 key');
     expect(calls(aws, 'DeleteCustomKeyStore')).toEqual([]);
 
-    // KMS has deleted the key: the store goes.
+    // KMS has deleted the key: the store goes. Secrets Manager has deleted the escrows: the roles stack goes.
     aws.keys.delete(dKey.arn);
+    for (const [name, s] of [...aws.secrets]) if (s.deletedDate) aws.secrets.delete(name);
     const { run, report } = await teardown([], { now: LATER });
     expect(run.code).toBe(0);
-    expect(report.deleted).toEqual([{ kind: 'key-store', id: STORE, label: 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09', region: PRIMARY }]);
+    expect(report.deleted).toEqual([
+      { kind: 'stack', id: 'kms-key-lab-roles', region: PRIMARY },
+      { kind: 'key-store', id: STORE, label: 'kms-key-lab-cloudhsm-cluster-abcdefghijk-delete-after-2025-06-09', region: PRIMARY },
+    ]);
     expect(aws.keyStores.has(STORE)).toBe(false);
     expect(report.left!.some((l) => l.kind === 'key-store')).toBe(false);
     expect(lifecycle(aws).deleteRequests).toHaveLength(4);
@@ -162,7 +168,8 @@ describe('kms-lab teardown', () => {
     const { run, report } = await teardown([], { now: LATER });
     expect(run.code).toBe(0);
     expect(calls(aws, 'DisconnectCustomKeyStore')).toHaveLength(1);
-    expect(report.deleted.map((d) => d.kind)).toEqual(['stack', 'stack', 'stack', 'key-store']);
+    // The secondary and primary stacks; the roles stack is kept for the escrows.
+    expect(report.deleted.map((d) => d.kind)).toEqual(['stack', 'stack', 'key-store']);
   });
 
   test('exit 1 when something billable is left: a live secret and a live key of the lab', async () => {
@@ -215,12 +222,12 @@ describe('kms-lab teardown', () => {
     aws.clusters.set('cluster-otherlab', { created: new Date(), hsms: 1, state: 'ACTIVE', tags: { 'kms-key-lab:lab': 'other-lab' } });
     const { run, report } = await teardown();
     expect(run.code).toBe(1);
-    // All four stacks of a default lab with (d), the roles stack last; then the opt-in alarm stacks, not deployed here.
+    // All four stacks of a default lab with (d), the roles stack last (kept for the escrows); then the opt-in alarm stacks, not deployed here.
     expect(report.stacks.map((s) => [s.name, s.result])).toEqual([
       ['kms-key-lab-cloudhsm', 'deleted'],
       ['kms-key-lab-secondary', 'deleted'],
       ['kms-key-lab-primary', 'deleted'],
-      ['kms-key-lab-roles', 'deleted'],
+      ['kms-key-lab-roles', 'kept'],
       ['kms-key-lab-alarm-secondary', 'not-deployed'],
       ['kms-key-lab-alarm-primary', 'not-deployed'],
     ]);
@@ -336,7 +343,7 @@ describe('kms-lab teardown', () => {
     const run = await runCli(['teardown', '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('kms-key-lab-cloudhsm (ap-southeast-1): already DELETE_IN_PROGRESS, waiting');
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
   });
 
   test('a stack that another operation holds stops the teardown before anything of it is deleted', async () => {
@@ -383,7 +390,7 @@ describe('kms-lab teardown', () => {
     expect(polled.stderr).toBe('');
     expect(polled.code).toBe(0);
     expect(polled.stdout).toMatch(/DELETE_COMPLETE {5}kms-key-lab-secondary$/m);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
 
     const other = FakeAws.lab().install();
     other.failures.set('DeleteStack', () => serviceError('ThrottlingException', 'Rate exceeded'));
@@ -405,22 +412,22 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     const aws = FakeAws.lab({ deletionAlarm: true }).install();
     const { run, report } = await teardown();
     expect(run.code).toBe(0);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
     expect(aws.stacks.get(ALARM_PRIMARY)?.status).toBe('CREATE_COMPLETE');
     expect(aws.stacks.get(ALARM_SECONDARY)?.status).toBe('CREATE_COMPLETE');
-    expect([...aws.stacks.keys()].sort()).toEqual([ALARM_PRIMARY, ALARM_SECONDARY].sort());
+    expect([...aws.stacks.keys()].sort()).toEqual([ALARM_PRIMARY, ALARM_SECONDARY, `${PRIMARY}|kms-key-lab-roles`].sort());
     expect(report.stacks.slice(4)).toEqual([
       { role: 'alarm-secondary', name: 'kms-key-lab-alarm-secondary', region: SECONDARY, before: 'CREATE_COMPLETE', result: 'kept', date: '2025-06-09', when: KEPT_SECONDARY },
       { role: 'alarm-primary', name: 'kms-key-lab-alarm-primary', region: PRIMARY, before: 'CREATE_COMPLETE', result: 'kept', date: '2025-06-16', when: KEPT_PRIMARY },
     ]);
-    expect(report.stacks.slice(0, 4).map((s) => s.result)).toEqual(['not-deployed', 'deleted', 'deleted', 'deleted']);
+    expect(report.stacks.slice(0, 4).map((s) => s.result)).toEqual(['not-deployed', 'deleted', 'deleted', 'kept']);
     expect(report).toMatchObject({ schemaVersion: 1, complete: true, billableLeft: 0, problems: [] });
-    expect(report.deleted.map((d) => d.id)).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(report.deleted.map((d) => d.id)).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
     const keys = report.left!.filter((l) => l.kind === 'key');
     expect(keys).toHaveLength(7);
     expect(keys.every((k) => ['PendingDeletion', 'PendingReplicaDeletion'].includes(k.state) && !k.billable)).toBe(true);
     // Nothing asked of the alarm stacks but the first look.
-    expect(calls(aws, 'DeleteStack')).toHaveLength(3);
+    expect(calls(aws, 'DeleteStack')).toHaveLength(2);
     expect(report.stacks.slice(4).every((s) => s.after === undefined)).toBe(true);
     // The progress (on stderr with --json) says it once the stacks are done.
     const progress = run.stderr.split('\n');
@@ -428,7 +435,7 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
       'Tearing down the KMS Key Lab "kms-key-lab": kms-key-lab-cloudhsm (ap-southeast-1), then kms-key-lab-secondary (ap-southeast-2), then kms-key-lab-primary (ap-southeast-1), then kms-key-lab-roles (ap-southeast-1); ' +
         'keeping kms-key-lab-alarm-secondary (ap-southeast-2) and kms-key-lab-alarm-primary (ap-southeast-1) (without --with-alarms)',
     );
-    const rolesDone = progress.findIndex((l) => /DELETE_COMPLETE {5}kms-key-lab-roles$/.test(l));
+    const rolesDone = progress.findIndex((l) => l.startsWith('kms-key-lab-roles (ap-southeast-1): CREATE_COMPLETE, kept: it keeps the key administrator role'));
     const keptLine = progress.indexOf(`kms-key-lab-alarm-secondary (ap-southeast-2): CREATE_COMPLETE, kept: it ${KEPT_SECONDARY}`);
     expect(rolesDone).toBeGreaterThan(0);
     expect(keptLine).toBeGreaterThan(rolesDone);
@@ -457,7 +464,7 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     // -c wins over cdk.json, as for cdk.
     FakeAws.lab({ deletionAlarm: true }).install();
     const json30 = await runCli(['teardown', '--yes', '--json', '-c', 'pendingWindowDays=30'], { cwd, now: new Date('2025-06-10T22:30:00Z') });
-    expect(json<TeardownReport>(json30).stacks.filter((s) => s.result === 'kept').map((s) => s.date)).toEqual(['2025-07-11', '2025-08-10']);
+    expect(json<TeardownReport>(json30).stacks.filter((s) => s.result === 'kept' && s.role !== 'roles').map((s) => s.date)).toEqual(['2025-07-11', '2025-08-10']);
   });
 
   test('the question names only what is deleted: the alarm stacks only with --with-alarms', async () => {
@@ -477,41 +484,36 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     const aws = FakeAws.lab({ deletionAlarm: true, cloudHsm: true }).install();
     const { run, report } = await teardown(['--with-alarms']);
     expect(run.code).toBe(0);
-    expect(lifecycle(aws).deleteRequests).toEqual([
-      'kms-key-lab-cloudhsm',
-      'kms-key-lab-secondary',
-      'kms-key-lab-primary',
-      'kms-key-lab-roles',
-      'kms-key-lab-alarm-secondary',
-      'kms-key-lab-alarm-primary',
-    ]);
-    expect(aws.stacks.size).toBe(0);
+    // The roles stack stays for the escrows (only --with-roles deletes it now); the alarm stacks go.
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
+    expect(aws.stacks.size).toBe(1);
     expect(report.stacks.map((s) => [s.name, s.region, s.result, s.after])).toEqual([
       ['kms-key-lab-cloudhsm', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-secondary', SECONDARY, 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-primary', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
-      ['kms-key-lab-roles', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
+      ['kms-key-lab-roles', PRIMARY, 'kept', undefined],
       ['kms-key-lab-alarm-secondary', SECONDARY, 'deleted', 'DELETE_COMPLETE'],
       ['kms-key-lab-alarm-primary', PRIMARY, 'deleted', 'DELETE_COMPLETE'],
     ]);
-    expect(report.stacks.some((s) => s.date || s.when)).toBe(false);
+    expect(report.stacks.filter((s) => s.role !== 'roles').some((s) => s.date || s.when)).toBe(false);
     expect(report.complete).toBe(true);
-    expect(run.stderr).not.toContain('kept');
+    expect(run.stderr).not.toContain('kept: it keeps watching');
     expect(run.stderr).toContain('kms-key-lab-alarm-primary (ap-southeast-1): CREATE_COMPLETE, deletion requested');
   });
 
   test('a lab of only its alarm stacks (the key stacks deleted before) is found: kept by default, with no date; deleted with --with-alarms', async () => {
     const aws = FakeAws.lab({ deletionAlarm: true }).install();
     await teardown();
-    expect(aws.stacks.size).toBe(2);
+    // The alarm stacks, and the roles stack for the escrows.
+    expect(aws.stacks.size).toBe(3);
 
     const again = await teardown();
     expect(again.run.code).toBe(0);
     expect(again.run.stderr).not.toContain('No lab found');
-    expect(calls(aws, 'DeleteStack')).toHaveLength(3);
+    expect(calls(aws, 'DeleteStack')).toHaveLength(2);
     expect(again.report.deleted).toEqual([]);
     expect(again.report.complete).toBe(true);
-    const kept = again.report.stacks.filter((s) => s.result === 'kept');
+    const kept = again.report.stacks.filter((s) => s.result === 'kept' && s.role !== 'roles');
     expect(kept.map((s) => s.name)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
     for (const s of kept) {
       expect(s.date).toBeUndefined();
@@ -526,10 +528,12 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     expect(questions).toEqual([]);
     expect(text.stdout).toContain('Kept: the alarm on use of a key pending deletion');
 
+    // Secrets Manager has deleted the escrows since: the roles stack goes too.
+    for (const [name, s] of [...aws.secrets]) if (s.deletedDate) aws.secrets.delete(name);
     const withAlarms = await teardown(['--with-alarms']);
     expect(withAlarms.run.code).toBe(0);
-    expect(lifecycle(aws).deleteRequests.slice(3)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
-    expect(withAlarms.report.deleted.map((d) => d.id)).toEqual(['kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
+    expect(lifecycle(aws).deleteRequests.slice(2)).toEqual(['kms-key-lab-roles', 'kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
+    expect(withAlarms.report.deleted.map((d) => d.id)).toEqual(['kms-key-lab-roles', 'kms-key-lab-alarm-secondary', 'kms-key-lab-alarm-primary']);
     expect(aws.stacks.size).toBe(0);
 
     // Now nothing at all is left: "no lab found", and the alarm stacks are named in it.
@@ -545,12 +549,13 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     lifecycle(aws).startDeletion(PRIMARY, 'kms-key-lab-cloudhsm');
     const { run, report } = await teardown();
     expect(run.code).toBe(0);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-roles']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary']);
     expect(report.stacks.map((s) => [s.name, s.before, s.result, s.date])).toEqual([
       ['kms-key-lab-cloudhsm', 'DELETE_IN_PROGRESS', 'deleted', undefined],
       ['kms-key-lab-secondary', 'CREATE_COMPLETE', 'deleted', undefined],
       ['kms-key-lab-primary', 'NOT_DEPLOYED', 'not-deployed', undefined],
-      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'deleted', undefined],
+      // The primary stack (gone before this run) scheduled the escrows: found by their tag and name, (e)'s recoverable 15 days.
+      ['kms-key-lab-roles', 'CREATE_COMPLETE', 'kept', '2025-06-16'],
       ['kms-key-lab-alarm-secondary', 'CREATE_COMPLETE', 'kept', '2025-06-09'],
       ['kms-key-lab-alarm-primary', 'CREATE_COMPLETE', 'kept', undefined],
     ]);
@@ -586,7 +591,7 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     aws.stacks.get(ALARM_SECONDARY)!.tags = {};
     const { run, report } = await teardown(['--with-alarms']);
     expect(run.code).toBe(1);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
     expect(aws.stacks.has(ALARM_SECONDARY)).toBe(true);
     expect(aws.stacks.has(ALARM_PRIMARY)).toBe(true);
     expect(report.stacks.slice(4).map((s) => [s.name, s.result])).toEqual([
@@ -614,7 +619,7 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     aws.stacks.get(ALARM_PRIMARY)!.tags = { 'kms-key-lab:lab': 'other-lab' };
     const { run, report } = await teardown();
     expect(run.code).toBe(1);
-    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
+    expect(lifecycle(aws).deleteRequests).toEqual(['kms-key-lab-secondary', 'kms-key-lab-primary']);
     expect(report.stacks.slice(4).map((s) => [s.name, s.result])).toEqual([
       ['kms-key-lab-alarm-secondary', 'kept'],
       ['kms-key-lab-alarm-primary', 'not-lab'],
@@ -659,5 +664,103 @@ describe('kms-lab teardown: the alarm stacks (deletionAlarm=true)', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('--with-alarms');
     expect(run.stdout).toContain('keep the opt-in alarm stacks');
+  });
+});
+
+describe('kms-lab teardown: the roles stack and the escrows pending deletion', () => {
+  const ROLES = `${PRIMARY}|kms-key-lab-roles`;
+  const escrowsOf = (aws: FakeAws) => {
+    const outputs = aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.outputs;
+    return { c: outputs.ImportedMaterialEscrowSecretName, e: outputs.MultiRegionImportedEscrowSecretName };
+  };
+
+  test('the roles stack is kept while an escrow its key administrator role can restore is scheduled for deletion, with the day until which', async () => {
+    const aws = FakeAws.lab().install();
+    const { c, e } = escrowsOf(aws);
+    const { run, report } = await teardown();
+    expect(run.code).toBe(0);
+    expect(aws.stacks.get(ROLES)?.status).toBe('CREATE_COMPLETE');
+    expect(calls(aws, 'DeleteStack')).toHaveLength(2);
+    const roles = report.stacks.find((s) => s.role === 'roles')!;
+    // Scheduled at 06:00 on 1 June by the primary stack's deletion; (e)'s window is 2 × 7 + 1 days, (c)'s 7 + 1.
+    expect(roles).toMatchObject({ result: 'kept', before: 'CREATE_COMPLETE', date: '2025-06-16' });
+    expect(roles.after).toBeUndefined();
+    expect(roles.when).toBe(
+      `keeps the key administrator role ${aws.adminRole}, the one principal besides the account root user that can restore and read the escrow secrets ${[c, e].sort().join(' and ')}, ` +
+        'scheduled for deletion and recoverable until 2025-06-16T06:00:00.000Z: a later `kms-lab teardown` deletes it once they are gone (`--with-roles` deletes it now, leaving their recovery to the account root user), on or after 2025-06-16 (UTC)',
+    );
+    expect(report).toMatchObject({ complete: true, problems: [], warnings: [] });
+    const text = await runCli(['teardown', '--yes']);
+    expect(text.stdout).toContain('Kept: the roles stack, for the escrow secrets pending deletion\n  kms-key-lab-roles (ap-southeast-1): it keeps the key administrator role');
+  });
+
+  test('a later teardown keeps it, asking nothing, until Secrets Manager has deleted the escrows; then deletes it', async () => {
+    const aws = FakeAws.lab().install();
+    await teardown();
+    const questions: string[] = [];
+    const again = await runCli(['teardown', '--json'], { now: LATER, io: { confirm: async (q) => (questions.push(q), true) } });
+    expect(again.code).toBe(0);
+    expect(questions).toEqual([]);
+    expect(json<TeardownReport>(again).stacks.find((s) => s.role === 'roles')).toMatchObject({ result: 'kept', date: '2025-06-16' });
+    expect(calls(aws, 'DeleteStack')).toHaveLength(2);
+
+    for (const [name, s] of [...aws.secrets]) if (s.deletedDate) aws.secrets.delete(name);
+    const done = await runCli(['teardown', '--json'], { now: LATER, io: { confirm: async (q) => (questions.push(q), true) } });
+    expect(done.code).toBe(0);
+    expect(questions).toEqual([expect.stringContaining('delete the stack kms-key-lab-roles (ap-southeast-1)')]);
+    expect(json<TeardownReport>(done).stacks.find((s) => s.role === 'roles')).toMatchObject({ result: 'deleted', after: 'DELETE_COMPLETE' });
+    expect(aws.stacks.has(ROLES)).toBe(false);
+  });
+
+  test('the first question says the roles stack may be kept instead', async () => {
+    FakeAws.lab().install();
+    const questions: string[] = [];
+    await runCli(['teardown'], { io: { confirm: async (q) => (questions.push(q), false) } });
+    expect(questions[0]).toContain('(kms-key-lab-roles is kept instead while an escrow secret its key administrator role can restore is scheduled for deletion)');
+  });
+
+  test('--with-roles deletes it now, and warns that only the root user can restore the escrows (exit 0)', async () => {
+    const aws = FakeAws.lab().install();
+    const { c } = escrowsOf(aws);
+    const { run, report } = await teardown(['--with-roles']);
+    expect(run.code).toBe(0);
+    expect(aws.stacks.has(ROLES)).toBe(false);
+    expect(report.stacks.find((s) => s.role === 'roles')).toMatchObject({ result: 'deleted' });
+    expect(report.complete).toBe(true);
+    expect(report.warnings).toEqual([expect.stringContaining(`Deleted kms-key-lab-roles (ap-southeast-1) with --with-roles, and with it the key administrator role ${aws.adminRole}`)]);
+    expect(report.warnings[0]).toContain('from now only the account root user can restore and read them');
+    expect(report.warnings[0]).toContain(`\`aws secretsmanager restore-secret --secret-id ${c} --region ${PRIMARY}\``);
+    expect(run.stderr).toContain(`Warning: ${report.warnings[0]}`);
+  });
+
+  test('with keyAdminArns set the key policies and escrows name those principals: the roles stack goes', async () => {
+    const aws = FakeAws.lab().install();
+    const cwd = tempDir();
+    writeCdkJson(cwd, { keyAdminArns: ['arn:aws:iam::111122223333:role/KeyAdmin'], keyUserArns: ['arn:aws:iam::111122223333:role/KeyUser'] });
+    const { run, report } = await teardown([], { cwd });
+    expect(run.code).toBe(0);
+    expect(report.stacks.find((s) => s.role === 'roles')).toMatchObject({ result: 'deleted' });
+    expect(aws.stacks.has(ROLES)).toBe(false);
+    expect(report.warnings).toEqual([]);
+  });
+
+  test('when Secrets Manager will not say, the roles stack is kept, without a date, and the run says why (exit 1)', async () => {
+    const aws = FakeAws.lab().install();
+    aws.failures.set('ListSecrets', () => serviceError('AccessDeniedException', 'User: operator is not authorized to perform: secretsmanager:ListSecrets'));
+    const { run, report } = await teardown();
+    expect(run.code).toBe(1);
+    expect(aws.stacks.has(ROLES)).toBe(true);
+    const roles = report.stacks.find((s) => s.role === 'roles')!;
+    expect(roles.result).toBe('kept');
+    expect(roles.date).toBeUndefined();
+    expect(report.problems).toEqual(expect.arrayContaining([expect.stringContaining('So kms-key-lab-roles was kept: its key administrator role may be the only principal besides the account root user')]));
+  });
+
+  test('the roles stack is free to go once the escrows are gone: nothing else names it (no export, no import)', async () => {
+    // Its deletion never waits on another stack: see test/stacks/roles-stack.test.ts for the template's side.
+    const aws = FakeAws.lab().install();
+    for (const name of Object.values(escrowsOf(aws))) aws.secrets.delete(name);
+    const { report } = await teardown();
+    expect(report.stacks.find((s) => s.role === 'roles')).toMatchObject({ result: 'deleted', after: 'DELETE_COMPLETE' });
   });
 });

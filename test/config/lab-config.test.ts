@@ -27,7 +27,6 @@ describe('defaults', () => {
     expect(read({})).toMatchObject({ multiRegionImportedKey: true, deletionAlarm: undefined });
     expect(read({ multiRegionImportedKey: 'false' }).multiRegionImportedKey).toBe(false);
     expect(read({ deletionAlarm: 'true', deletionAlarmEmail: 'ops@example.com' }).deletionAlarm).toEqual({ email: 'ops@example.com' });
-    expect(read({ deletionAlarm: true }).deletionAlarm).toEqual({ email: undefined });
   });
 
   test('with no settings the lab spans Singapore and Sydney with safe defaults', () => {
@@ -106,6 +105,7 @@ describe('invalid settings name the setting, the value and what is accepted', ()
     ['a non-boolean scenario (e) switch', { multiRegionImportedKey: 'on' }, 'multiRegionImportedKey', 'on', 'true or false'],
     ['a non-boolean alarm switch', { deletionAlarm: 'yes' }, 'deletionAlarm', 'yes', 'true or false'],
     ['an alarm address that is not one', { deletionAlarm: true, deletionAlarmEmail: 'ops at example' }, 'deletionAlarmEmail', 'ops at example', 'an e-mail address'],
+    ['the alarm without an address to tell', { deletionAlarm: true }, 'deletionAlarmEmail', 'null', 'an e-mail address such as ops@example.com while deletionAlarm=true'],
     ['an alarm address without the alarm', { deletionAlarmEmail: 'ops@example.com' }, 'deletionAlarmEmail', 'ops@example.com', 'together with deletionAlarm=true'],
   ])('%s', (_name, settings, key, value, accepted) => {
     const message = problem(settings);

@@ -57,7 +57,7 @@ describe('npm run integ', () => {
     expect(state.requests).toEqual([{ context: {}, profile: undefined }]);
     expect(commands(state.kmsLab)).toEqual(['status', 'verify', 'teardown']);
     expect(state.kmsLab[1]).toEqual(['verify', '--json']);
-    expect(state.kmsLab[2]).toEqual(['teardown', '--yes', '--json', '--with-alarms']);
+    expect(state.kmsLab[2]).toEqual(['teardown', '--yes', '--json', '--with-alarms', '--with-roles']);
     // The table form of the verify report, then the teardown's summary.
     expect(state.out).toMatch(/\(b\)\s+cross-region-decrypt\s+ap-southeast-2\s+PASS/);
     expect(state.out).toMatch(/\(e\)\s+cross-region-decrypt:reverse\s+ap-southeast-1\s+PASS/);

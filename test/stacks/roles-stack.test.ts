@@ -19,6 +19,13 @@ function keyPolicyPrincipals(template: Template): Array<{ sid: string; effect: s
   );
 }
 
+/** The names of the roles a template makes with a fixed name: the lab's KeyAdmin and KeyUser (the wait's handler roles have none). */
+const namedRoles = (t: Template) =>
+  Object.values(resourcesOfType(t, 'AWS::IAM::Role'))
+    .map((r) => r.Properties.RoleName)
+    .filter(Boolean)
+    .sort();
+
 describe('lab roles', () => {
   // Synthesis is the slow part: each lab is built once and shared by the tests that read it.
   const defaults = synthLab();
@@ -29,7 +36,7 @@ describe('lab roles', () => {
     expect(lab.roles?.stackName).toBe('kms-key-lab-roles');
     expect(lab.roles?.region).toBe('ap-southeast-1');
     const t = roles!;
-    t.resourceCountIs('AWS::IAM::Role', 2);
+    expect(namedRoles(t)).toEqual(['kms-key-lab-KeyAdmin', 'kms-key-lab-KeyUser']);
     for (const name of ['kms-key-lab-KeyAdmin', 'kms-key-lab-KeyUser']) {
       t.hasResourceProperties('AWS::IAM::Role', {
         RoleName: name,
@@ -49,9 +56,30 @@ describe('lab roles', () => {
     expect(Object.keys(outputs).sort()).toEqual(['KeyAdminRoleArn', 'KeyUserRoleArn']);
   });
 
+  test('the stack completes only after a wait for IAM (isComplete, not a sleeping Lambda) on both roles, and the key stacks come after it', () => {
+    const t = defaults.roles;
+    const waits = Object.values(resourcesOfType(t, 'Custom::IamRolesSettled'));
+    expect(waits).toHaveLength(1);
+    expect(waits[0].Properties.RoleNames).toEqual([{ Ref: expect.stringMatching(/^KeyAdmin/) }, { Ref: expect.stringMatching(/^KeyUser/) }]);
+    // The Provider's waiter state machine polls isComplete; the handler asks IAM for the roles' CreateDate, nothing else.
+    t.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    const handlerPolicy = Object.values(resourcesOfType(t, 'AWS::IAM::Policy')).find((p) => /^RolesSettledHandlerRole/.test(p.Properties.Roles[0].Ref))!;
+    expect(handlerPolicy.Properties.PolicyDocument.Statement.find((st: { Action: unknown }) => st.Action === 'iam:GetRole').Resource).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^KeyAdmin/), 'Arn'] },
+      { 'Fn::GetAtt': [expect.stringMatching(/^KeyUser/), 'Arn'] },
+    ]);
+    for (const stack of [defaults.lab.primary, defaults.lab.secondary, withCloudHsm.lab.cloudHsm!]) expect(stack.dependencies.map((d) => d.stackName)).toContain('kms-key-lab-roles');
+  });
+
+  test('nothing depends on the roles stack: no output is exported nor imported, so kms-lab teardown can delete it whenever the escrows are gone', () => {
+    for (const output of Object.values(defaults.roles.findOutputs('*'))) expect(output.Export).toBeUndefined();
+    for (const t of [defaults.primary, defaults.secondary, withCloudHsm.cloudHsm!]) expect(JSON.stringify(t.toJSON())).not.toContain('Fn::ImportValue');
+  });
+
   test('the roles may read the lab stacks and list aliases, and nothing else', () => {
     const { roles } = defaults;
-    const policies = Object.values(resourcesOfType(roles!, 'AWS::IAM::Policy'));
+    // The policies of the two lab roles (the wait's handler roles have their own: see below).
+    const policies = Object.values(resourcesOfType(roles!, 'AWS::IAM::Policy')).filter((p) => /^Key(Admin|User)/.test(p.Properties.Roles[0].Ref));
     expect(policies).toHaveLength(2);
     for (const policy of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toEqual([
@@ -103,7 +131,7 @@ describe('lab roles', () => {
 
   test('both roles exist whatever the lists say, so setting a list never deletes a role that a rollback would name again', () => {
     const adminGiven = synthLab({ keyAdminArns: [ADMIN] });
-    adminGiven.roles!.resourceCountIs('AWS::IAM::Role', 2);
+    expect(namedRoles(adminGiven.roles!)).toEqual(['kms-key-lab-KeyAdmin', 'kms-key-lab-KeyUser']);
     const outputs = adminGiven.roles!.findOutputs('*');
     expect(outputs.KeyAdminRoleArn.Description).toContain('not named in any key policy while keyAdminArns is set');
     expect(outputs.KeyUserRoleArn.Description).toContain('named in every lab key policy');
@@ -113,7 +141,7 @@ describe('lab roles', () => {
     expect(statements.some((s) => s.principals.includes(admin))).toBe(false);
 
     const both = synthLab({ keyAdminArns: [ADMIN], keyUserArns: [USER] });
-    both.roles!.resourceCountIs('AWS::IAM::Role', 2);
+    expect(namedRoles(both.roles!)).toEqual(['kms-key-lab-KeyAdmin', 'kms-key-lab-KeyUser']);
     expect(both.lab.primary.dependencies).toContain(both.lab.roles);
     expect(JSON.stringify(both.primary.toJSON())).not.toContain(':role/kms-key-lab-Key');
     expect(both.warnings).not.toContain('kms-key-lab:principals-unset');

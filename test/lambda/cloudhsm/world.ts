@@ -409,6 +409,26 @@ export class World {
     throw injectedError(service, operation, hit.kind);
   }
 
+  /**
+   * An IAM principal created moments ago: KMS refuses a key policy naming it for the next `calls` CreateKey or
+   * PutKeyPolicy calls. "The principals in the key policy must exist and be visible to KMS. When you create a new
+   * AWS principal, you might need to enforce a delay before including the new principal in a key policy because
+   * the new principal might not be immediately visible to KMS" (KMS API reference, CreateKey and PutKeyPolicy,
+   * Policy); KMS answers MalformedPolicyDocumentException (see also aws-facts: CloudFormation's AWS::KMS::Key does
+   * not retry it). The docs give no duration: tests choose the number of calls.
+   */
+  principalCreated(arn: string, calls: number): void {
+    this.invisible.set(`principal:${arn}`, calls);
+  }
+
+  /** Each principal a key policy names must be visible to KMS; each check spends one call of an invisible one. */
+  private checkPolicyPrincipals(policy: string): void {
+    const statements = (JSON.parse(policy) as { Statement: { Principal?: { AWS?: string | string[] } }[] }).Statement;
+    const principals = statements.flatMap((st) => [st.Principal?.AWS ?? []].flat());
+    const unseen = principals.filter((arn) => this.stillInvisible(`principal:${arn}`));
+    if (unseen.length > 0) throw serviceError('MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.');
+  }
+
   private becomesVisibleLater(kind: Visibility, id: string): void {
     if (this.eventualConsistency[kind] > 0) this.invisible.set(id, this.eventualConsistency[kind]);
   }
@@ -1186,7 +1206,10 @@ export class World {
     if (!c || c.state !== 'ACTIVE') throw serviceError('CloudHsmClusterNotActiveException', `Cluster ${s.clusterId} is not active.`);
     const config = this.clusterConfigProblem(c);
     if (config) throw serviceError('CloudHsmClusterInvalidConfigurationException', config);
-    if (input.Policy !== undefined) parsePolicy(input.Policy);
+    if (input.Policy !== undefined) {
+      parsePolicy(input.Policy);
+      this.checkPolicyPrincipals(input.Policy);
+    }
     const keyId = randomUUID();
     const k: FakeKey = {
       keyId,
@@ -1236,6 +1259,7 @@ export class World {
     const k = this.key(input.KeyId);
     if (k.state === 'PendingDeletion') throw serviceError('KMSInvalidStateException', `${k.arn} is pending deletion.`);
     parsePolicy(input.Policy ?? '');
+    this.checkPolicyPrincipals(input.Policy!);
     k.policy = input.Policy!;
     return {};
   }

@@ -108,6 +108,27 @@ describe('Create', () => {
     expect(outcome.error!.message).toContain('CreateKey failed (MalformedPolicyDocumentException): KMS refused the key policy');
   });
 
+  test('a key policy naming a role IAM created moments before is retried until KMS sees the role', async () => {
+    const { storeId } = await connectedStore();
+    const role = 'arn:aws:iam::111111111111:role/kms-key-lab-KeyAdmin';
+    const policy = { Version: '2012-10-17', Statement: [...POLICY.Statement, { Sid: 'Admin', Effect: 'Allow', Principal: { AWS: role }, Action: 'kms:Describe*', Resource: '*' }] };
+    world.principalCreated(role, 3);
+    const outcome = await run(create(storeId, { KeyPolicy: policy }));
+    expect(outcome.status).toBe('SUCCESS');
+    expect(keys()).toHaveLength(1);
+    expect(JSON.parse(keys()[0].policy)).toEqual(policy);
+  });
+
+  test('a principal KMS never sees fails with the policy remedy once the wait is spent, and leaves no key', async () => {
+    const { storeId } = await connectedStore();
+    const role = 'arn:aws:iam::111111111111:role/never-made';
+    world.principalCreated(role, 1000);
+    const policy = { Version: '2012-10-17', Statement: [...POLICY.Statement, { Sid: 'Admin', Effect: 'Allow', Principal: { AWS: role }, Action: 'kms:Describe*', Resource: '*' }] };
+    const outcome = await run(create(storeId, { KeyPolicy: policy }));
+    expect(outcome.error!.message).toContain('CreateKey failed (MalformedPolicyDocumentException): KMS refused the key policy');
+    expect(keys()).toEqual([]);
+  });
+
   test('an alias KMS refuses schedules the new key for deletion before the error is reported', async () => {
     const { storeId } = await connectedStore();
     const outcome = await run(create(storeId, { AliasName: 'alias/aws/not-allowed' }));

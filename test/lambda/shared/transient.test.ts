@@ -52,6 +52,15 @@ describe('retryTransient', () => {
     await expect(retryTransient(failing('InvalidArnException').fn, { retry: ['notFound'], call: 'X' })).rejects.toThrow('InvalidArnException');
   });
 
+  test('a key policy error waits only where the call names it, within its own 74 s budget, and never on Delete', async () => {
+    const opts = { retry: transientKindsFor('Create'), call: 'CreateKey', newPrincipalNames: ['MalformedPolicyDocumentException'] };
+    await expect(retryTransient(failing('MalformedPolicyDocumentException', 'MalformedPolicyDocumentException').fn, opts)).resolves.toBe('ok');
+    expect(sleeps).toEqual([2000, 4000]);
+    expect(backoffDelays(TRANSIENT_BACKOFF.newPrincipal).reduce((a, b) => a + b)).toBe(74_000);
+    await expect(retryTransient(failing('MalformedPolicyDocumentException').fn, { retry: transientKindsFor('Create'), call: 'X' })).rejects.toThrow('Malformed');
+    await expect(retryTransient(failing('MalformedPolicyDocumentException').fn, { ...opts, retry: transientKindsFor('Delete') })).rejects.toThrow('Malformed');
+  });
+
   test('a spent budget throws the last error as the service raised it', async () => {
     const call = failing(...Array(10).fill('NotFoundException'));
     await expect(retryTransient(call.fn, { retry: ['notFound'], call: 'X' })).rejects.toThrow('NotFoundException');

@@ -213,7 +213,7 @@ export function notLabStackMessage(ref: LabStackRef, tags: Readonly<Record<strin
   const earlier = untagged
     ? ` A stack with no tags at all may be a lab deployed by an earlier version of this app, which tagged only the stack's resources: its keys carry ${labTag}=${prefix} ` +
       `(\`aws cloudformation describe-stack-resources --stack-name ${ref.name} --region ${ref.region}\`, then \`aws kms list-resource-tags\` on a key) and its outputs name the lab's keys (SingleRegionKeyArn, ...). ` +
-      'Deploy it once with this version (`npx cdk deploy --all`, which sets the stack tags and changes nothing else), then run `kms-lab teardown` again.'
+      `If it is, delete the lab with \`npx cdk destroy --all\` from this app (it deletes the stacks by name, dependents first, and needs no stack tag), or this stack alone with \`npx cdk destroy ${ref.name}\`.`
     : '';
   return (
     `The stack ${named(ref)} is not this lab's: the lab tags every stack ${labTag}=${prefix}, but ${found}, ${outcome}${earlier} ` +

@@ -126,12 +126,12 @@ describe('teardown messages', () => {
     expect(notLabStackMessage(ALARM_SECONDARY, {}, 'kms-key-lab', [])).toContain('so it was not deleted. The teardown stopped there.');
   });
 
-  test('a stack with no tags at all is explained as a lab of an earlier version, with how to recognise and upgrade it', () => {
+  test('a stack with no tags at all is explained as a lab of an earlier version, with how to recognise and delete it', () => {
     const untagged = notLabStackMessage(PRIMARY, {}, 'kms-key-lab', []);
     expectParagraph(untagged);
     expect(untagged).toContain('may be a lab deployed by an earlier version of this app, which tagged only the stack\'s resources');
     expect(untagged).toContain('aws cloudformation describe-stack-resources --stack-name kms-key-lab-primary --region ap-southeast-1');
-    expect(untagged).toContain('Deploy it once with this version (`npx cdk deploy --all`, which sets the stack tags and changes nothing else), then run `kms-lab teardown` again.');
+    expect(untagged).toContain('If it is, delete the lab with `npx cdk destroy --all` from this app (it deletes the stacks by name, dependents first, and needs no stack tag), or this stack alone with `npx cdk destroy kms-key-lab-primary`.');
     // A stack tagged for another lab is not one of ours at all: no upgrade advice.
     expect(notLabStackMessage(PRIMARY, { 'kms-key-lab:lab': 'other' }, 'kms-key-lab', [])).not.toContain('earlier version');
   });

@@ -27,6 +27,7 @@ import {
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { evaluate, PolicyDocument } from '../deploy/iam-policy';
 
 /**
  * A small stateful AWS for the CLI's tests: KMS with real AES-256-GCM under
@@ -46,7 +47,16 @@ export const ADMIN_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyAdmin`;
 export const USER_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyUser`;
 
 type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable';
-type RoleKind = 'grantee' | 'admin' | 'user';
+/** `deployed`: a role a deploy made from a synthesized template, whose rights come from its policies. */
+type RoleKind = 'grantee' | 'admin' | 'user' | 'deployed';
+
+/**
+ * The access key Lambda gives a function of its execution role (AWS_ACCESS_KEY_ID in the function's environment):
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ * A handler's module-level clients keep the first credentials and Region they resolve, so a call signed with it is
+ * the function being invoked (`FakeAws.invocation`), in that function's Region.
+ */
+export const LAMBDA_ACCESS_KEY = 'ASIALAMBDAEXECUTION1';
 
 export interface FakeKey {
   keyId: string;
@@ -63,6 +73,10 @@ export interface FakeKey {
   currentKeyMaterialId?: string;
   expirationModel?: string;
   validTo?: Date;
+  /** The key policy, for a key a deploy made from a synthesized template (test/deploy/): then IAM's evaluation decides, not the role kinds. */
+  policy?: PolicyDocument;
+  /** Its tags, for a deployed key (the template's resource tags and the stack tags). */
+  tags?: Record<string, string>;
 }
 
 const mocks = {
@@ -125,7 +139,8 @@ export class FakeAws {
   readonly keyStores = new Map<string, { state: string; errorCode?: string }>();
   /** Cluster id → the cluster; tags unset: the lab's tag, which the CfnCluster gets from its stack. */
   readonly clusters = new Map<string, { created: Date; hsms: number; state: string; tags?: Record<string, string> }>();
-  readonly secrets = new Map<string, { deletedDate?: Date; replicaRegions?: string[] }>();
+  /** `policy`: the resource policy PutResourcePolicy set (a deployed secret); `region`: its primary Region (default the lab's primary). */
+  readonly secrets = new Map<string, { deletedDate?: Date; replicaRegions?: string[]; policy?: PolicyDocument; tags?: Record<string, string> }>();
   /** Per operation name, an error to answer with instead (after the SDK's retries, as the CLI would see it). */
   readonly failures = new Map<string, () => Error>();
   /** Who called what, e.g. "operator Encrypt ap-southeast-1". */
@@ -133,6 +148,10 @@ export class FakeAws {
   /** The key policy's split; tests loosen it to see the CLI notice, or add an explicit Deny for the user. */
   readonly policy = { adminMayEncrypt: false, userMayScheduleDeletion: false, userDeniedScheduleDeletion: false };
   ciphertexts = 0;
+  /** A role's identity policies (IAM::Policy and inline policies of a deployed role), by role ARN. */
+  readonly identityPolicies = new Map<string, PolicyDocument[]>();
+  /** The Lambda function being invoked by a deploy: its execution role and Region. */
+  invocation?: { readonly principal: string; readonly region: string };
 
   /** Operations that test/cli/fake-*.ts modules add for their commands; install() registers them after its own. */
   static readonly extensions: ((aws: FakeAws, on: FakeOn) => void)[] = [];
@@ -366,17 +385,26 @@ export class FakeAws {
 
     on(mocks.kms, GetKeyPolicyCommand, 'GetKeyPolicy', (i: { KeyId: string; PolicyName?: string }, who) => {
       // An unknown key answers NotFoundException, as KMS does.
-      this.resolve(i.KeyId, who.region);
-      return { PolicyName: 'default', Policy: JSON.stringify(this.keyPolicy()) };
+      const k = this.resolve(i.KeyId, who.region);
+      // A deployed key answers with the policy its template gave it.
+      return { PolicyName: 'default', Policy: JSON.stringify(k.policy ?? this.keyPolicy()) };
     });
     // The simulator over the role's IAM policies (none in this fake) and the statements it is given.
     on(mocks.iam, SimulatePrincipalPolicyCommand, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string; ActionNames: string[]; PolicyInputList?: string[] }) => {
       if (!this.roles.has(i.PolicySourceArn)) {
         throw new IAMServiceException({ name: 'NoSuchEntity', $fault: 'client', message: `The role with name ${i.PolicySourceArn.split('/').pop()} cannot be found.`, $metadata: {} });
       }
-      const statements = (i.PolicyInputList ?? []).flatMap((doc, n) =>
-        (JSON.parse(doc) as { Statement: { Effect: string; Action: string | string[] }[] }).Statement.map((st) => ({ ...st, source: `PolicyInputList.${n + 1}` })),
+      // The simulation includes every policy attached to the principal (a deployed role's, test/deploy/) and the
+      // PolicyInputList: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+      const attached = (this.identityPolicies.get(i.PolicySourceArn) ?? []).flatMap((doc, n) =>
+        (doc.Statement as unknown as { Effect: string; Action: string | string[] }[]).filter((st) => st.Action !== undefined).map((st) => ({ ...st, source: `attached.${n + 1}` })),
       );
+      const statements = [
+        ...attached,
+        ...(i.PolicyInputList ?? []).flatMap((doc, n) =>
+          (JSON.parse(doc) as { Statement: { Effect: string; Action: string | string[] }[] }).Statement.map((st) => ({ ...st, source: `PolicyInputList.${n + 1}` })),
+        ),
+      ];
       return {
         EvaluationResults: i.ActionNames.map((action) => {
           const matching = statements.filter((st) => [st.Action].flat().some((a) => new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action)));
@@ -486,6 +514,7 @@ export class FakeAws {
     const credentials = await client.config.credentials();
     const region = await client.config.region();
     if (credentials.accessKeyId === OPERATOR_ACCESS_KEY) return { principal: 'operator', region };
+    if (credentials.accessKeyId === LAMBDA_ACCESS_KEY && this.invocation) return this.invocation;
     const role = this.sessions.get(credentials.accessKeyId);
     if (role) return { principal: role, region };
     throw Object.assign(new Error('The security token included in the request is invalid.'), { name: 'UnrecognizedClientException' });
@@ -503,8 +532,9 @@ export class FakeAws {
   }
 
   /** The lab's key policy, grant and the caller's role. */
-  private authorize(who: Caller, action: string, key: FakeKey): void {
+  authorize(who: Caller, action: string, key: FakeKey, context: Record<string, string | string[]> = {}): void {
     if (who.principal === 'operator') return;
+    if (key.policy) return this.authorizeByPolicy(who, action, key, context);
     const kind = this.roles.get(who.principal);
     const crypto = ['Encrypt', 'Decrypt', 'GenerateDataKey'].includes(action);
     const allowed =
@@ -519,6 +549,22 @@ export class FakeAws {
       throw new KMSServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: `User: ${who.principal} is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows the kms:${action} action` });
     }
   }
+
+  /** A deployed key: its key policy, the caller's identity policies, and its grants. */
+  private authorizeByPolicy(who: Caller, action: string, key: FakeKey, extra: Record<string, string | string[]>): void {
+    const context = {
+      ...extra,
+      'kms:KeyOrigin': key.origin,
+      ...Object.fromEntries(Object.entries(key.tags ?? {}).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+    };
+    const request = { principal: who.principal, account: ACCOUNT, action: `kms:${action}`, resource: key.arn, context };
+    const granted = [...(this.grantOperations.get(key.arn)?.get(who.principal) ?? [])].includes(action);
+    if (granted || evaluate(request, key.policy, this.identityPolicies.get(who.principal) ?? [], 'kms')) return;
+    throw new KMSServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: `User: ${who.principal} is not authorized to perform: kms:${action} on resource: ${key.arn}` });
+  }
+
+  /** CreateGrant's operations per key ARN and grantee principal. */
+  readonly grantOperations = new Map<string, Map<string, Set<string>>>();
 
   private usableKey(ref: string, who: Caller, action: string): FakeKey {
     const key = this.resolve(ref, who.region);

@@ -1,0 +1,139 @@
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { RotateReport } from '../../cli/rotate/report';
+import { VerifyReport } from '../../cli/verify/report';
+import { FakeAws } from '../cli/fake-aws';
+import '../cli/fake-key-material';
+import { keyMaterial } from '../cli/fake-key-material';
+import { lifecycle } from '../cli/fake-lifecycle';
+import { json, runCli, tempDir, useOperatorCredentials, writeCdkJson } from '../cli/harness';
+import { CDK_JSON_CONTEXT, synthLab } from '../helpers/lab';
+import { assemblyStacks } from './cloud-assembly';
+import { FakeAwsDeployment } from './fake-aws-deploy';
+
+/**
+ * One offline `cdk deploy --all` of the synthesized lab (default settings)
+ * into the CLI's FakeAws, then the CLI in-process on what it deployed:
+ * verify, status, rotate (imported material too), key disable/enable, and
+ * teardown, which deletes every stack through the same engine.
+ */
+jest.setTimeout(120_000);
+useOperatorCredentials();
+
+let assembly: CloudAssembly;
+let aws: FakeAws;
+let deployment: FakeAwsDeployment;
+let cwd: string;
+beforeAll(() => {
+  assembly = synthLab().app.synth();
+  cwd = tempDir();
+  writeCdkJson(cwd, CDK_JSON_CONTEXT);
+  aws = new FakeAws();
+  deployment = new FakeAwsDeployment(aws);
+});
+// The fake's mocks answer for this world in every test; the world itself lives across the tests, as a deployed lab does.
+beforeEach(() => void aws.install());
+
+const cli = (argv: string[]) => runCli(argv, { cwd });
+
+describe('default settings', () => {
+  test('cdk deploy --all: every stack of the assembly, in dependency order, CREATE_COMPLETE with its manifest tags', async () => {
+    const stacks = assemblyStacks(assembly);
+    const deployed = await deployment.deployAll(assembly);
+    for (const d of deployed) expect({ stack: d.stack.stackName, failure: d.result.failure }).toEqual({ stack: d.stack.stackName, failure: undefined });
+    expect(deployed.map((d) => d.stack.stackName)).toEqual(stacks.map((s) => s.stackName));
+    expect(stacks.map((s) => s.stackName)).toEqual(['kms-key-lab-roles', 'kms-key-lab-primary', 'kms-key-lab-secondary']);
+    for (const s of stacks) {
+      const stack = aws.stacks.get(`${s.region}|${s.stackName}`)!;
+      expect(stack.status).toBe('CREATE_COMPLETE');
+      expect(stack.tags).toEqual(s.tags);
+      expect(Object.keys(stack.outputs).sort()).toEqual(Object.keys(s.template.Outputs ?? {}).sort());
+    }
+    // The replica is made from the primary's output, read in the primary's Region (Fn::GetStackOutput).
+    const primary = aws.stacks.get('ap-southeast-1|kms-key-lab-primary')!.outputs;
+    const secondary = aws.stacks.get('ap-southeast-2|kms-key-lab-secondary')!.outputs;
+    expect(secondary.MultiRegionKeyId).toBe(primary.MultiRegionKeyId);
+    expect(secondary.MultiRegionKeyArn).toMatch(/^arn:aws:kms:ap-southeast-2:/);
+    // The import handlers really imported: (c) and both keys of (e) are usable, escrows hold their records.
+    for (const arn of [primary.ImportedMaterialKeyArn, primary.MultiRegionImportedKeyArn, secondary.MultiRegionImportedKeyArn]) {
+      expect(aws.keys.get(arn)!.state).toBe('Enabled');
+    }
+    expect(keyMaterial(aws).escrowRecord(primary.ImportedMaterialEscrowSecretName)?.keyArn).toBe(primary.ImportedMaterialKeyArn);
+  });
+
+  test('kms-lab verify: every check passes', async () => {
+    const run = await cli(['verify', '--json']);
+    const report = json<VerifyReport>(run);
+    // Scenario (d) is opt-in: with the default settings it is skipped, and nothing else is.
+    expect(report.checks.filter((c) => c.result !== 'PASS' && c.scenario !== 'd')).toEqual([]);
+    expect(report.checks.filter((c) => c.scenario === 'd').map((c) => c.result)).toEqual(['SKIP']);
+    expect(new Set(report.checks.map((c) => c.scenario))).toEqual(new Set(['a', 'b', 'c', 'd', 'e', 'grant', 'policy']));
+    expect(run.code).toBe(0);
+  });
+
+  test('kms-lab status: every key of the lab, enabled', async () => {
+    const run = await cli(['status', '--json']);
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    const listed = JSON.stringify(json(run));
+    // Every key the deploy made, by ARN.
+    for (const k of aws.keys.values()) expect(listed).toContain(k.arn);
+  });
+
+  test('kms-lab rotate: every key that rotates, imported material (c) and (e) included', async () => {
+    const primary = aws.stacks.get('ap-southeast-1|kms-key-lab-primary')!.outputs;
+    const before = [primary.ImportedMaterialKeyArn, primary.MultiRegionImportedKeyArn].map((arn) => aws.keys.get(arn)!.currentKeyMaterialId);
+    const run = await cli(['rotate', '--yes', '--json']);
+    const report = json<RotateReport>(run);
+    expect({ code: run.code, stderr: run.stderr, problems: report.problems }).toEqual({ code: 0, stderr: '', problems: [] });
+    expect(report.keys.map((k) => [k.scenario, k.where, k.result ?? k.plan])).toEqual([
+      ['a', 'primary', 'rotated'],
+      ['a', 'secondary', 'rotated'],
+      ['b', 'primary', 'rotated'],
+      ['b', 'secondary', 'follows-primary'],
+      ['c', 'primary', 'rotated'],
+      ['e', 'primary', 'rotated'],
+      ['e', 'secondary', 'follows-primary'],
+    ]);
+    // New imported material is current in (c) and in both keys of (e), and escrowed.
+    const after = [primary.ImportedMaterialKeyArn, primary.MultiRegionImportedKeyArn].map((arn) => aws.keys.get(arn)!.currentKeyMaterialId);
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).not.toBe(before[1]);
+    const replica = aws.stacks.get('ap-southeast-2|kms-key-lab-secondary')!.outputs.MultiRegionImportedKeyArn;
+    expect(aws.keys.get(replica)!.currentKeyMaterialId).toBe(after[1]);
+    expect(keyMaterial(aws).escrowRecord(primary.ImportedMaterialEscrowSecretName)?.keyMaterialId).toBe(after[0]);
+    // And every check still passes on the rotated keys.
+    const verify = json<VerifyReport>(await cli(['verify', '--json']));
+    expect(verify.checks.filter((c) => c.result === 'FAIL')).toEqual([]);
+  });
+
+  test('kms-lab key disable / enable', async () => {
+    const arn = aws.stacks.get('ap-southeast-1|kms-key-lab-primary')!.outputs.SingleRegionKeyArn;
+    expect(aws.keys.get(arn)!.state).toBe('Enabled');
+    const disabled = await cli(['key', 'disable', 'single-region', '--yes']);
+    expect({ code: disabled.code, stderr: disabled.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(aws.keys.get(arn)!.state).toBe('Disabled');
+    const enabled = await cli(['key', 'enable', 'single-region', '--yes']);
+    expect({ code: enabled.code, stderr: enabled.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(aws.keys.get(arn)!.state).toBe('Enabled');
+  });
+
+  test('kms-lab teardown --yes: every stack deleted, every key pending deletion, escrows scheduled, nothing billable left', async () => {
+    const keys = [...aws.keys.values()];
+    const escrows = [...aws.secrets.keys()];
+    expect(keys).toHaveLength(7);
+    expect(escrows).toHaveLength(2);
+    const run = await cli(['teardown', '--yes']);
+    // Every stack's resources were deleted by the engine (handlers' Delete included), none failed.
+    expect(deployment.deletions.map((d) => [d.stackName, d.result.failure]).sort()).toEqual(
+      assemblyStacks(assembly).map((s) => [s.stackName, undefined]).sort(),
+    );
+    for (const k of keys) expect({ arn: k.arn, state: k.state, scheduled: k.deletionDate !== undefined }).toEqual({ arn: k.arn, state: 'PendingDeletion', scheduled: true });
+    for (const name of escrows) expect({ name, scheduled: aws.secrets.get(name)?.deletedDate !== undefined, replicas: aws.secrets.get(name)?.replicaRegions ?? [] }).toEqual({ name, scheduled: true, replicas: [] });
+    expect([...aws.roles.values()].filter((kind) => kind === 'deployed')).toEqual([]);
+    expect([...aws.stacks.keys()]).toEqual([]);
+    expect([...aws.keys.values()].filter((k) => k.state !== 'PendingDeletion').map((k) => `${k.arn} ${k.state}`)).toEqual([]);
+    expect([...aws.secrets.entries()].filter(([, s]) => !s.deletedDate).map(([name]) => name)).toEqual([]);
+    expect([...aws.aliases.keys()]).toEqual([]);
+    expect(lifecycle(aws).deleteRequests.sort()).toEqual(assemblyStacks(assembly).map((s) => s.stackName).sort());
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});

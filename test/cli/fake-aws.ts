@@ -27,6 +27,7 @@ import {
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { labTags } from '../../lib/common/lab-tags';
 import { evaluate, PolicyDocument } from '../deploy/iam-policy';
 
 /**
@@ -114,7 +115,7 @@ export interface LabOptions {
   deploySecondary?: boolean;
   /** Scenario (e): a multi-Region key with imported material, primary and replica, and its escrow (replicated to the secondary). Default true; false: deployed with -c multiRegionImportedKey=false. */
   multiRegionImported?: boolean;
-  /** The roles stack `<prefix>-roles` with the lab's KeyAdmin and KeyUser roles, named by every key policy. Default true; false: deployed with keyAdminArns and keyUserArns set (ADMIN_ROLE and USER_ROLE). */
+  /** Whether every key policy names the lab's KeyAdmin and KeyUser roles (of the stack `<prefix>-roles`, always there). Default true; false: deployed with keyAdminArns and keyUserArns set (ADMIN_ROLE and USER_ROLE). */
   labRoles?: boolean;
   /**
    * The opt-in alarm on use of a key pending deletion (`-c deletionAlarm=true`): the stacks `<prefix>-alarm-primary`
@@ -130,7 +131,7 @@ export class FakeAws {
   readonly keys = new Map<string, FakeKey>();
   /** `<region>|alias/<name>` → key ARN. */
   readonly aliases = new Map<string, string>();
-  /** `<region>|<name>` → the stack; tags unset: the lab's tag `kms-key-lab:lab=<prefix>`, as lib/lab-app.ts tags every stack. */
+  /** `<region>|<name>` → the stack; tags: its CloudFormation stack tags (none when unset, as for a stack created without tags). */
   readonly stacks = new Map<string, { status: string; outputs: Record<string, string>; tags?: Record<string, string> }>();
   readonly roles = new Map<string, RoleKind>();
   readonly sessions = new Map<string, string>();
@@ -198,6 +199,9 @@ export class FakeAws {
     const options: LabOptions = { ...given, multiRegionImported: given.multiRegionImported ?? true, labRoles: given.labRoles ?? true };
     const aws = new FakeAws(options);
     const p = aws.prefix;
+    // The stack tags `cdk deploy` sets from the manifest with the default owner; test/deploy/fixture-check.test.ts
+    // checks them (and these stacks' names and outputs) against the synthesized assembly.
+    const tags = labTags(p, 'unassigned');
     const alias = (name: string) => `alias/${p}/${name}`;
     const outputs = (name: string, key: FakeKey, aliasName: string) => ({
       [`${name}KeyId`]: key.keyId,
@@ -217,6 +221,7 @@ export class FakeAws {
     aws.grants.set(aPrimary.arn, new Set([APP_ROLE]));
     aws.stacks.set(`${aws.primary}|${p}-primary`, {
       status: 'CREATE_COMPLETE',
+      tags,
       outputs: {
         ...outputs('SingleRegion', aPrimary, alias('single-region')),
         ...outputs('MultiRegion', bPrimary, alias('multi-region')),
@@ -226,11 +231,10 @@ export class FakeAws {
       },
     });
 
-    if (options.labRoles) {
-      aws.roles.set(LAB_ADMIN_ROLE, 'admin');
-      aws.roles.set(LAB_USER_ROLE, 'user');
-      aws.stacks.set(`${aws.primary}|${p}-roles`, { status: 'CREATE_COMPLETE', outputs: { KeyAdminRoleArn: LAB_ADMIN_ROLE, KeyUserRoleArn: LAB_USER_ROLE } });
-    }
+    // The roles stack is there whatever the settings; with keyAdminArns and keyUserArns set no key policy names its roles.
+    aws.roles.set(LAB_ADMIN_ROLE, options.labRoles ? 'admin' : 'deployed');
+    aws.roles.set(LAB_USER_ROLE, options.labRoles ? 'user' : 'deployed');
+    aws.stacks.set(`${aws.primary}|${p}-roles`, { status: 'CREATE_COMPLETE', tags, outputs: { KeyAdminRoleArn: LAB_ADMIN_ROLE, KeyUserRoleArn: LAB_USER_ROLE } });
     let ePrimary: FakeKey | undefined;
     if (options.multiRegionImported) {
       ePrimary = aws.addKey(aws.primary, { keyId: `mrk-${randomUUID().replace(/-/g, '')}`, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'PRIMARY' });
@@ -247,11 +251,15 @@ export class FakeAws {
       const replica = aws.addKey(aws.secondary, { keyId: bPrimary.keyId, material: bPrimary.material, alias: alias('multi-region'), multiRegion: 'REPLICA' });
       aws.stacks.set(`${aws.secondary}|${p}-secondary`, {
         status: 'CREATE_COMPLETE',
+      tags,
         outputs: { ...outputs('SingleRegion', aSecondary, alias('single-region')), ...outputs('MultiRegion', replica, alias('multi-region')) },
       });
       if (ePrimary) {
         const eReplica = aws.addKey(aws.secondary, { keyId: ePrimary.keyId, material: ePrimary.material, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'REPLICA' });
-        Object.assign(aws.stacks.get(`${aws.secondary}|${p}-secondary`)!.outputs, outputs('MultiRegionImported', eReplica, alias('multi-region-imported')));
+        Object.assign(aws.stacks.get(`${aws.secondary}|${p}-secondary`)!.outputs, {
+          ...outputs('MultiRegionImported', eReplica, alias('multi-region-imported')),
+          MultiRegionImportedEscrowSecretName: `${p}/multi-region-imported/escrow-${ePrimary.keyId}`,
+        });
       }
     }
 
@@ -260,11 +268,13 @@ export class FakeAws {
         const name = `${p}-pending-deletion-use`;
         aws.stacks.set(`${region}|${p}-alarm-${where}`, {
           status: 'CREATE_COMPLETE',
+      tags,
           outputs: {
             PendingDeletionAlarmName: name,
             PendingDeletionTopicArn: `arn:aws:sns:${region}:${ACCOUNT}:${name}`,
             PendingDeletionLogGroupName: `/${p}/cloudtrail/pending-deletion-use`,
             PendingDeletionTrailArn: `arn:aws:cloudtrail:${region}:${ACCOUNT}:trail/${name}`,
+            PendingDeletionWatchedStacks: where === 'primary' ? `${p}-primary,${p}-cloudhsm` : `${p}-secondary`,
           },
         });
       }
@@ -283,9 +293,12 @@ export class FakeAws {
       });
       aws.stacks.set(`${aws.primary}|${p}-cloudhsm`, {
         status: 'CREATE_COMPLETE',
+      tags,
         outputs: {
           ...outputs('CloudHsm', dKey, alias('cloudhsm')),
           ClusterId: 'cluster-abcdefghijk',
+          AdminPasswordSecretName: `${p}/cloudhsm/cluster-abcdefghijk/admin-password`,
+          KmsUserPasswordSecretName: `${p}/cloudhsm/cluster-abcdefghijk/kmsuser-password`,
           CustomKeyStoreId: storeId,
           ClientHostInstanceId: 'i-0123456789abcdef0',
           BucketName: `${p}-cloudhsm-bucket`,
@@ -387,7 +400,7 @@ export class FakeAws {
       // An unknown key answers NotFoundException, as KMS does.
       const k = this.resolve(i.KeyId, who.region);
       // A deployed key answers with the policy its template gave it.
-      return { PolicyName: 'default', Policy: JSON.stringify(k.policy ?? this.keyPolicy()) };
+      return { PolicyName: 'default', Policy: JSON.stringify(k.policy ?? this.keyPolicy(k)) };
     });
     // The simulator over the role's IAM policies (none in this fake) and the statements it is given.
     on(mocks.iam, SimulatePrincipalPolicyCommand, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string; ActionNames: string[]; PolicyInputList?: string[] }) => {
@@ -476,9 +489,14 @@ export class FakeAws {
   }
 
   /** The lab's key policy, as `policy` sets it: the account's root (so IAM policies count), the administrator, the user. */
-  keyPolicy(): { Version: string; Statement: Record<string, unknown>[] } {
+  keyPolicy(key?: FakeKey): { Version: string; Statement: Record<string, unknown>[] } {
     const crypto = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
-    const admin = ['kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'];
+    const admin = [
+      'kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*',
+      'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:RotateKeyOnDemand',
+      // An administrator imports material into a key of origin EXTERNAL (test/deploy/fixture-check.test.ts holds this to the templates).
+      ...(key?.origin === 'EXTERNAL' ? ['kms:ImportKeyMaterial'] : []),
+    ];
     const statement = (Sid: string, Effect: string, principal: string, Action: string[]) => ({ Sid, Effect, Principal: { AWS: principal }, Action, Resource: '*' });
     return {
       Version: '2012-10-17',
@@ -502,10 +520,9 @@ export class FakeAws {
     };
   }
 
-  /** DescribeStacks' Tags for a stack: its own, or the lab's tag. */
+  /** DescribeStacks' Tags for a stack: the tags it was created with, none if none (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html). */
   stackTags(stack: { tags?: Record<string, string> }): { Key: string; Value: string }[] {
-    const tags = stack.tags ?? { 'kms-key-lab:lab': this.prefix };
-    return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    return Object.entries(stack.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
   }
 
   private async caller(getClient: GetClient): Promise<Caller> {

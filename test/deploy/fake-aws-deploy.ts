@@ -109,6 +109,7 @@ export class FakeAwsDeployment implements EngineWorld {
         // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html
         // Origin EXTERNAL: created without material, PendingImport (CreateKey). A multi-Region key id starts with mrk-.
         const external = p.Origin === 'EXTERNAL';
+        this.checkPrincipals(p.KeyPolicy);
         const key = aws.addKey(region, {
           keyId: p.MultiRegion ? `mrk-${randomUUID().replace(/-/g, '')}` : undefined,
           origin: p.Origin ?? 'AWS_KMS',
@@ -127,6 +128,7 @@ export class FakeAwsDeployment implements EngineWorld {
         if (!primary || primary.multiRegion !== 'PRIMARY') throw new Error(`PrimaryKeyArn ${p.PrimaryKeyArn} is not a multi-Region primary key`);
         if ([...aws.keys.values()].some((k) => k.keyId === primary.keyId && k.region === region)) throw new Error(`${primary.keyId} already has a key in ${region}`);
         const external = primary.origin === 'EXTERNAL';
+        this.checkPrincipals(p.KeyPolicy);
         const key = aws.addKey(region, {
           keyId: primary.keyId,
           material: primary.material,
@@ -203,6 +205,18 @@ export class FakeAwsDeployment implements EngineWorld {
       aws.roles.delete(r.attributes!.Arn);
       aws.identityPolicies.delete(r.attributes!.Arn);
     }
+  }
+
+  /**
+   * "The principals that you specify in the key policy must exist and be visible to AWS KMS", else CreateKey (and
+   * ReplicateKey) fail with MalformedPolicyDocumentException:
+   * https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html#KMS-CreateKey-request-Policy
+   * Roles of this account are checked against the roles deployed so far; the account root always exists.
+   */
+  private checkPrincipals(policy: unknown): void {
+    const principals = ((policy as { Statement?: { Principal?: { AWS?: string | string[] } }[] })?.Statement ?? []).flatMap((st) => [st.Principal?.AWS ?? []].flat());
+    const missing = principals.filter((p) => p.startsWith(`arn:aws:iam::${ACCOUNT}:role/`) && !this.aws.roles.has(p));
+    if (missing.length > 0) throw new Error(`MalformedPolicyDocumentException: Policy contains a statement with one or more invalid principals (${missing.join(', ')})`);
   }
 
   private keyOf(key: FakeKey, policy: unknown, tags: Record<string, string>): void {

@@ -31,6 +31,28 @@ export const LAB_HANDLERS: Record<string, LifecycleHandler> = {
 };
 
 const DAY_MS = 86_400_000;
+
+/**
+ * Resources the deploy records and nothing more: no fake service behind them reads them, so only their existence
+ * (and whether it bills while it exists) is modelled, until their stack deletes them. Ref returns the name, or the
+ * ARN for an SNS topic, as each type's CloudFormation reference says ("Return values"):
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-template-resource-type-ref.html
+ * Billable while they exist: a bucket's storage, a trail (a second copy of management events), a topic, an alarm.
+ * Custom::S3AutoDeleteObjects is aws-cdk-lib's own handler (empties the bucket on Delete), not one of the lab's.
+ */
+const RECORDED: Record<string, { arn: (region: string, name: string) => string; name?: (p: Record<string, any>) => string | undefined; refIsArn?: boolean; billable?: boolean }> = {
+  'AWS::S3::Bucket': { arn: (_r, n) => `arn:aws:s3:::${n}`, name: (p) => p.BucketName, billable: true },
+  'AWS::S3::BucketPolicy': { arn: (r, n) => `arn:aws:s3:${r}:${ACCOUNT}:bucket-policy/${n}` },
+  'Custom::S3AutoDeleteObjects': { arn: (r, n) => `arn:aws:cloudformation:${r}:${ACCOUNT}:custom/${n}` },
+  'AWS::CloudTrail::Trail': { arn: (r, n) => `arn:aws:cloudtrail:${r}:${ACCOUNT}:trail/${n}`, name: (p) => p.TrailName, billable: true },
+  'AWS::Logs::MetricFilter': { arn: (r, n) => `arn:aws:logs:${r}:${ACCOUNT}:metric-filter:${n}`, name: (p) => p.FilterName },
+  'AWS::SNS::Topic': { arn: (r, n) => `arn:aws:sns:${r}:${ACCOUNT}:${n}`, name: (p) => p.TopicName, refIsArn: true, billable: true },
+  'AWS::SNS::TopicPolicy': { arn: (r, n) => `arn:aws:sns:${r}:${ACCOUNT}:topic-policy/${n}` },
+  'AWS::SNS::Subscription': { arn: (r, n) => `arn:aws:sns:${r}:${ACCOUNT}:subscription/${n}`, refIsArn: true },
+  'AWS::CloudWatch::Alarm': { arn: (r, n) => `arn:aws:cloudwatch:${r}:${ACCOUNT}:alarm:${n}`, name: (p) => p.AlarmName, billable: true },
+  'AWS::Events::Rule': { arn: (r, n) => `arn:aws:events:${r}:${ACCOUNT}:rule/${n}`, name: (p) => p.Name },
+  'AWS::Lambda::Permission': { arn: (r, n) => `arn:aws:lambda:${r}:${ACCOUNT}:permission/${n}` },
+};
 const tagMap = (tags: unknown): Record<string, string> =>
   Array.isArray(tags) ? Object.fromEntries((tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value])) : {};
 
@@ -45,6 +67,8 @@ export class FakeAwsDeployment implements EngineWorld {
   readonly stacks = new Map<string, Deployed>();
   /** Every Delete the engine ran, with its result. */
   readonly deletions: { stackName: string; region: string; result: DeployResult }[] = [];
+  /** Resources recorded only (RECORDED below), by `<region>|<type>|<name>`, until their stack deletes them. */
+  readonly records = new Map<string, { type: string; stackName: string; region: string; name: string; billable: boolean }>();
   /** Role name → ARN, for AWS::IAM::Policy's Roles (which Ref the role: its name). */
   private readonly roleArns = new Map<string, string>();
 
@@ -171,8 +195,18 @@ export class FakeAwsDeployment implements EngineWorld {
         return { physicalId: `${r.stack.stackName}-${r.logicalId}`, attributes: { Arn: `arn:aws:lambda:${region}:${ACCOUNT}:function:${r.stack.stackName}-${r.logicalId}` } };
       case 'AWS::Logs::LogGroup':
         return { physicalId: String(p.LogGroupName ?? `${r.stack.stackName}-${r.logicalId}`), attributes: { Arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${p.LogGroupName ?? r.logicalId}:*` } };
-      default:
-        throw new Error(`${r.type} is not modelled by test/deploy/fake-aws-deploy.ts`);
+      default: {
+        const recorded = RECORDED[r.type];
+        if (!recorded) throw new Error(`${r.type} is not modelled by test/deploy/fake-aws-deploy.ts`);
+        const name = recorded.name?.(p) ?? `${r.stack.stackName}-${r.logicalId}`.toLowerCase().slice(0, 63);
+        const arn = recorded.arn(region, name);
+        this.records.set(`${region}|${r.type}|${name}`, { type: r.type, stackName: r.stack.stackName, region, name, billable: !!recorded.billable });
+        return {
+          physicalId: recorded.refIsArn ? arn : name,
+          attributes: { Arn: arn },
+          otherAttribute: (attribute) => `${arn}/${attribute}`,
+        };
+      }
     }
   }
 
@@ -201,6 +235,8 @@ export class FakeAwsDeployment implements EngineWorld {
       }
     } else if (r.type === 'AWS::KMS::Alias') {
       aws.aliases.delete(`${region}|${r.physicalId}`);
+    } else if (RECORDED[r.type]) {
+      for (const [k, v] of this.records) if (v.type === r.type && v.region === region && (v.name === r.physicalId || RECORDED[r.type].arn(region, v.name) === r.physicalId)) this.records.delete(k);
     } else if (r.type === 'AWS::IAM::Role') {
       aws.roles.delete(r.attributes!.Arn);
       aws.identityPolicies.delete(r.attributes!.Arn);

@@ -174,3 +174,45 @@ describe('deployed with keyAdminArns and keyUserArns (-c on cdk deploy), verifie
   });
 });
 
+
+describe('-c deletionAlarm=true -c deletionAlarmEmail=ops@example.com', () => {
+  const settings = { deletionAlarm: true, deletionAlarmEmail: 'ops@example.com' };
+  let alarmed: CloudAssembly;
+  let world: FakeAws;
+  let alarms: FakeAwsDeployment;
+  let dir: string;
+  beforeAll(() => {
+    alarmed = synthLab(settings).app.synth();
+    dir = tempDir();
+    writeCdkJson(dir, { ...CDK_JSON_CONTEXT, ...settings });
+    world = new FakeAws();
+    alarms = new FakeAwsDeployment(world);
+  });
+  beforeEach(() => void world.install());
+  const run = (argv: string[]) => runCli(argv, { cwd: dir });
+
+  test('deploys every stack, the alarm stacks included, and every check passes', async () => {
+    const deployed = await alarms.deployAll(alarmed);
+    expect(deployed.map((d) => [d.stack.stackName, d.result.failure])).toEqual(assemblyStacks(alarmed).map((s) => [s.stackName, undefined]));
+    expect(deployed.map((d) => d.stack.stackName)).toEqual(expect.arrayContaining(['kms-key-lab-alarm-primary', 'kms-key-lab-alarm-secondary']));
+    const report = json<VerifyReport>(await run(['verify', '--json']));
+    expect(report.checks.filter((c) => c.result === 'FAIL')).toEqual([]);
+    const rotated = await run(['rotate', '--yes', '--json']);
+    expect({ code: rotated.code, stderr: rotated.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
+  test('teardown --yes keeps the alarm stacks, and what bills is only theirs; --with-alarms then deletes them', async () => {
+    const kept = await run(['teardown', '--yes']);
+    expect({ code: kept.code, stderr: kept.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([...world.stacks.keys()].sort()).toEqual(['ap-southeast-1|kms-key-lab-alarm-primary', 'ap-southeast-2|kms-key-lab-alarm-secondary']);
+    expect([...world.keys.values()].filter((k) => k.state !== 'PendingDeletion').map((k) => k.arn)).toEqual([]);
+    expect([...world.secrets.values()].filter((s) => !s.deletedDate)).toEqual([]);
+    expect(new Set([...alarms.records.values()].filter((r) => r.billable).map((r) => r.stackName))).toEqual(new Set(['kms-key-lab-alarm-primary', 'kms-key-lab-alarm-secondary']));
+
+    const all = await run(['teardown', '--yes', '--with-alarms']);
+    expect({ code: all.code, stderr: all.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([...world.stacks.keys()]).toEqual([]);
+    expect(alarms.deletions.map((d) => [d.stackName, d.result.failure]).sort()).toEqual(assemblyStacks(alarmed).map((s) => [s.stackName, undefined]).sort());
+    expect([...alarms.records.values()]).toEqual([]);
+  });
+});

@@ -32,6 +32,8 @@ const LAB_TAG = 'kms-key-lab:lab';
 /** How a stack's deletion goes: polls of DescribeStacks spent DELETE_IN_PROGRESS, and resources that fail to delete. */
 export interface StackDeletionPlan {
   polls?: number;
+  /** The resources whose DELETE_COMPLETE events the polls show, in order (default: a key per *KeyArn output). */
+  resources?: { logicalId: string; type: string }[];
   failures?: { logicalId: string; type: string; reason: string }[];
 }
 
@@ -157,9 +159,11 @@ export class LifecycleWorld {
     const plan = this.plans.get(name) ?? {};
     stack.status = 'DELETE_IN_PROGRESS';
     this.event(this.stackId(region, name), name, { logicalId: name, type: 'AWS::CloudFormation::Stack', status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
-    const resources = Object.keys(stack.outputs)
-      .filter((o) => o.endsWith('KeyArn'))
-      .map((o) => ({ logicalId: o.replace(/Arn$/, ''), type: 'AWS::KMS::Key' }));
+    const resources =
+      plan.resources ??
+      Object.keys(stack.outputs)
+        .filter((o) => o.endsWith('KeyArn'))
+        .map((o) => ({ logicalId: o.replace(/Arn$/, ''), type: 'AWS::KMS::Key' }));
     this.deleting.set(key, { pollsLeft: plan.polls ?? 2, resources, failures: plan.failures ?? [] });
   }
 }

@@ -130,8 +130,11 @@ export class FakeAwsDeployment implements EngineWorld {
     const tags = { ...(r.stack.tags ?? {}), ...tagMap(p.Tags) };
     switch (r.type) {
       case 'AWS::KMS::Key': {
-        // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html
-        // Origin EXTERNAL: created without material, PendingImport (CreateKey). A multi-Region key id starts with mrk-.
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html (Ref: the key id;
+        // Enabled false: Disabled). Origin EXTERNAL: created without material, PendingImport; a multi-Region key id starts
+        // with mrk-: https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html
+        // Automatic rotation's first date is RotationPeriodInDays after it is enabled:
+        // https://docs.aws.amazon.com/kms/latest/APIReference/API_EnableKeyRotation.html
         const external = p.Origin === 'EXTERNAL';
         this.checkPrincipals(p.KeyPolicy);
         const key = aws.addKey(region, {
@@ -147,7 +150,8 @@ export class FakeAwsDeployment implements EngineWorld {
       }
       case 'AWS::KMS::ReplicaKey': {
         // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-replicakey.html
-        // A replica shares its primary's key id, and its material, which an EXTERNAL replica must import (PendingImport).
+        // A replica shares its primary's key id, and its material, which an EXTERNAL replica must import (PendingImport);
+        // one replica per Region (AlreadyExistsException): https://docs.aws.amazon.com/kms/latest/APIReference/API_ReplicateKey.html
         const primary = aws.keys.get(String(p.PrimaryKeyArn));
         if (!primary || primary.multiRegion !== 'PRIMARY') throw new Error(`PrimaryKeyArn ${p.PrimaryKeyArn} is not a multi-Region primary key`);
         if ([...aws.keys.values()].some((k) => k.keyId === primary.keyId && k.region === region)) throw new Error(`${primary.keyId} already has a key in ${region}`);
@@ -165,7 +169,8 @@ export class FakeAwsDeployment implements EngineWorld {
         return { physicalId: key.keyId, attributes: { Arn: key.arn, KeyId: key.keyId } };
       }
       case 'AWS::KMS::Alias': {
-        // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-alias.html (Ref: the alias name)
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-alias.html (Ref: the alias name);
+        // an alias name is unique in its account and Region: https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html
         const target = aws.resolve(String(p.TargetKeyId), region);
         const name = String(p.AliasName);
         if (aws.aliases.has(`${region}|${name}`)) throw new Error(`Alias ${name} already exists in ${region}`);
@@ -314,8 +319,10 @@ FakeAws.extensions.push((aws, on) => {
       return {};
     }
     const result = (await deployment.deleteStack(who.region, i.StackName))!;
-    const failure = result.ok ? [] : [{ logicalId: result.failure!.split(':')[0], type: 'resource', reason: result.failure! }];
-    world.plans.set(i.StackName, { polls: 1, failures: failure });
+    const failure = result.ok ? [] : [...(result.failures ?? [])];
+    // The stack's events show each resource the engine deleted, in the order it did.
+    const resources = result.rows.map((r) => ({ logicalId: r.logicalId, type: r.type }));
+    world.plans.set(i.StackName, { polls: resources.length + 1, resources, failures: failure });
     world.engineDeleted.add(key);
     world.startDeletion(who.region, i.StackName);
     return {};

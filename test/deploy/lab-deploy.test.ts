@@ -1,7 +1,7 @@
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { RotateReport } from '../../cli/rotate/report';
 import { VerifyReport } from '../../cli/verify/report';
-import { FakeAws } from '../cli/fake-aws';
+import { FakeAws, serviceError } from '../cli/fake-aws';
 import '../cli/fake-key-material';
 import { keyMaterial } from '../cli/fake-key-material';
 import { lifecycle } from '../cli/fake-lifecycle';
@@ -214,5 +214,44 @@ describe('-c deletionAlarm=true -c deletionAlarmEmail=ops@example.com', () => {
     expect([...world.stacks.keys()]).toEqual([]);
     expect(alarms.deletions.map((d) => [d.stackName, d.result.failure]).sort()).toEqual(assemblyStacks(alarmed).map((s) => [s.stackName, undefined]).sort());
     expect([...alarms.records.values()]).toEqual([]);
+  });
+});
+
+describe('a teardown whose escrow deletion fails', () => {
+  let world: FakeAws;
+  let engine: FakeAwsDeployment;
+  beforeAll(() => {
+    world = new FakeAws();
+    engine = new FakeAwsDeployment(world);
+  });
+  beforeEach(() => void world.install());
+
+  test('the primary stack ends DELETE_FAILED with the import resources and their keys kept, teardown exits 1; a second teardown completes', async () => {
+    const deployed = await engine.deployAll(assembly);
+    expect(deployed.map((d) => d.result.failure).filter(Boolean)).toEqual([]);
+    // Secrets Manager refuses every DeleteSecret, after the SDK's retries.
+    world.failures.set('DeleteSecret', () => serviceError('AccessDeniedException', 'User is not authorized to perform: secretsmanager:DeleteSecret'));
+    const first = await cli(['teardown', '--yes', '--json']);
+    const primary = engine.deletions.find((d) => d.stackName === 'kms-key-lab-primary')!;
+    expect(primary.result.ok).toBe(false);
+    expect(primary.result.failure).toMatch(/ImportMaterial/);
+    expect(world.stacks.get('ap-southeast-1|kms-key-lab-primary')?.status).toBe('DELETE_FAILED');
+    expect(first.code).toBe(1);
+    // Teardown names each resource that failed, with the handler's reason, and stops before the roles stack.
+    const report = json<{ problems: string[] }>(first);
+    expect(report.problems.join('\n')).toContain('ImportedMaterialKeyImportMaterial169ECB78 (Custom::ImportedKeyMaterial) failed to delete: DeleteSecret failed (AccessDeniedException)');
+    expect(lifecycle(world).deleteRequests).not.toContain('kms-key-lab-roles');
+    // What the failed resources depend on stays, as CloudFormation leaves it: the imported-material keys, not scheduled yet.
+    const outputs = engine.stacks.get('ap-southeast-1|kms-key-lab-primary')!.engine.outputs;
+    expect(world.keys.get(outputs.ImportedMaterialKeyArn)!.state).toBe('Enabled');
+    // Resources that do not wait for them were deleted: the single-Region key is pending deletion already.
+    expect(world.keys.get(outputs.SingleRegionKeyArn)!.state).toBe('PendingDeletion');
+
+    world.failures.delete('DeleteSecret');
+    const second = await cli(['teardown', '--yes']);
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([...world.stacks.keys()]).toEqual([]);
+    expect([...world.keys.values()].filter((k) => k.state !== 'PendingDeletion').map((k) => k.arn)).toEqual([]);
+    expect([...world.secrets.values()].filter((s) => !s.deletedDate)).toEqual([]);
   });
 });

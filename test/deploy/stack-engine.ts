@@ -107,6 +107,8 @@ export interface TimelineRow {
 export interface DeployResult {
   readonly ok: boolean;
   readonly failure?: string;
+  /** Each resource that failed, with its reason. */
+  readonly failures?: readonly { readonly logicalId: string; readonly type: string; readonly reason: string }[];
   readonly rows: TimelineRow[];
   readonly startedAt: number;
   readonly endedAt: number;
@@ -207,7 +209,10 @@ export class StackEngine {
       s.polls = 0;
       s.start = s.end = s.nextAt = s.waitStart = undefined;
     }
-    return this.run('Delete', (s) => (dependents.get(s.id) ?? []).filter((d) => this.slots.get(d)!.state !== 'skipped'));
+    const result = await this.run('Delete', (s) => (dependents.get(s.id) ?? []).filter((d) => this.slots.get(d)!.state !== 'skipped'));
+    // What was deleted stays deleted: a DeleteStack again (after DELETE_FAILED) deletes only what is left.
+    for (const s of this.slots.values()) if (s.state === 'done') s.created = false;
+    return result;
   }
 
   private async run(requestType: 'Create' | 'Delete', prerequisites: (s: Slot) => string[]): Promise<DeployResult> {
@@ -224,9 +229,21 @@ export class StackEngine {
           }
         }
       }
-      const failed = [...this.slots.values()].find((s) => s.state === 'failed');
-      if (failed) return { ok: false, failure: `${failed.id}: ${failed.data.error}`, rows, startedAt, endedAt: this.world.now, physicalIds: this.physicalIds() };
+      // A Create stops at its first failure (and CloudFormation rolls back); a Delete goes on with every resource that
+      // does not wait for the failed one, which stays, with what it depends on, and the stack ends DELETE_FAILED:
+      // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-delete-stack-fails
+      const failed = [...this.slots.values()].filter((s) => s.state === 'failed');
       const running = [...this.slots.values()].filter((s) => s.state === 'running');
+      const failure = () => ({
+        ok: false,
+        failure: failed.map((f) => `${f.id}: ${f.data.error}`).join('\n'),
+        failures: failed.map((f) => ({ logicalId: f.id, type: f.type, reason: f.data.error })),
+        rows,
+        startedAt,
+        endedAt: this.world.now,
+        physicalIds: this.physicalIds(),
+      });
+      if (failed.length > 0 && (requestType === 'Create' || running.length === 0)) return failure();
       if (running.length === 0) {
         // Nothing runs, yet something never started: it waits for something that will never be done.
         const stuck = [...this.slots.values()].filter((s) => s.state === 'waiting').map((s) => s.id);

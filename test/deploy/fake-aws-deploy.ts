@@ -219,25 +219,16 @@ export class FakeAwsDeployment implements EngineWorld {
     const { aws } = this;
     const region = r.stack.region;
     if (r.type === 'AWS::KMS::Key' || r.type === 'AWS::KMS::ReplicaKey') {
-      // CloudFormation schedules the key's deletion with PendingWindowInDays (default 30); a multi-Region primary with
-      // replicas waits PendingReplicaDeletion until they are deleted:
+      // CloudFormation schedules the key's deletion with PendingWindowInDays (default 30). A multi-Region primary whose
+      // replicas still exist (a replica pending deletion exists until its window ends) waits PendingReplicaDeletion,
+      // and its own window begins only once they are deleted:
       // https://docs.aws.amazon.com/kms/latest/developerguide/multi-region-keys-delete.html
       const key = aws.keys.get(r.attributes!.Arn);
-      if (!key || key.state === 'PendingDeletion') return;
+      if (!key || key.state === 'PendingDeletion' || (key.state as string) === 'PendingReplicaDeletion') return;
       const window = Number(r.properties.PendingWindowInDays ?? 30);
-      const replicas = [...aws.keys.values()].filter((k) => k !== key && k.keyId === key.keyId && key.multiRegion === 'PRIMARY' && k.state !== 'PendingDeletion');
+      const replicas = key.multiRegion === 'PRIMARY' ? [...aws.keys.values()].filter((k) => k !== key && k.keyId === key.keyId) : [];
       key.state = (replicas.length > 0 ? 'PendingReplicaDeletion' : 'PendingDeletion') as FakeKey['state'];
       key.deletionDate = replicas.length > 0 ? undefined : new Date(lifecycle(aws).clock.getTime() + window * DAY_MS);
-      (key as FakeKey & { pendingWindowDays?: number }).pendingWindowDays = window;
-      // A replica's deletion lets its primary's wait begin, with the primary's own window.
-      if (key.multiRegion === 'REPLICA') {
-        const primary = [...aws.keys.values()].find((k) => k.keyId === key.keyId && k.multiRegion === 'PRIMARY' && (k.state as string) === 'PendingReplicaDeletion');
-        const others = [...aws.keys.values()].filter((k) => k.keyId === key.keyId && k.multiRegion === 'REPLICA' && k.state !== 'PendingDeletion');
-        if (primary && others.length === 0) {
-          primary.state = 'PendingDeletion';
-          primary.deletionDate = new Date(lifecycle(aws).clock.getTime() + ((primary as FakeKey & { pendingWindowDays?: number }).pendingWindowDays ?? 30) * DAY_MS);
-        }
-      }
     } else if (r.type === 'AWS::KMS::Alias') {
       aws.aliases.delete(`${region}|${r.physicalId}`);
     } else if (RECORDED[r.type]) {

@@ -126,11 +126,18 @@ describe('default settings', () => {
     expect(deployment.deletions.map((d) => [d.stackName, d.result.failure]).sort()).toEqual(
       assemblyStacks(assembly).map((s) => [s.stackName, undefined]).sort(),
     );
-    for (const k of keys) expect({ arn: k.arn, state: k.state, scheduled: k.deletionDate !== undefined }).toEqual({ arn: k.arn, state: 'PendingDeletion', scheduled: true });
+    // Each key is scheduled; a multi-Region primary waits for its replicas (PendingReplicaDeletion), then its own window.
+    for (const k of keys) {
+      const waitsForReplicas = k.multiRegion === 'PRIMARY';
+      expect({ arn: k.arn, state: k.state, scheduled: k.deletionDate !== undefined }).toEqual({
+        arn: k.arn,
+        state: waitsForReplicas ? 'PendingReplicaDeletion' : 'PendingDeletion',
+        scheduled: !waitsForReplicas,
+      });
+    }
     for (const name of escrows) expect({ name, scheduled: aws.secrets.get(name)?.deletedDate !== undefined, replicas: aws.secrets.get(name)?.replicaRegions ?? [] }).toEqual({ name, scheduled: true, replicas: [] });
     expect([...aws.roles.values()].filter((kind) => kind === 'deployed')).toEqual([]);
     expect([...aws.stacks.keys()]).toEqual([]);
-    expect([...aws.keys.values()].filter((k) => k.state !== 'PendingDeletion').map((k) => `${k.arn} ${k.state}`)).toEqual([]);
     expect([...aws.secrets.entries()].filter(([, s]) => !s.deletedDate).map(([name]) => name)).toEqual([]);
     expect([...aws.aliases.keys()]).toEqual([]);
     expect(lifecycle(aws).deleteRequests.sort()).toEqual(assemblyStacks(assembly).map((s) => s.stackName).sort());
@@ -205,7 +212,7 @@ describe('-c deletionAlarm=true -c deletionAlarmEmail=ops@example.com', () => {
     const kept = await run(['teardown', '--yes']);
     expect({ code: kept.code, stderr: kept.stderr }).toEqual({ code: 0, stderr: '' });
     expect([...world.stacks.keys()].sort()).toEqual(['ap-southeast-1|kms-key-lab-alarm-primary', 'ap-southeast-2|kms-key-lab-alarm-secondary']);
-    expect([...world.keys.values()].filter((k) => k.state !== 'PendingDeletion').map((k) => k.arn)).toEqual([]);
+    expect([...world.keys.values()].filter((k) => !['PendingDeletion', 'PendingReplicaDeletion'].includes(k.state)).map((k) => k.arn)).toEqual([]);
     expect([...world.secrets.values()].filter((s) => !s.deletedDate)).toEqual([]);
     expect(new Set([...alarms.records.values()].filter((r) => r.billable).map((r) => r.stackName))).toEqual(new Set(['kms-key-lab-alarm-primary', 'kms-key-lab-alarm-secondary']));
 
@@ -251,7 +258,7 @@ describe('a teardown whose escrow deletion fails', () => {
     const second = await cli(['teardown', '--yes']);
     expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: '' });
     expect([...world.stacks.keys()]).toEqual([]);
-    expect([...world.keys.values()].filter((k) => k.state !== 'PendingDeletion').map((k) => k.arn)).toEqual([]);
+    expect([...world.keys.values()].filter((k) => !['PendingDeletion', 'PendingReplicaDeletion'].includes(k.state)).map((k) => k.arn)).toEqual([]);
     expect([...world.secrets.values()].filter((s) => !s.deletedDate)).toEqual([]);
   });
 });

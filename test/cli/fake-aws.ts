@@ -27,6 +27,8 @@ import {
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { labTags } from '../../lib/common/lab-tags';
+import { evaluate, PolicyDocument } from '../deploy/iam-policy';
 
 /**
  * A small stateful AWS for the CLI's tests: KMS with real AES-256-GCM under
@@ -47,7 +49,16 @@ export const USER_ROLE = `arn:aws:iam::${ACCOUNT}:role/KeyUser`;
 
 /** Creating: a multi-Region replica's transient state after ReplicateKey (test/cli/fake-replication.ts). */
 type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport' | 'Unavailable' | 'Creating';
-type RoleKind = 'grantee' | 'admin' | 'user';
+/** `deployed`: a role a deploy made from a synthesized template, whose rights come from its policies. */
+type RoleKind = 'grantee' | 'admin' | 'user' | 'deployed';
+
+/**
+ * The access key Lambda gives a function of its execution role (AWS_ACCESS_KEY_ID in the function's environment):
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ * A handler's module-level clients keep the first credentials and Region they resolve, so a call signed with it is
+ * the function being invoked (`FakeAws.invocation`), in that function's Region.
+ */
+export const LAMBDA_ACCESS_KEY = 'ASIALAMBDAEXECUTION1';
 
 export interface FakeKey {
   keyId: string;
@@ -64,6 +75,10 @@ export interface FakeKey {
   currentKeyMaterialId?: string;
   expirationModel?: string;
   validTo?: Date;
+  /** The key policy, for a key a deploy made from a synthesized template (test/deploy/): then IAM's evaluation decides, not the role kinds. */
+  policy?: PolicyDocument;
+  /** Its tags, for a deployed key (the template's resource tags and the stack tags). */
+  tags?: Record<string, string>;
 }
 
 const mocks = {
@@ -101,7 +116,7 @@ export interface LabOptions {
   deploySecondary?: boolean;
   /** Scenario (e): a multi-Region key with imported material, primary and replica, and its escrow (replicated to the secondary). Default true; false: deployed with -c multiRegionImportedKey=false. */
   multiRegionImported?: boolean;
-  /** The roles stack `<prefix>-roles` with the lab's KeyAdmin and KeyUser roles, named by every key policy. Default true; false: deployed with keyAdminArns and keyUserArns set (ADMIN_ROLE and USER_ROLE). */
+  /** Whether every key policy names the lab's KeyAdmin and KeyUser roles (of the stack `<prefix>-roles`, always there). Default true; false: deployed with keyAdminArns and keyUserArns set (ADMIN_ROLE and USER_ROLE). */
   labRoles?: boolean;
   /**
    * The opt-in alarm on use of a key pending deletion (`-c deletionAlarm=true`): the stacks `<prefix>-alarm-primary`
@@ -117,19 +132,24 @@ export class FakeAws {
   readonly keys = new Map<string, FakeKey>();
   /** `<region>|alias/<name>` → key ARN. */
   readonly aliases = new Map<string, string>();
-  /** `<region>|<name>` → the stack; tags unset: the lab's tag `kms-key-lab:lab=<prefix>`, as lib/lab-app.ts tags every stack. */
-  /** roleArn: the execution role the stack was deployed with (DescribeStacks' RoleARN); unset: deployed with the caller's credentials. */
+  /**
+   * `<region>|<name>` → the stack; tags: its CloudFormation stack tags (none when unset, as for a stack created without
+   * tags); roleArn: the execution role it was deployed with (DescribeStacks' RoleARN; unset: the caller's credentials).
+   */
   readonly stacks = new Map<string, { status: string; outputs: Record<string, string>; tags?: Record<string, string>; roleArn?: string }>();
   readonly roles = new Map<string, RoleKind>();
   /** IAM roles that exist besides those in `roles` (which KMS and STS know), e.g. a CloudFormation execution role: what GetRole finds. */
   readonly otherRoles = new Set<string>();
+  /** Role ARN → GetRole's CreateDate, for a role a deploy made (test/deploy): when its stack created it. */
+  readonly roleCreateDates = new Map<string, Date>();
   readonly sessions = new Map<string, string>();
   readonly grants = new Map<string, Set<string>>();
   readonly events = new Map<string, { at: Date; name: string }[]>();
   readonly keyStores = new Map<string, { state: string; errorCode?: string }>();
   /** Cluster id → the cluster; tags unset: the lab's tag, which the CfnCluster gets from its stack. */
   readonly clusters = new Map<string, { created: Date; hsms: number; state: string; tags?: Record<string, string> }>();
-  readonly secrets = new Map<string, { deletedDate?: Date; replicaRegions?: string[] }>();
+  /** `policy`: the resource policy PutResourcePolicy set (a deployed secret); `region`: its primary Region (default the lab's primary). */
+  readonly secrets = new Map<string, { deletedDate?: Date; replicaRegions?: string[]; policy?: PolicyDocument; tags?: Record<string, string> }>();
   /** Per operation name, an error to answer with instead (after the SDK's retries, as the CLI would see it). */
   readonly failures = new Map<string, () => Error>();
   /** Who called what, e.g. "operator Encrypt ap-southeast-1". */
@@ -137,6 +157,10 @@ export class FakeAws {
   /** The key policy's split; tests loosen it to see the CLI notice, or add an explicit Deny for the user. */
   readonly policy = { adminMayEncrypt: false, userMayScheduleDeletion: false, userDeniedScheduleDeletion: false };
   ciphertexts = 0;
+  /** A role's identity policies (IAM::Policy and inline policies of a deployed role), by role ARN. */
+  readonly identityPolicies = new Map<string, PolicyDocument[]>();
+  /** The Lambda function being invoked by a deploy: its execution role and Region. */
+  invocation?: { readonly principal: string; readonly region: string };
 
   /** Operations that test/cli/fake-*.ts modules add for their commands; install() registers them after its own. */
   static readonly extensions: ((aws: FakeAws, on: FakeOn) => void)[] = [];
@@ -183,6 +207,9 @@ export class FakeAws {
     const options: LabOptions = { ...given, multiRegionImported: given.multiRegionImported ?? true, labRoles: given.labRoles ?? true };
     const aws = new FakeAws(options);
     const p = aws.prefix;
+    // The stack tags `cdk deploy` sets from the manifest with the default owner; test/deploy/fixture-check.test.ts
+    // checks them (and these stacks' names and outputs) against the synthesized assembly.
+    const tags = labTags(p, 'unassigned');
     const alias = (name: string) => `alias/${p}/${name}`;
     const outputs = (name: string, key: FakeKey, aliasName: string) => ({
       [`${name}KeyId`]: key.keyId,
@@ -202,20 +229,21 @@ export class FakeAws {
     aws.grants.set(aPrimary.arn, new Set([APP_ROLE]));
     aws.stacks.set(`${aws.primary}|${p}-primary`, {
       status: 'CREATE_COMPLETE',
+      tags,
       outputs: {
         ...outputs('SingleRegion', aPrimary, alias('single-region')),
         ...outputs('MultiRegion', bPrimary, alias('multi-region')),
         ...outputs('ImportedMaterial', cKey, alias('imported-material')),
+        MultiRegionReplicaKeyArn: `arn:aws:kms:${aws.secondary}:${ACCOUNT}:key/${bPrimary.keyId}`,
         ImportedMaterialEscrowSecretName: escrow,
         ApplicationRoleArn: APP_ROLE,
       },
     });
 
-    if (options.labRoles) {
-      aws.roles.set(LAB_ADMIN_ROLE, 'admin');
-      aws.roles.set(LAB_USER_ROLE, 'user');
-      aws.stacks.set(`${aws.primary}|${p}-roles`, { status: 'CREATE_COMPLETE', outputs: { KeyAdminRoleArn: LAB_ADMIN_ROLE, KeyUserRoleArn: LAB_USER_ROLE } });
-    }
+    // The roles stack is there whatever the settings; with keyAdminArns and keyUserArns set no key policy names its roles.
+    aws.roles.set(LAB_ADMIN_ROLE, options.labRoles ? 'admin' : 'deployed');
+    aws.roles.set(LAB_USER_ROLE, options.labRoles ? 'user' : 'deployed');
+    aws.stacks.set(`${aws.primary}|${p}-roles`, { status: 'CREATE_COMPLETE', tags, outputs: { KeyAdminRoleArn: LAB_ADMIN_ROLE, KeyUserRoleArn: LAB_USER_ROLE } });
     let ePrimary: FakeKey | undefined;
     if (options.multiRegionImported) {
       ePrimary = aws.addKey(aws.primary, { keyId: `mrk-${randomUUID().replace(/-/g, '')}`, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'PRIMARY' });
@@ -223,6 +251,7 @@ export class FakeAws {
       aws.secrets.set(eEscrow, { replicaRegions: [aws.secondary] });
       Object.assign(aws.stacks.get(`${aws.primary}|${p}-primary`)!.outputs, {
         ...outputs('MultiRegionImported', ePrimary, alias('multi-region-imported')),
+        MultiRegionImportedReplicaKeyArn: `arn:aws:kms:${aws.secondary}:${ACCOUNT}:key/${ePrimary.keyId}`,
         MultiRegionImportedEscrowSecretName: eEscrow,
       });
     }
@@ -232,11 +261,15 @@ export class FakeAws {
       const replica = aws.addKey(aws.secondary, { keyId: bPrimary.keyId, material: bPrimary.material, alias: alias('multi-region'), multiRegion: 'REPLICA' });
       aws.stacks.set(`${aws.secondary}|${p}-secondary`, {
         status: 'CREATE_COMPLETE',
+      tags,
         outputs: { ...outputs('SingleRegion', aSecondary, alias('single-region')), ...outputs('MultiRegion', replica, alias('multi-region')) },
       });
       if (ePrimary) {
         const eReplica = aws.addKey(aws.secondary, { keyId: ePrimary.keyId, material: ePrimary.material, alias: alias('multi-region-imported'), origin: 'EXTERNAL', multiRegion: 'REPLICA' });
-        Object.assign(aws.stacks.get(`${aws.secondary}|${p}-secondary`)!.outputs, outputs('MultiRegionImported', eReplica, alias('multi-region-imported')));
+        Object.assign(aws.stacks.get(`${aws.secondary}|${p}-secondary`)!.outputs, {
+          ...outputs('MultiRegionImported', eReplica, alias('multi-region-imported')),
+          MultiRegionImportedEscrowSecretName: `${p}/multi-region-imported/escrow-${ePrimary.keyId}`,
+        });
       }
     }
 
@@ -245,11 +278,13 @@ export class FakeAws {
         const name = `${p}-pending-deletion-use`;
         aws.stacks.set(`${region}|${p}-alarm-${where}`, {
           status: 'CREATE_COMPLETE',
+      tags,
           outputs: {
             PendingDeletionAlarmName: name,
             PendingDeletionTopicArn: `arn:aws:sns:${region}:${ACCOUNT}:${name}`,
             PendingDeletionLogGroupName: `/${p}/cloudtrail/pending-deletion-use`,
             PendingDeletionTrailArn: `arn:aws:cloudtrail:${region}:${ACCOUNT}:trail/${name}`,
+            PendingDeletionWatchedStacks: where === 'primary' ? `${p}-primary,${p}-cloudhsm` : `${p}-secondary`,
           },
         });
       }
@@ -268,9 +303,12 @@ export class FakeAws {
       });
       aws.stacks.set(`${aws.primary}|${p}-cloudhsm`, {
         status: 'CREATE_COMPLETE',
+      tags,
         outputs: {
           ...outputs('CloudHsm', dKey, alias('cloudhsm')),
           ClusterId: 'cluster-abcdefghijk',
+          AdminPasswordSecretName: `${p}/cloudhsm/cluster-abcdefghijk/admin-password`,
+          KmsUserPasswordSecretName: `${p}/cloudhsm/cluster-abcdefghijk/kmsuser-password`,
           CustomKeyStoreId: storeId,
           ClientHostInstanceId: 'i-0123456789abcdef0',
           BucketName: `${p}-cloudhsm-bucket`,
@@ -352,17 +390,26 @@ export class FakeAws {
 
     on(mocks.kms, GetKeyPolicyCommand, 'GetKeyPolicy', (i: { KeyId: string; PolicyName?: string }, who) => {
       // An unknown key answers NotFoundException, as KMS does.
-      this.resolve(i.KeyId, who.region);
-      return { PolicyName: 'default', Policy: JSON.stringify(this.keyPolicy()) };
+      const k = this.resolve(i.KeyId, who.region);
+      // A deployed key answers with the policy its template gave it.
+      return { PolicyName: 'default', Policy: JSON.stringify(k.policy ?? this.keyPolicy(k)) };
     });
     // The simulator over the role's IAM policies (none in this fake) and the statements it is given.
     on(mocks.iam, SimulatePrincipalPolicyCommand, 'SimulatePrincipalPolicy', (i: { PolicySourceArn: string; ActionNames: string[]; PolicyInputList?: string[] }) => {
       if (!this.roles.has(i.PolicySourceArn)) {
         throw new IAMServiceException({ name: 'NoSuchEntity', $fault: 'client', message: `The role with name ${i.PolicySourceArn.split('/').pop()} cannot be found.`, $metadata: {} });
       }
-      const statements = (i.PolicyInputList ?? []).flatMap((doc, n) =>
-        (JSON.parse(doc) as { Statement: { Effect: string; Action: string | string[] }[] }).Statement.map((st) => ({ ...st, source: `PolicyInputList.${n + 1}` })),
+      // The simulation includes every policy attached to the principal (a deployed role's, test/deploy/) and the
+      // PolicyInputList: https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+      const attached = (this.identityPolicies.get(i.PolicySourceArn) ?? []).flatMap((doc, n) =>
+        (doc.Statement as unknown as { Effect: string; Action: string | string[] }[]).filter((st) => st.Action !== undefined).map((st) => ({ ...st, source: `attached.${n + 1}` })),
       );
+      const statements = [
+        ...attached,
+        ...(i.PolicyInputList ?? []).flatMap((doc, n) =>
+          (JSON.parse(doc) as { Statement: { Effect: string; Action: string | string[] }[] }).Statement.map((st) => ({ ...st, source: `PolicyInputList.${n + 1}` })),
+        ),
+      ];
       return {
         EvaluationResults: i.ActionNames.map((action) => {
           const matching = statements.filter((st) => [st.Action].flat().some((a) => new RegExp(`^${a.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action)));
@@ -416,7 +463,8 @@ export class FakeAws {
     on(mocks.iam, GetRoleCommand, 'GetRole', (i: { RoleName: string }) => {
       const arn = [...this.roles.keys(), ...this.otherRoles].find((a) => a.slice(a.lastIndexOf('/') + 1) === i.RoleName);
       if (!arn) throw new IAMServiceException({ name: 'NoSuchEntity', $fault: 'client', message: `The role with name ${i.RoleName} cannot be found.`, $metadata: { httpStatusCode: 404 } });
-      return { Role: { RoleName: i.RoleName, Arn: arn, Path: '/', RoleId: 'AROAFAKE', CreateDate: new Date('2025-06-01T00:00:00Z') } };
+      const path = arn.slice(arn.indexOf(':role') + ':role'.length, arn.lastIndexOf('/') + 1);
+      return { Role: { RoleName: i.RoleName, Arn: arn, Path: path, RoleId: 'AROAFAKE', CreateDate: this.roleCreateDates.get(arn) ?? new Date('2025-06-01T00:00:00Z') } };
     });
 
     on(mocks.cloudTrail, LookupEventsCommand, 'LookupEvents', (i: { LookupAttributes: { AttributeValue: string }[]; MaxResults?: number }) => {
@@ -442,9 +490,14 @@ export class FakeAws {
   }
 
   /** The lab's key policy, as `policy` sets it: the account's root (so IAM policies count), the administrator, the user. */
-  keyPolicy(): { Version: string; Statement: Record<string, unknown>[] } {
+  keyPolicy(key?: FakeKey): { Version: string; Statement: Record<string, unknown>[] } {
     const crypto = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
-    const admin = ['kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion'];
+    const admin = [
+      'kms:Create*', 'kms:Describe*', 'kms:Enable*', 'kms:List*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*', 'kms:Disable*', 'kms:Get*', 'kms:Delete*',
+      'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:RotateKeyOnDemand',
+      // An administrator imports material into a key of origin EXTERNAL (test/deploy/fixture-check.test.ts holds this to the templates).
+      ...(key?.origin === 'EXTERNAL' ? ['kms:ImportKeyMaterial'] : []),
+    ];
     const statement = (Sid: string, Effect: string, principal: string, Action: string[]) => ({ Sid, Effect, Principal: { AWS: principal }, Action, Resource: '*' });
     return {
       Version: '2012-10-17',
@@ -486,10 +539,9 @@ export class FakeAws {
     };
   }
 
-  /** DescribeStacks' Tags for a stack: its own, or the lab's tag. */
+  /** DescribeStacks' Tags for a stack: the tags it was created with, none if none (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_Stack.html). */
   stackTags(stack: { tags?: Record<string, string> }): { Key: string; Value: string }[] {
-    const tags = stack.tags ?? { 'kms-key-lab:lab': this.prefix };
-    return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    return Object.entries(stack.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
   }
 
   private async caller(getClient: GetClient): Promise<Caller> {
@@ -498,9 +550,28 @@ export class FakeAws {
     const credentials = await client.config.credentials();
     const region = await client.config.region();
     if (credentials.accessKeyId === OPERATOR_ACCESS_KEY) return { principal: 'operator', region };
+    if (credentials.accessKeyId === LAMBDA_ACCESS_KEY && this.invocation) return { principal: this.invocation.principal, region: this.lambdaClientRegion(client, region) };
     const role = this.sessions.get(credentials.accessKeyId);
     if (role) return { principal: role, region };
     throw Object.assign(new Error('The security token included in the request is invalid.'), { name: 'UnrecognizedClientException' });
+  }
+
+  /** Per client a handler made, whether it named its own Region (true) or took the function's AWS_REGION (false). */
+  private readonly explicitRegion = new WeakMap<object, boolean>();
+
+  /**
+   * The Region a handler's call goes to. In Lambda each function has its own
+   * process, so a module-level client with the default configuration signs
+   * for its function's AWS_REGION; here one module serves every function, and
+   * the SDK keeps the Region such a client resolved first, so its calls go to
+   * the Region of the function being invoked. A client made with a Region of
+   * its own (ReplicateKey is called in the primary's Region from the
+   * replica's) keeps it: one whose Region differed from its function's when
+   * it was first seen.
+   */
+  private lambdaClientRegion(client: object, resolved: string): string {
+    if (!this.explicitRegion.has(client)) this.explicitRegion.set(client, resolved !== this.invocation!.region);
+    return this.explicitRegion.get(client) ? resolved : this.invocation!.region;
   }
 
   /** A key by id, ARN, alias name or alias ARN, in the caller's Region only. */
@@ -515,8 +586,9 @@ export class FakeAws {
   }
 
   /** The lab's key policy, grant and the caller's role. */
-  private authorize(who: Caller, action: string, key: FakeKey): void {
+  authorize(who: Caller, action: string, key: FakeKey, context: Record<string, string | string[]> = {}): void {
     if (who.principal === 'operator') return;
+    if (key.policy) return this.authorizeByPolicy(who, action, key, context);
     const kind = this.roles.get(who.principal);
     const crypto = ['Encrypt', 'Decrypt', 'GenerateDataKey'].includes(action);
     const allowed =
@@ -531,6 +603,22 @@ export class FakeAws {
       throw new KMSServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: `User: ${who.principal} is not authorized to perform: kms:${action} on resource: ${key.arn} because no resource-based policy allows the kms:${action} action` });
     }
   }
+
+  /** A deployed key: its key policy, the caller's identity policies, and its grants. */
+  private authorizeByPolicy(who: Caller, action: string, key: FakeKey, extra: Record<string, string | string[]>): void {
+    const context = {
+      ...extra,
+      'kms:KeyOrigin': key.origin,
+      ...Object.fromEntries(Object.entries(key.tags ?? {}).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+    };
+    const request = { principal: who.principal, account: ACCOUNT, action: `kms:${action}`, resource: key.arn, context };
+    const granted = [...(this.grantOperations.get(key.arn)?.get(who.principal) ?? [])].includes(action);
+    if (granted || evaluate(request, key.policy, this.identityPolicies.get(who.principal) ?? [], 'kms')) return;
+    throw new KMSServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: `User: ${who.principal} is not authorized to perform: kms:${action} on resource: ${key.arn}` });
+  }
+
+  /** CreateGrant's operations per key ARN and grantee principal. */
+  readonly grantOperations = new Map<string, Map<string, Set<string>>>();
 
   private usableKey(ref: string, who: Caller, action: string): FakeKey {
     const key = this.resolve(ref, who.region);

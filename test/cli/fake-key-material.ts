@@ -23,6 +23,7 @@ import {
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from '../../lambda/import-key-material/escrow-record';
+import { evaluate } from '../deploy/iam-policy';
 import { ACCOUNT, FakeAws, FakeKey, fakeMocks, FakeOn } from './fake-aws';
 import { tempDir } from './harness';
 
@@ -147,7 +148,9 @@ export class KeyMaterialFake {
     });
   }
 
-  private authorizeManagement(who: { principal: string }, action: string, arn: string): void {
+  private authorizeManagement(who: { principal: string; region: string }, action: string, arn: string): void {
+    const key = this.aws.keys.get(arn);
+    if (key?.policy) return this.aws.authorize(who, action, key);
     if (who.principal === 'operator' || this.aws.roles.get(who.principal) === 'admin') return;
     throw new KMSServiceException({
       name: 'AccessDeniedException',
@@ -157,9 +160,18 @@ export class KeyMaterialFake {
     });
   }
 
-  private escrowAllowed(who: { principal: string }, action: 'GetSecretValue' | 'PutSecretValue', name: string): void {
-    const allowed = action === 'GetSecretValue' ? this.escrowPolicy.readers : this.escrowPolicy.writers;
-    if (allowed.includes(who.principal)) return;
+  private escrowAllowed(who: { principal: string; region: string }, action: 'GetSecretValue' | 'PutSecretValue', name: string): void {
+    const deployed = this.aws.secrets.get(name)?.policy;
+    if (deployed) {
+      // A secret a deploy made: its resource policy and the caller's identity policies (test/deploy/iam-policy.ts). A replica
+      // is the secret of the Region called, with the primary's resource policy, which Secrets Manager replicates with it:
+      // https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html
+      const request = { principal: principalArn(who.principal), account: ACCOUNT, action: `secretsmanager:${action}`, resource: `arn:aws:secretsmanager:${who.region}:${ACCOUNT}:secret:${name}-AbCdEf` };
+      if (who.principal === 'operator' || evaluate(request, deployed, this.aws.identityPolicies.get(who.principal) ?? [], 'other')) return;
+    } else {
+      const allowed = action === 'GetSecretValue' ? this.escrowPolicy.readers : this.escrowPolicy.writers;
+      if (allowed.includes(who.principal)) return;
+    }
     throw new SecretsManagerServiceException({
       name: 'AccessDeniedException',
       $fault: 'client',

@@ -32,6 +32,8 @@ const LAB_TAG = 'kms-key-lab:lab';
 /** How a stack's deletion goes: polls of DescribeStacks spent DELETE_IN_PROGRESS, and resources that fail to delete. */
 export interface StackDeletionPlan {
   polls?: number;
+  /** The resources whose DELETE_COMPLETE events the polls show, in order (default: a key per *KeyArn output). */
+  resources?: { logicalId: string; type: string }[];
   failures?: { logicalId: string; type: string; reason: string }[];
 }
 
@@ -66,6 +68,8 @@ export class LifecycleWorld {
   readonly retainedClusters = new Set<string>();
   /** EC2 resources: NAT gateways, instances, Elastic IPs (id = allocation id), in the primary Region unless said. */
   readonly ec2: { kind: 'nat-gateway' | 'instance' | 'elastic-ip'; id: string; state: string; tags: Record<string, string>; region?: string; publicIp?: string }[] = [];
+  /** `<region>|<name>` of stacks whose resources a deploy engine deleted (test/deploy/): nothing to make up when they go. */
+  readonly engineDeleted = new Set<string>();
   private eventCount = 0;
 
   constructor(private readonly aws: FakeAws) {}
@@ -120,7 +124,7 @@ export class LifecycleWorld {
     this.event(id, name, { logicalId: name, type: 'AWS::CloudFormation::Stack', status: 'DELETE_COMPLETE' });
     this.aws.stacks.delete(key);
     this.deleted.set(id, { name, region });
-    this.destroyed(stack.outputs);
+    if (!this.engineDeleted.delete(key)) this.destroyed(stack.outputs);
   }
 
   /** What the lab's resources do when their stack is deleted. */
@@ -155,9 +159,11 @@ export class LifecycleWorld {
     const plan = this.plans.get(name) ?? {};
     stack.status = 'DELETE_IN_PROGRESS';
     this.event(this.stackId(region, name), name, { logicalId: name, type: 'AWS::CloudFormation::Stack', status: 'DELETE_IN_PROGRESS', reason: 'User Initiated' });
-    const resources = Object.keys(stack.outputs)
-      .filter((o) => o.endsWith('KeyArn'))
-      .map((o) => ({ logicalId: o.replace(/Arn$/, ''), type: 'AWS::KMS::Key' }));
+    const resources =
+      plan.resources ??
+      Object.keys(stack.outputs)
+        .filter((o) => o.endsWith('KeyArn'))
+        .map((o) => ({ logicalId: o.replace(/Arn$/, ''), type: 'AWS::KMS::Key' }));
     this.deleting.set(key, { pollsLeft: plan.polls ?? 2, resources, failures: plan.failures ?? [] });
   }
 }

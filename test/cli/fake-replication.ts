@@ -47,7 +47,11 @@ import { lifecycle } from './fake-lifecycle';
  * - CancelKeyDeletion ("the key state of the KMS key is Disabled") and
  *   ScheduleKeyDeletion of a replica are fake-aws.ts's own.
  *
- * Not modelled: IAM (every caller is allowed) and the key policy lockout check.
+ * Access is decided as for every other key operation (FakeAws.authorize): by the
+ * key's policy and the caller's IAM policies for a key a deploy made, and not at
+ * all for the operator. ReplicateKey is authorized on the primary (kms:ReplicateKey);
+ * its second half, kms:CreateKey in the replica's Region, is not modelled, nor is
+ * the key policy lockout check.
  */
 
 const kmsError = <E extends Error>(Ctor: new (o: { message: string; $metadata: object }) => E, message: string) => new Ctor({ message, $metadata: {} });
@@ -76,10 +80,21 @@ export class ReplicationFake {
     this.aws.keys.delete(key.arn);
   }
 
+  /** The policy a key is judged by (FakeAws.authorize) is the one KMS holds for it. */
+  private setPolicy(key: FakeKey, policy: string): void {
+    this.policies.set(key.arn, policy);
+    key.policy = JSON.parse(policy);
+  }
+
+  /** Tags as ListResourceTags shows them, and as aws:ResourceTag conditions see them. */
+  private setTags(key: FakeKey, tags: Record<string, string>): void {
+    lifecycle(this.aws).keyTags.set(key.arn, tags);
+    key.tags = tags;
+  }
+
   install(on: FakeOn): void {
     const { aws } = this;
     const { kms } = fakeMocks;
-    const world = lifecycle(aws);
 
     on(kms, DescribeKeyCommand, 'DescribeKey', (i: { KeyId: string }, who) => {
       const k = aws.resolve(i.KeyId, who.region);
@@ -100,6 +115,7 @@ export class ReplicationFake {
       'ReplicateKey',
       (i: { KeyId: string; ReplicaRegion: string; Policy?: string; Description?: string; Tags?: { TagKey: string; TagValue: string }[] }, who) => {
         const primary = aws.resolve(i.KeyId, who.region);
+        aws.authorize(who, 'ReplicateKey', primary, { 'kms:ReplicaRegion': i.ReplicaRegion });
         if (primary.multiRegion !== 'PRIMARY') throw kmsError(UnsupportedOperationException, `${primary.arn} is not a multi-Region primary key.`);
         if (primary.state === 'PendingDeletion') throw kmsError(KMSInvalidStateException, `${primary.arn} is pending deletion.`);
         const existing = [...aws.keys.values()].find((k) => k.keyId === primary.keyId && k.region === i.ReplicaRegion);
@@ -112,8 +128,8 @@ export class ReplicationFake {
         const replica = aws.addKey(i.ReplicaRegion, { keyId: primary.keyId, material: primary.material, origin: primary.origin, multiRegion: 'REPLICA', state: 'Creating' });
         replica.currentKeyMaterialId = primary.origin === 'EXTERNAL' ? undefined : primary.currentKeyMaterialId;
         this.creating.set(replica.arn, { polls: this.creatingPolls, then: primary.origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled' });
-        world.keyTags.set(replica.arn, Object.fromEntries((i.Tags ?? []).map((t) => [t.TagKey, t.TagValue])));
-        if (i.Policy) this.policies.set(replica.arn, i.Policy);
+        this.setTags(replica, Object.fromEntries((i.Tags ?? []).map((t) => [t.TagKey, t.TagValue])));
+        if (i.Policy) this.setPolicy(replica, i.Policy);
         this.descriptions.set(replica.arn, i.Description ?? '');
         return { ReplicaKeyMetadata: aws.keyMetadata(replica), ReplicaPolicy: i.Policy, ReplicaTags: i.Tags ?? [] };
       },
@@ -121,24 +137,28 @@ export class ReplicationFake {
 
     on(kms, PutKeyPolicyCommand, 'PutKeyPolicy', (i: { KeyId: string; Policy: string }, who) => {
       const k = aws.resolve(i.KeyId, who.region);
-      this.policies.set(k.arn, i.Policy);
+      aws.authorize(who, 'PutKeyPolicy', k);
+      this.setPolicy(k, i.Policy);
       return {};
     });
     on(kms, UpdateKeyDescriptionCommand, 'UpdateKeyDescription', (i: { KeyId: string; Description: string }, who) => {
       const k = aws.resolve(i.KeyId, who.region);
+      aws.authorize(who, 'UpdateKeyDescription', k);
       this.descriptions.set(k.arn, i.Description);
       return {};
     });
     on(kms, TagResourceCommand, 'TagResource', (i: { KeyId: string; Tags: { TagKey: string; TagValue: string }[] }, who) => {
       const k = aws.resolve(i.KeyId, who.region);
-      world.keyTags.set(k.arn, { ...this.tags(k), ...Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue])) });
+      aws.authorize(who, 'TagResource', k);
+      this.setTags(k, { ...this.tags(k), ...Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue])) });
       return {};
     });
     on(kms, UntagResourceCommand, 'UntagResource', (i: { KeyId: string; TagKeys: string[] }, who) => {
       const k = aws.resolve(i.KeyId, who.region);
+      aws.authorize(who, 'UntagResource', k);
       const tags = { ...this.tags(k) };
       for (const key of i.TagKeys) delete tags[key];
-      world.keyTags.set(k.arn, tags);
+      this.setTags(k, tags);
       return {};
     });
   }

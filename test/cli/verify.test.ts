@@ -16,8 +16,13 @@ const find = (report: VerifyReport, scenario: string, check: string) => {
   return found;
 };
 
-/** A lab deployed with keyAdminArns and keyUserArns naming ADMIN_ROLE and USER_ROLE: no roles stack, so the policy checks take --admin-role and --user-role. */
+/**
+ * A lab deployed with keyAdminArns and keyUserArns naming ADMIN_ROLE and USER_ROLE: its roles stack is there (the app
+ * always makes it) but no key policy names its roles, so the policy checks take --admin-role and --user-role.
+ */
 const namedPrincipalsLab = () => FakeAws.lab({ labRoles: false }).install();
+/** The settings that lab was deployed with, as kms-lab is told them (cdk.json or -c). */
+const NAMED_PRINCIPALS = ['-c', `keyAdminArns=${JSON.stringify([ADMIN_ROLE])}`, '-c', `keyUserArns=${JSON.stringify([USER_ROLE])}`];
 
 describe('kms-lab verify', () => {
   test('passes every check of a default lab, policy split included through the lab roles, skips the opt-in (d), and exits 0', async () => {
@@ -61,7 +66,7 @@ describe('kms-lab verify', () => {
 
   test('a lab deployed with its principals named and without (e) skips the checks that need options or (e), saying why', async () => {
     const aws = FakeAws.lab({ multiRegionImported: false, labRoles: false }).install();
-    const { run, report } = await verify();
+    const { run, report } = await verify(...NAMED_PRINCIPALS);
     expect(run.code).toBe(0);
     expect(report.checks.filter((c) => c.result === 'SKIP').map((c) => [c.scenario, c.check])).toEqual([
       ['d', 'encrypt-decrypt:primary'],
@@ -198,7 +203,7 @@ describe('kms-lab verify', () => {
 
   test('the user check asks IAM\'s policy simulator, with the key policy\'s statements for the role, and never schedules a deletion', async () => {
     const aws = namedPrincipalsLab();
-    const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+    const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE, ...NAMED_PRINCIPALS);
     expect(run.code).toBe(0);
     const check = find(report, 'policy', 'user-denied-schedule-deletion');
     expect(check).toMatchObject({ result: 'PASS', keyId: aws.key('SingleRegion').arn });

@@ -1,21 +1,15 @@
-import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { awsCall, sdkErrorName } from '../errors';
 import { escrowScenarioOf, isEscrowName, PendingEscrow } from '../escrow-recovery';
 import { EscrowScenario } from '../lab-stacks';
 import { LabSettings } from '../settings';
 import { AwsClients } from './clients';
-
-/** The tag on every lab resource (lib/common/lab-tags.ts), with the prefix as its value. */
-const LAB_TAG = 'kms-key-lab:lab';
+import { describeLabSecret, listLabSecrets } from './lab-secrets';
 
 /**
  * The lab's escrow secrets that are scheduled for deletion and not yet
  * deleted, in the primary Region (the replica of (e)'s escrow in the
  * secondary is deleted at once with its primary, and has no window). `known`
  * are those the primary stack's outputs name; once that stack is gone they
- * are found by ListSecrets (IncludePlannedDeletion: "Specifies whether to
- * include secrets scheduled for deletion", Secrets Manager API reference),
- * by the lab's tag and the escrow's name. A failed call is thrown: the caller
+ * are found among the lab's tagged secrets by the escrow's name. A failed call is thrown: the caller
  * cannot tell then whether an escrow is recoverable.
  */
 export async function escrowsPendingDeletion(
@@ -26,37 +20,14 @@ export async function escrowsPendingDeletion(
   const region = settings.primaryRegion;
   const sm = clients.secretsManager(region);
   const found = new Map<string, PendingEscrow>();
-  let token: string | undefined;
-  do {
-    const page = await awsCall({ operation: 'ListSecrets', region }, () =>
-      sm.send(
-        new ListSecretsCommand({
-          IncludePlannedDeletion: true,
-          Filters: [
-            { Key: 'tag-key', Values: [LAB_TAG] },
-            { Key: 'tag-value', Values: [settings.prefix] },
-          ],
-          NextToken: token,
-        }),
-      ),
-    );
-    for (const s of page.SecretList ?? []) {
-      const labs = (s.Tags ?? []).some((t) => t.Key === LAB_TAG && t.Value === settings.prefix);
-      if (s.Name && s.DeletedDate && labs && isEscrowName(s.Name, settings.prefix)) {
-        found.set(s.Name, { name: s.Name, region, scenario: known.find((k) => k.name === s.Name)?.scenario ?? escrowScenarioOf(s.Name), deletedDate: s.DeletedDate });
-      }
-    }
-    token = page.NextToken;
-  } while (token);
-  // The outputs name them for sure, whatever their tags: asked one by one.
+  const scenarioOf = (name: string) => known.find((k) => k.name === name)?.scenario ?? escrowScenarioOf(name);
+  for (const s of await listLabSecrets(sm, region, settings.prefix)) {
+    if (s.deletedDate && isEscrowName(s.name, settings.prefix)) found.set(s.name, { name: s.name, region, scenario: scenarioOf(s.name), deletedDate: s.deletedDate });
+  }
+  // The outputs name them for sure, whatever their tags: asked one by one. A deleted one has nothing left to recover.
   for (const escrow of known.filter((k) => !found.has(k.name))) {
-    try {
-      const s = await awsCall({ operation: 'DescribeSecret', region, resource: escrow.name }, () => sm.send(new DescribeSecretCommand({ SecretId: escrow.name })));
-      if (s.DeletedDate) found.set(escrow.name, { name: escrow.name, region, scenario: escrow.scenario, deletedDate: s.DeletedDate });
-    } catch (error) {
-      // Deleted already: nothing left to recover.
-      if (sdkErrorName(error) !== 'ResourceNotFoundException') throw error;
-    }
+    const s = await describeLabSecret(sm, region, escrow.name);
+    if (s?.deletedDate) found.set(escrow.name, { name: escrow.name, region, scenario: escrow.scenario, deletedDate: s.deletedDate });
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

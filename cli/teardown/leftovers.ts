@@ -8,8 +8,8 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
-import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { AwsClients } from '../aws/clients';
+import { describeLabSecret, listLabSecrets } from '../aws/lab-secrets';
 import { awsCall, CliError, sdkErrorName } from '../errors';
 import { explainError, isCredentialsProblem } from '../error-messages';
 import { LabSettings } from '../settings';
@@ -136,38 +136,17 @@ class Scan {
     const sm = this.clients.secretsManager(region);
     const found = new Map<string, LeftItem>();
     try {
-      let token: string | undefined;
-      do {
-        const page = await awsCall({ operation: 'ListSecrets', region }, () =>
-          sm.send(
-            new ListSecretsCommand({
-              IncludePlannedDeletion: true,
-              Filters: [
-                { Key: 'tag-key', Values: [LAB_TAG] },
-                { Key: 'tag-value', Values: [this.ctx.settings.prefix] },
-              ],
-              NextToken: token,
-            }),
-          ),
-        );
-        for (const s of page.SecretList ?? []) {
-          // The two filters match independently: keep only the secrets whose lab tag has this prefix.
-          if (s.Name && (s.Tags ?? []).some((t) => t.Key === LAB_TAG && t.Value === this.ctx.settings.prefix)) {
-            found.set(s.Name, secretLeft({ name: s.Name, region, deletedDate: s.DeletedDate }));
-          }
-        }
-        token = page.NextToken;
-      } while (token);
+      for (const s of await listLabSecrets(sm, region, this.ctx.settings.prefix)) found.set(s.name, secretLeft({ name: s.name, region, deletedDate: s.deletedDate }));
     } catch (error) {
       this.failed(error);
     }
     const escrows = region === this.ctx.settings.primaryRegion ? this.ctx.known.escrowSecretNames.filter((name) => !found.has(name)) : [];
     for (const escrow of escrows) {
       try {
-        const s = await awsCall({ operation: 'DescribeSecret', region, resource: escrow }, () => sm.send(new DescribeSecretCommand({ SecretId: escrow })));
-        found.set(escrow, secretLeft({ name: escrow, region, deletedDate: s.DeletedDate }));
+        const s = await describeLabSecret(sm, region, escrow);
+        if (s) found.set(escrow, secretLeft({ name: escrow, region, deletedDate: s.deletedDate }));
       } catch (error) {
-        if (sdkErrorName(error) !== 'ResourceNotFoundException') this.failed(error);
+        this.failed(error);
       }
     }
     return [...found.values()];

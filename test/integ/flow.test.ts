@@ -94,7 +94,8 @@ describe('npm run integ', () => {
     const { state, run } = integ({
       deploy: () => {
         const aws = FakeAws.lab({ deploySecondary: false });
-        aws.stacks.set(`${SECONDARY}|kms-key-lab-secondary`, { status: 'ROLLBACK_COMPLETE', outputs: {} });
+        // Rolled back, with the stack tags its CreateStack was given, as on the fixture's other stacks.
+        aws.stacks.set(`${SECONDARY}|kms-key-lab-secondary`, { status: 'ROLLBACK_COMPLETE', outputs: {}, tags: aws.stacks.get(`${PRIMARY}|kms-key-lab-primary`)!.tags });
         return aws;
       },
       deployFails: 'kms-key-lab-secondary failed: DeployStackFailed: The stack named kms-key-lab-secondary failed creation',
@@ -143,7 +144,8 @@ describe('npm run integ', () => {
     expect(state.out).toContain('If this run is stopped, tear the lab down with `npx kms-lab -c cloudHsm=true -c account=111122223333 --profile lab teardown`.');
     expect(state.out).toContain('18 passed, 0 failed, 0 skipped');
     expect(state.out).toContain(`the administrator ${ADMIN_ROLE} was denied Encrypt`);
-    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary']);
+    // The roles stack is deployed whatever the settings; with keyAdminArns given, no escrow needs it kept.
+    expect(lifecycle(state.aws!).deleteRequests).toEqual(['kms-key-lab-cloudhsm', 'kms-key-lab-secondary', 'kms-key-lab-primary', 'kms-key-lab-roles']);
     expect(state.out).toMatch(/Cost: .*8 KMS keys .*scenario \(d\) at \$3\.87\/hour/);
     expect(code).toBe(0);
   });
@@ -158,7 +160,13 @@ describe('npm run integ', () => {
 
   test('with the default settings the policy checks may not skip: a lab without its roles stack fails', async () => {
     new FakeAws().install();
-    const { state, run } = integ({ deploy: () => FakeAws.lab({ labRoles: false }) });
+    const { state, run } = integ({
+      deploy: () => {
+        const aws = FakeAws.lab({ labRoles: false });
+        aws.stacks.delete(`${PRIMARY}|kms-key-lab-roles`);
+        return aws;
+      },
+    });
     expect(await run()).toBe(1);
     expect(state.out).toMatch(/- \(policy\) admin-denied-encrypt \(ap-southeast-1\) was skipped, but must run here: pass --admin-role <role ARN> to check it \(the stack kms-key-lab-roles, which holds the lab's own roles when keyAdminArns is empty, is not deployed\)/);
     expect(state.out).toMatch(/- \(policy\) user-denied-schedule-deletion \(ap-southeast-1\) was skipped, but must run here/);

@@ -935,7 +935,7 @@ export class World {
       }
       if ((m = /^(\w+)="\$\(aws secretsmanager get-secret-value --region \S* --secret-id '([^']+)' --query SecretString --output text\)"$/.exec(line))) {
         try {
-          env.set(m[1], this.secrets.getSecretValue({ SecretId: m[2] }).SecretString ?? '');
+          env.set(m[1], this.secretString(m[2]));
         } catch (e) {
           err.push(`An error occurred (${(e as Error).name}) when calling the GetSecretValue operation: ${(e as Error).message}`);
           return finish(false);
@@ -1241,6 +1241,12 @@ export class World {
    * Whether a key store still holds KMS keys, pending deletion ones included (DeleteCustomKeyStore refuses it then,
    * CustomKeyStoreHasCMKsException). The world's own keys unless a composed deploy, whose keys FakeAws keeps, says.
    */
+  /**
+   * The host's `aws secretsmanager get-secret-value`: the secret's current string, or Secrets Manager's error. The
+   * world's own secrets unless a composed deploy, whose secrets FakeAws keeps, says.
+   */
+  secretString: (secretId: string) => string = (secretId) => this.secrets.getSecretValue({ SecretId: secretId }).SecretString ?? '';
+
   storeHasKeys: (storeId: string) => boolean = (storeId) => [...this.keys.values()].some((k) => k.customKeyStoreId === storeId);
 
   describeKey(input: { KeyId?: string }) {

@@ -13,13 +13,14 @@ import {
   UpdateAliasCommand,
   UpdateCustomKeyStoreCommand,
 } from '@aws-sdk/client-kms';
-import { FakeAws, serviceError } from '../cli/fake-aws';
+import { ACCOUNT, FakeAws, serviceError } from '../cli/fake-aws';
 import { keyMaterial } from '../cli/fake-key-material';
 import { lifecycle } from '../cli/fake-lifecycle';
 import { Answer, answerOf, own, sdkMock } from '../helpers/sdk-mocks';
 import { CLOUDHSM_HANDLERS, createModelled, TYPICAL_MS } from '../lambda/cloudhsm/template-deploy';
 import { World } from '../lambda/cloudhsm/world';
 import { FakeAwsDeployment } from './fake-aws-deploy';
+import { evaluate } from './iam-policy';
 import { LifecycleHandler, Modelled, ResourceRequest } from './stack-engine';
 
 /**
@@ -124,38 +125,69 @@ export class CloudHsmLabDeployment extends FakeAwsDeployment {
   /** CreateKey in a key store (the world checks the store and its cluster), and aliases: FakeAws's keys. */
   private keyCommands(kms: ReturnType<typeof sdkMock>) {
     const { world, aws } = this;
-    const regionOf = async (getClient: () => unknown) => (getClient() as { config: { region: () => Promise<string> } }).config.region();
+    /** The caller: the function being invoked (its execution role), else the operator; in the client's Region. */
+    const caller = async (getClient: () => unknown) => ({
+      principal: aws.invocation?.principal ?? 'operator',
+      region: await (getClient() as { config: { region: () => Promise<string> } }).config.region(),
+    });
+    /** What the caller's IAM policies must allow (the "IAM policy" part of each operation's required permissions). */
+    const iamAllows = (who: { principal: string }, action: string, resource: string, context: Record<string, string | string[]> = {}) => {
+      if (who.principal === 'operator') return;
+      if (evaluate({ principal: who.principal, account: ACCOUNT, action: `kms:${action}`, resource, context }, undefined, aws.identityPolicies.get(who.principal) ?? [], 'other')) return;
+      throw serviceError('AccessDeniedException', `User: ${who.principal} is not authorized to perform: kms:${action} on resource: ${resource} because no identity-based policy allows the kms:${action} action`);
+    };
+    const aliasArn = (region: string, name: string) => `arn:aws:kms:${region}:${ACCOUNT}:${name}`;
+    // CreateKey: kms:CreateKey in an IAM policy, on no particular resource, with the condition keys kms:KeyOrigin,
+    // aws:RequestTag and aws:TagKeys (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html); with Tags,
+    // kms:TagResource in an IAM policy that covers, at a minimum, all KMS keys in the account and Region
+    // (https://docs.aws.amazon.com/kms/latest/developerguide/manage-tags-api.html): asked here on key/*.
     const createKey: Answer = async (input, getClient) => {
+      const who = await caller(getClient);
+      const tags = Object.fromEntries(((input.Tags ?? []) as { TagKey: string; TagValue: string }[]).map((t) => [t.TagKey, t.TagValue]));
+      const context = { 'kms:KeyOrigin': String(input.Origin ?? 'AWS_KMS'), 'aws:TagKeys': Object.keys(tags), ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])) };
+      iamAllows(who, 'CreateKey', '*', context);
+      if (Object.keys(tags).length > 0) iamAllows(who, 'TagResource', `arn:aws:kms:${who.region}:${ACCOUNT}:key/*`, context);
       world.storeForNewKey(input);
-      const region = await regionOf(getClient);
       // A key in a CloudHSM key store: origin AWS_CLOUDHSM, no automatic rotation; its material stays in the cluster
       // (here: random bytes the fake encrypts with). https://docs.aws.amazon.com/kms/latest/developerguide/create-cmk-keystore.html
-      const key = aws.addKey(region, { origin: 'AWS_CLOUDHSM', customKeyStoreId: input.CustomKeyStoreId, material: randomBytes(32) });
+      const key = aws.addKey(who.region, { origin: 'AWS_CLOUDHSM', customKeyStoreId: input.CustomKeyStoreId, material: randomBytes(32) });
       key.policy = input.Policy ? JSON.parse(input.Policy) : undefined;
-      key.tags = Object.fromEntries(((input.Tags ?? []) as { TagKey: string; TagValue: string }[]).map((t) => [t.TagKey, t.TagValue]));
-      lifecycle(aws).keyTags.set(key.arn, key.tags);
+      key.tags = tags;
+      lifecycle(aws).keyTags.set(key.arn, tags);
       return { KeyMetadata: aws.keyMetadata(key) };
     };
     // An alias name is unique in its account and Region (AlreadyExistsException); it may not point at a key pending
-    // deletion (KMSInvalidStateException): https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html
-    const setAlias = (create: boolean): Answer => async (input: { AliasName: string; TargetKeyId: string }, getClient) => {
-      const region = await regionOf(getClient);
-      const at = `${region}|${input.AliasName}`;
-      if (create && aws.aliases.has(at)) throw serviceError('AlreadyExistsException', `An alias with the name ${input.AliasName} already exists`);
-      if (!create && !aws.aliases.has(at)) throw serviceError('NotFoundException', `Alias ${input.AliasName} is not found.`);
-      const key = aws.resolve(input.TargetKeyId, region);
+    // deletion (KMSInvalidStateException). Each needs its action on the alias (IAM policy) and on each key it names
+    // (key policy): https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateAlias.html,
+    // https://docs.aws.amazon.com/kms/latest/APIReference/API_UpdateAlias.html, https://docs.aws.amazon.com/kms/latest/APIReference/API_DeleteAlias.html
+    const setAlias = (action: 'CreateAlias' | 'UpdateAlias'): Answer => async (input: { AliasName: string; TargetKeyId: string }, getClient) => {
+      const who = await caller(getClient);
+      const at = `${who.region}|${input.AliasName}`;
+      iamAllows(who, action, aliasArn(who.region, input.AliasName));
+      if (action === 'CreateAlias' && aws.aliases.has(at)) throw serviceError('AlreadyExistsException', `An alias with the name ${input.AliasName} already exists`);
+      if (action === 'UpdateAlias' && !aws.aliases.has(at)) throw serviceError('NotFoundException', `Alias ${input.AliasName} is not found.`);
+      if (action === 'UpdateAlias') aws.authorize(who, action, aws.resolve(aws.aliases.get(at)!, who.region));
+      const key = aws.resolve(input.TargetKeyId, who.region);
+      aws.authorize(who, action, key);
       if (key.state === 'PendingDeletion') throw serviceError('KMSInvalidStateException', `${key.arn} is pending deletion.`);
       aws.aliases.set(at, key.arn);
       return {};
     };
     const deleteAlias: Answer = async (input: { AliasName: string }, getClient) => {
-      if (!aws.aliases.delete(`${await regionOf(getClient)}|${input.AliasName}`)) throw serviceError('NotFoundException', `Alias ${input.AliasName} is not found.`);
+      const who = await caller(getClient);
+      const at = `${who.region}|${input.AliasName}`;
+      iamAllows(who, 'DeleteAlias', aliasArn(who.region, input.AliasName));
+      const target = aws.aliases.get(at);
+      if (!target) throw serviceError('NotFoundException', `Alias ${input.AliasName} is not found.`);
+      const key = aws.keys.get(target);
+      if (key) aws.authorize(who, 'DeleteAlias', key);
+      aws.aliases.delete(at);
       return {};
     };
     return [
       { mock: kms, command: CreateKeyCommand, answer: createKey },
-      { mock: kms, command: CreateAliasCommand, answer: setAlias(true) },
-      { mock: kms, command: UpdateAliasCommand, answer: setAlias(false) },
+      { mock: kms, command: CreateAliasCommand, answer: setAlias('CreateAlias') },
+      { mock: kms, command: UpdateAliasCommand, answer: setAlias('UpdateAlias') },
       { mock: kms, command: DeleteAliasCommand, answer: deleteAlias },
     ];
   }

@@ -6,7 +6,7 @@ import '../cli/fake-key-material';
 import { lifecycle } from '../cli/fake-lifecycle';
 import { json, runCli, tempDir, useOperatorCredentials, writeCdkJson } from '../cli/harness';
 import { CDK_JSON_CONTEXT, synthLab } from '../helpers/lab';
-import { World } from '../lambda/cloudhsm/world';
+import { DAY, World } from '../lambda/cloudhsm/world';
 import { CloudHsmLabDeployment } from './cloudhsm-lab-deploy';
 import { assemblyStacks } from './cloud-assembly';
 
@@ -50,6 +50,8 @@ test('cdk deploy --all: every stack of the assembly, the CloudHSM stack included
   expect({ origin: key.origin, store: key.customKeyStoreId, state: key.state }).toEqual({ origin: 'AWS_CLOUDHSM', store: out.CustomKeyStoreId, state: 'Enabled' });
   expect(world.stores.get(out.CustomKeyStoreId)?.state).toBe('CONNECTED');
   expect(world.activeHsms(out.ClusterId).length).toBeGreaterThanOrEqual(2);
+  // The CloudHSM handlers' secrets are Secrets Manager's (FakeAws's), where the host's scripts read them.
+  for (const name of [out.AdminPasswordSecretName, out.KmsUserPasswordSecretName]) expect({ name, exists: aws.secrets.has(name) }).toEqual({ name, exists: true });
   // What bills while the CloudHSM stack exists besides the HSMs, as EC2 lists it by the lab's tag.
   expect(new Set(lifecycle(aws).ec2.map((e) => e.kind))).toEqual(new Set(['nat-gateway', 'instance', 'elastic-ip']));
   expect(world.schedules.size).toBeGreaterThan(0);
@@ -75,9 +77,28 @@ test('kms-lab rotate --yes: every key that rotates; the CloudHSM key is not amon
   const run = await cli(['rotate', '--yes', '--json']);
   const report = json<RotateReport>(run);
   expect({ code: run.code, stderr: run.stderr, problems: report.problems }).toEqual({ code: 0, stderr: '', problems: [] });
-  expect(report.keys.filter((k) => k.scenario === 'd').map((k) => k.result ?? k.plan)).not.toContain('rotated');
+  expect(report.keys.map((k) => [k.scenario, k.where, k.result ?? k.plan])).toEqual([
+    ['a', 'primary', 'rotated'],
+    ['a', 'secondary', 'rotated'],
+    ['b', 'primary', 'rotated'],
+    ['b', 'secondary', 'follows-primary'],
+    ['c', 'primary', 'rotated'],
+    // KMS does not rotate a key in a custom key store: https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+    ['d', 'primary', 'cannot-rotate'],
+    ['e', 'primary', 'rotated'],
+    ['e', 'secondary', 'follows-primary'],
+  ]);
+
   const verify = json<VerifyReport>(await cli(['verify', '--json']));
   expect(verify.checks.filter((c) => c.result === 'FAIL')).toEqual([]);
+});
+
+test('kms-lab key disable / enable on the CloudHSM key', async () => {
+  const arn = cloudHsmOutputs().CloudHsmKeyArn;
+  const disabled = await cli(['key', 'disable', 'cloudhsm', '--yes']);
+  expect({ code: disabled.code, stderr: disabled.stderr, state: aws.keys.get(arn)!.state }).toEqual({ code: 0, stderr: '', state: 'Disabled' });
+  const enabled = await cli(['key', 'enable', 'cloudhsm', '--yes']);
+  expect({ code: enabled.code, stderr: enabled.stderr, state: aws.keys.get(arn)!.state }).toEqual({ code: 0, stderr: '', state: 'Enabled' });
 });
 
 test('kms-lab teardown --yes: the CloudHSM stack first, nothing billable left but the alarm stacks; then --with-alarms --with-roles deletes the rest', async () => {
@@ -106,4 +127,15 @@ test('kms-lab teardown --yes: the CloudHSM stack first, nothing billable left bu
   expect(all.code).toBe(0);
   expect([...aws.stacks.keys()]).toEqual([]);
   expect([...deployment.records.values()]).toEqual([]);
+
+  // The key store waits, DISCONNECTED, under a name that says from when it may go. Once KMS has deleted its key at the
+  // end of the key's window, the next teardown deletes the store, and nothing of the lab is left.
+  const store = world.stores.get(out.CustomKeyStoreId)!;
+  const deleteAfter = /-delete-after-(\d{4}-\d{2}-\d{2})$/.exec(store.name)?.[1];
+  expect(Date.parse(`${deleteAfter}T00:00:00Z`)).toBeGreaterThan(aws.keys.get(out.CloudHsmKeyArn)!.deletionDate!.getTime());
+  deployment.advance(Date.parse(`${deleteAfter}T00:00:00Z`) + DAY - world.now);
+  expect(aws.keys.has(out.CloudHsmKeyArn)).toBe(false);
+  const last = await cli(['teardown', '--yes']);
+  expect({ code: last.code, stderr: last.stderr }).toEqual({ code: 0, stderr: '' });
+  expect([...world.stores.keys()]).toEqual([]);
 });

@@ -1,6 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { CloudHSMV2Client, DescribeClustersCommand } from '@aws-sdk/client-cloudhsm-v2';
 import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutResourcePolicyCommand,
+  PutSecretValueCommand,
+  RemoveRegionsFromReplicationCommand,
+  ReplicateSecretToRegionsCommand,
+  RestoreSecretCommand,
+  SecretsManagerClient,
+  TagResourceCommand,
+  UntagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import {
   ConnectCustomKeyStoreCommand,
   CreateAliasCommand,
   CreateCustomKeyStoreCommand,
@@ -118,8 +132,52 @@ export class CloudHsmLabDeployment extends FakeAwsDeployment {
       (command) => ({ mock: kms, command, answer: answerOf(kms, command)! }),
     );
     aws.install();
-    own('cloudhsm-lab', { commands: [worldClusters, ...worldStores, ...this.keyCommands(kms)] });
+    own('cloudhsm-lab', { commands: [worldClusters, ...worldStores, ...this.keyCommands(kms), ...this.secretVisibility()] });
     return this;
+  }
+
+  /** Secret names answered "not found" because they were created moments ago (eventual consistency). */
+  readonly notVisibleYet: string[] = [];
+
+  /**
+   * FakeAws's Secrets Manager, with the world's eventual consistency of a new secret (World.secretCreated: the number
+   * of calls is the world's `eventualConsistency.secret`).
+   */
+  private secretVisibility() {
+    const { world, aws } = this;
+    const secrets = sdkMock(SecretsManagerClient);
+    const commands = [
+      DescribeSecretCommand,
+      GetSecretValueCommand,
+      PutSecretValueCommand,
+      PutResourcePolicyCommand,
+      TagResourceCommand,
+      UntagResourceCommand,
+      ReplicateSecretToRegionsCommand,
+      RemoveRegionsFromReplicationCommand,
+      RestoreSecretCommand,
+      DeleteSecretCommand,
+    ];
+    const fakeAwsCreate = answerOf(secrets, CreateSecretCommand)!;
+    const create: Answer = async (input: { Name: string }, getClient) => {
+      const out = await fakeAwsCreate(input, getClient);
+      world.secretCreated(input.Name);
+      return out;
+    };
+    return [
+      { mock: secrets, command: CreateSecretCommand, answer: create },
+      ...commands.map((command) => {
+        const fakeAws = answerOf(secrets, command)!;
+        const answer: Answer = async (input: { SecretId: string }, getClient) => {
+          if (aws.secrets.has(input.SecretId) && world.secretStillInvisible(input.SecretId)) {
+            this.notVisibleYet.push(input.SecretId);
+            throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+          }
+          return fakeAws(input, getClient);
+        };
+        return { mock: secrets, command, answer };
+      }),
+    ];
   }
 
   /** CreateKey in a key store (the world checks the store and its cluster), and aliases: FakeAws's keys. */

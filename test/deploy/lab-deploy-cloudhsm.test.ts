@@ -139,3 +139,19 @@ test('kms-lab teardown --yes: the CloudHSM stack first, nothing billable left bu
   expect({ code: last.code, stderr: last.stderr }).toEqual({ code: 0, stderr: '' });
   expect([...world.stores.keys()]).toEqual([]);
 });
+
+describe('Secrets Manager not finding a secret for its first calls after CreateSecret (eventual consistency)', () => {
+  let late: CloudHsmLabDeployment;
+  beforeAll(() => {
+    const lateWorld = new World();
+    lateWorld.eventualConsistency.secret = 2;
+    late = new CloudHsmLabDeployment(new FakeAws(), lateWorld);
+  });
+  beforeEach(() => void late.install());
+
+  test('every stack still deploys: the handlers wait for the secrets they made', async () => {
+    const deployed = await late.deployAll(assembly);
+    expect(deployed.map((d) => [d.stack.stackName, d.result.failure])).toEqual(assemblyStacks(assembly).map((s) => [s.stackName, undefined]));
+    expect(late.notVisibleYet.length).toBeGreaterThan(0);
+  });
+});

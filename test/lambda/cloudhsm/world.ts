@@ -441,6 +441,21 @@ export class World {
     return true;
   }
 
+  /**
+   * A secret created moments ago is not found for the next `eventualConsistency.secret` calls on it: "Secrets Manager
+   * uses an eventually consistent computing model ... changes might not be immediately visible"
+   * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#troubleshoot_general_eventual-consistency).
+   * The world's own Secrets Manager, or a composed deploy's (test/deploy/cloudhsm-lab-deploy.ts), asks.
+   */
+  secretCreated(name: string): void {
+    this.becomesVisibleLater('secret', `secret:${name}`);
+  }
+
+  /** True while the secret is still invisible; each look spends one call. */
+  secretStillInvisible(name: string): boolean {
+    return this.stillInvisible(`secret:${name}`);
+  }
+
   /** Calls made since `since`, optionally of one service, for counting calls while waiting. */
   calls(filter: { service?: Service; operation?: string; since?: number; until?: number } = {}): JournalEntry[] {
     return this.journal.filter(
@@ -1397,12 +1412,11 @@ export class World {
       });
     const sm = (command: any, operation: string, fn: (input: any) => unknown) =>
       wire('secretsmanager', m.secrets, command, operation, (input) => {
-        // A secret created moments ago is not found for a few calls yet.
-        if (operation !== 'CreateSecret' && this.secrets.secrets.has(input.SecretId) && this.stillInvisible(`secret:${input.SecretId}`)) {
+        if (operation !== 'CreateSecret' && this.secrets.secrets.has(input.SecretId) && this.secretStillInvisible(input.SecretId)) {
           throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
         }
         const out = fn(input);
-        if (operation === 'CreateSecret') this.becomesVisibleLater('secret', `secret:${input.Name}`);
+        if (operation === 'CreateSecret') this.secretCreated(input.Name);
         return out;
       });
 

@@ -38,15 +38,19 @@ import { evaluate } from './iam-policy';
 import { LifecycleHandler, Modelled, ResourceRequest } from './stack-engine';
 
 /**
- * The offline deploy of the lab with scenario (d): one engine, one clock,
- * two fakes, each owning its services. FakeAws (test/cli/fake-aws.ts) keeps
- * the KMS keys and aliases (the CloudHSM key's too: KMS answers for it as for
- * any key) and the lab's other secrets; the CloudHSM world
- * (test/lambda/cloudhsm/world.ts) keeps the clusters, HSMs, subnets, the
- * client host and its Run Command, the schedules, the custom key stores and
- * the secrets the CloudHSM handlers and the host's scripts write. Where a
- * service spans both (CreateKey in a key store, DeleteCustomKeyStore while
- * keys remain), the owner asks the other.
+ * The offline deploy of the lab with scenario (d): one engine, one clock (the
+ * world's), two fakes behind the SDK's clients (test/helpers/sdk-mocks.ts),
+ * each owning its services. FakeAws (test/cli/fake-aws.ts) keeps the KMS keys
+ * and aliases (the CloudHSM key's too: KMS answers for it as for any key) and
+ * every Secrets Manager secret (the CloudHSM handlers' too). The CloudHSM
+ * world (test/lambda/cloudhsm/world.ts) keeps the clusters and HSMs, the
+ * subnets, the client host and its Run Command, the schedules, and the custom
+ * key stores, whose connection is worked out from the cluster's HSMs, their
+ * kmsuser and the subnets it holds. Where one operation needs both, the owner
+ * asks the other: CreateKey in a key store (the world checks the store and its
+ * cluster), DeleteCustomKeyStore while keys remain (FakeAws's keys), the host
+ * reading a secret (FakeAws's secrets), a new secret's eventual consistency
+ * (the world's setting).
  */
 
 /** Resources of the CloudHSM stack the world makes (its createModelled); the network and the host bill while they exist. */

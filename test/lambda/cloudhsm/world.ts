@@ -1232,8 +1232,10 @@ export class World {
 
   /**
    * What KMS checks before CreateKey makes a key in a CloudHSM key store: the store CONNECTED, its cluster ACTIVE with
-   * at least two active HSMs in different Availability Zones, a key policy naming principals KMS can see. A composed
-   * deploy (test/deploy/cloudhsm-lab-deploy.ts), where FakeAws keeps the keys, asks it too.
+   * "at least two active HSMs, each in a different Availability Zone in the Region" (CustomKeyStoreInvalidStateException,
+   * CloudHsmClusterInvalidConfigurationException: https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html),
+   * a key policy naming principals KMS can see. A composed deploy (test/deploy/cloudhsm-lab-deploy.ts), where FakeAws
+   * keeps the keys, asks it too.
    */
   storeForNewKey(input: { Origin?: string; CustomKeyStoreId?: string; KeySpec?: string; Policy?: string; MultiRegion?: boolean }): FakeKeyStore {
     if (input.Origin !== 'AWS_CLOUDHSM') throw serviceError('UnsupportedOperationException', 'This fake models keys in CloudHSM key stores only.');

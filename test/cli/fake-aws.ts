@@ -26,9 +26,10 @@ import {
 } from '@aws-sdk/client-kms';
 import { DescribeSecretCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, STSServiceException } from '@aws-sdk/client-sts';
-import { mockClient } from 'aws-sdk-client-mock';
+import type { mockClient } from 'aws-sdk-client-mock';
 import { labTags } from '../../lib/common/lab-tags';
 import { evaluate, PolicyDocument } from '../deploy/iam-policy';
+import { Answer, own, sdkMock } from '../helpers/sdk-mocks';
 
 /**
  * A small stateful AWS for the CLI's tests: KMS with real AES-256-GCM under
@@ -81,17 +82,18 @@ export interface FakeKey {
   tags?: Record<string, string>;
 }
 
+// The test file's one stub per client (test/helpers/sdk-mocks.ts), shared with the CloudHSM world.
 const mocks = {
-  kms: mockClient(KMSClient),
-  sts: mockClient(STSClient),
-  cfn: mockClient(CloudFormationClient),
-  cloudTrail: mockClient(CloudTrailClient),
+  kms: sdkMock(KMSClient),
+  sts: sdkMock(STSClient),
+  cfn: sdkMock(CloudFormationClient),
+  cloudTrail: sdkMock(CloudTrailClient),
   // This older client's types differ from the mock library's newer Smithy types; the runtime is the same.
-  cloudHsm: mockClient(CloudHSMV2Client as never) as unknown as ReturnType<typeof mockClient>,
-  secrets: mockClient(SecretsManagerClient),
+  cloudHsm: sdkMock(CloudHSMV2Client as never),
+  secrets: sdkMock(SecretsManagerClient),
   // Its operations are in test/cli/fake-lifecycle.ts (teardown's leftovers).
-  ec2: mockClient(EC2Client),
-  iam: mockClient(IAMClient),
+  ec2: sdkMock(EC2Client),
+  iam: sdkMock(IAMClient),
 };
 
 /** Registers one more fake operation, as install() does for its own: it logs the call, applies `failures`, and passes the caller. */
@@ -104,6 +106,9 @@ export type FakeOn = <I>(
 
 type AnyClient = { config: { credentials: () => Promise<{ accessKeyId: string }>; region: () => Promise<string> | string } };
 type GetClient = () => unknown;
+
+/** The owner name of FakeAws's commands (test/helpers/sdk-mocks.ts): installing another FakeAws replaces them. */
+export const FAKE_AWS = 'fake-aws';
 
 const kmsError = <E extends Error>(Ctor: new (o: { message: string; $metadata: object }) => E, message: string) => new Ctor({ message, $metadata: {} });
 
@@ -329,19 +334,24 @@ export class FakeAws {
     return this.keys.get(arn)!;
   }
 
-  /** Makes every mocked client answer from this fake. */
+  /**
+   * Makes every command this fake models answer from it, in place of any FakeAws installed before; commands it does
+   * not model keep whoever answers them (the CloudHSM world's, test/lambda/cloudhsm/world.ts).
+   */
   install(): this {
-    for (const m of Object.values(mocks)) m.reset();
+    const commands: { mock: ReturnType<typeof mockClient>; command: unknown; answer: Answer }[] = [];
     const on = <I>(mock: ReturnType<typeof mockClient>, command: unknown, name: string, fn: (input: I, who: Caller) => unknown) =>
-      (mock as unknown as { on(c: unknown): { callsFake(f: (input: I, getClient: GetClient) => unknown): void } })
-        .on(command)
-        .callsFake(async (input: I, getClient: GetClient) => {
+      commands.push({
+        mock,
+        command,
+        answer: async (input: I, getClient: GetClient) => {
           const who = await this.caller(getClient);
           this.log.push(`${who.principal} ${name} ${who.region}`);
           const failure = this.failures.get(name);
           if (failure) throw failure();
           return fn(input, who);
-        });
+        },
+      });
 
     on(mocks.kms, EncryptCommand, 'Encrypt', (i: { KeyId: string; Plaintext: Uint8Array; EncryptionContext?: Record<string, string> }, who) => {
       const key = this.usableKey(i.KeyId, who, 'Encrypt');
@@ -486,6 +496,7 @@ export class FakeAws {
       return { Name: i.SecretId, DeletedDate: s.deletedDate };
     });
     for (const extend of FakeAws.extensions) extend(this, on);
+    own(FAKE_AWS, { commands });
     return this;
   }
 

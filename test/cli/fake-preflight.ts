@@ -3,7 +3,7 @@ import { DescribeAvailabilityZonesCommand } from '@aws-sdk/client-ec2';
 import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { DescribeCustomKeyStoresCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { sdkMock } from '../helpers/sdk-mocks';
 import { ACCOUNT, FakeAws, fakeMocks, serviceError } from './fake-aws';
 // Registered first, so the DescribeCustomKeyStores below (Region-aware, paginated) replaces the one there.
 import { lifecycle } from './fake-lifecycle';
@@ -16,7 +16,7 @@ import { lifecycle } from './fake-lifecycle';
  * Importing this module adds them to every FakeAws that is installed.
  */
 
-const ssm = mockClient(SSMClient);
+const ssm = sdkMock(SSMClient);
 
 export interface FakeTrail {
   name: string;
@@ -95,7 +95,6 @@ function kmsPage<T>(items: T[], limit: number, marker: string | undefined) {
 FakeAws.extensions.push((aws, on) => {
   const world = preflight(aws);
   const { cloudTrail, ec2, iam, kms } = fakeMocks;
-  ssm.reset();
 
   // SSM GetParameter: an unknown name answers ParameterNotFound (SSM API Reference, GetParameter, Errors).
   on(ssm as never, GetParameterCommand, 'GetParameter', (i: { Name: string }, who) => {

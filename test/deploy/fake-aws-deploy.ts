@@ -76,6 +76,8 @@ const RECORDED: Record<string, { arn: (region: string, name: string) => string; 
   'AWS::Events::Rule': { arn: (r, n) => `arn:aws:events:${r}:${ACCOUNT}:rule/${n}`, name: (p) => p.Name },
   'AWS::Lambda::Permission': { arn: (r, n) => `arn:aws:lambda:${r}:${ACCOUNT}:permission/${n}` },
 };
+/** The types create() makes in FakeAws, besides RECORDED. */
+const MODELLED = new Set(['AWS::KMS::Key', 'AWS::KMS::ReplicaKey', 'AWS::KMS::Alias', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::Lambda::Function', 'AWS::StepFunctions::StateMachine', 'AWS::Logs::LogGroup']);
 const tagMap = (tags: unknown): Record<string, string> =>
   Array.isArray(tags) ? Object.fromEntries((tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value])) : {};
 
@@ -104,7 +106,12 @@ export class FakeAwsDeployment implements EngineWorld {
     this.now += ms;
   }
 
-  callCount(): number {
+  /** Whether create() models a resource type (else it throws). */
+  static models(type: string): boolean {
+    return MODELLED.has(type) || type in RECORDED;
+  }
+
+  callCount(_since: number, _until: number): number {
     return 0;
   }
 

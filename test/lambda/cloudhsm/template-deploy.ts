@@ -32,7 +32,7 @@ export const CLOUDHSM_HANDLERS: Record<string, LifecycleHandler> = {
 };
 
 /** Typical creation times of what the world does not model; not measured, only so the timeline has them. */
-const TYPICAL_MS: Record<string, number> = {
+export const TYPICAL_MS: Record<string, number> = {
   'AWS::EC2::NatGateway': 2 * MINUTE,
   'AWS::EC2::Instance': 1 * MINUTE,
   'AWS::Lambda::Function': 10 * SECOND,
@@ -61,7 +61,7 @@ export function cloudHsmEngineWorld(world: World): EngineWorld {
   };
 }
 
-function createModelled(world: World, r: ResourceRequest): Modelled {
+export function createModelled(world: World, r: ResourceRequest): Modelled {
   const readyInMs = TYPICAL_MS[r.type] ?? OTHER_MS;
   const props = r.properties;
   if (r.type === 'AWS::EC2::Subnet') return { physicalId: world.addSubnet(props.AvailabilityZone).subnetId, readyInMs };

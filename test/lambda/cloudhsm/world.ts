@@ -56,7 +56,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
+import { Answer, own, sdkMock } from '../../helpers/sdk-mocks';
 import { FakeSecrets, serviceError } from '../import-key-material/fakes';
 
 x509.cryptoProvider.set(webcrypto);
@@ -439,6 +439,21 @@ export class World {
     if (left <= 0) return false;
     this.invisible.set(id, left - 1);
     return true;
+  }
+
+  /**
+   * A secret created moments ago is not found for the next `eventualConsistency.secret` calls on it: "Secrets Manager
+   * uses an eventually consistent computing model ... changes might not be immediately visible"
+   * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/troubleshoot.html#troubleshoot_general_eventual-consistency).
+   * The world's own Secrets Manager, or a composed deploy's (test/deploy/cloudhsm-lab-deploy.ts), asks.
+   */
+  secretCreated(name: string): void {
+    this.becomesVisibleLater('secret', `secret:${name}`);
+  }
+
+  /** True while the secret is still invisible; each look spends one call. */
+  secretStillInvisible(name: string): boolean {
+    return this.stillInvisible(`secret:${name}`);
   }
 
   /** Calls made since `since`, optionally of one service, for counting calls while waiting. */
@@ -935,7 +950,7 @@ export class World {
       }
       if ((m = /^(\w+)="\$\(aws secretsmanager get-secret-value --region \S* --secret-id '([^']+)' --query SecretString --output text\)"$/.exec(line))) {
         try {
-          env.set(m[1], this.secrets.getSecretValue({ SecretId: m[2] }).SecretString ?? '');
+          env.set(m[1], this.secretString(m[2]));
         } catch (e) {
           err.push(`An error occurred (${(e as Error).name}) when calling the GetSecretValue operation: ${(e as Error).message}`);
           return finish(false);
@@ -1131,7 +1146,7 @@ export class World {
   deleteCustomKeyStore(input: { CustomKeyStoreId?: string }) {
     const s = this.store(input.CustomKeyStoreId);
     if (s.state !== 'DISCONNECTED') throw serviceError('CustomKeyStoreInvalidStateException', `Custom key store ${s.id} is ${s.state}; disconnect it first.`);
-    if ([...this.keys.values()].some((k) => k.customKeyStoreId === s.id)) {
+    if (this.storeHasKeys(s.id)) {
       throw serviceError('CustomKeyStoreHasCMKsException', `Custom key store ${s.id} contains KMS keys (including keys pending deletion).`);
     }
     this.stores.delete(s.id);
@@ -1197,19 +1212,7 @@ export class World {
     MultiRegion?: boolean;
     Tags?: { TagKey?: string; TagValue?: string }[];
   }) {
-    if (input.Origin !== 'AWS_CLOUDHSM') throw serviceError('UnsupportedOperationException', 'This fake models keys in CloudHSM key stores only.');
-    if (input.MultiRegion) throw serviceError('UnsupportedOperationException', 'Multi-Region keys are not supported in custom key stores.');
-    if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT') throw serviceError('UnsupportedOperationException', 'Only SYMMETRIC_DEFAULT keys.');
-    const s = this.store(input.CustomKeyStoreId);
-    if (s.state !== 'CONNECTED') throw serviceError('CustomKeyStoreInvalidStateException', `Custom key store ${s.id} is ${s.state}, not CONNECTED.`);
-    const c = this.clusters.get(s.clusterId);
-    if (!c || c.state !== 'ACTIVE') throw serviceError('CloudHsmClusterNotActiveException', `Cluster ${s.clusterId} is not active.`);
-    const config = this.clusterConfigProblem(c);
-    if (config) throw serviceError('CloudHsmClusterInvalidConfigurationException', config);
-    if (input.Policy !== undefined) {
-      parsePolicy(input.Policy);
-      this.checkPolicyPrincipals(input.Policy);
-    }
+    const s = this.storeForNewKey(input);
     const keyId = randomUUID();
     const k: FakeKey = {
       keyId,
@@ -1226,6 +1229,42 @@ export class World {
     this.becomesVisibleLater('key', keyId);
     return { KeyMetadata: this.metadata(k) };
   }
+
+  /**
+   * What KMS checks before CreateKey makes a key in a CloudHSM key store: the store CONNECTED, its cluster ACTIVE with
+   * "at least two active HSMs, each in a different Availability Zone in the Region" (CustomKeyStoreInvalidStateException,
+   * CloudHsmClusterInvalidConfigurationException: https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html),
+   * a key policy naming principals KMS can see. A composed deploy (test/deploy/cloudhsm-lab-deploy.ts), where FakeAws
+   * keeps the keys, asks it too.
+   */
+  storeForNewKey(input: { Origin?: string; CustomKeyStoreId?: string; KeySpec?: string; Policy?: string; MultiRegion?: boolean }): FakeKeyStore {
+    if (input.Origin !== 'AWS_CLOUDHSM') throw serviceError('UnsupportedOperationException', 'This fake models keys in CloudHSM key stores only.');
+    if (input.MultiRegion) throw serviceError('UnsupportedOperationException', 'Multi-Region keys are not supported in custom key stores.');
+    if ((input.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT') throw serviceError('UnsupportedOperationException', 'Only SYMMETRIC_DEFAULT keys.');
+    const s = this.store(input.CustomKeyStoreId);
+    if (s.state !== 'CONNECTED') throw serviceError('CustomKeyStoreInvalidStateException', `Custom key store ${s.id} is ${s.state}, not CONNECTED.`);
+    const c = this.clusters.get(s.clusterId);
+    if (!c || c.state !== 'ACTIVE') throw serviceError('CloudHsmClusterNotActiveException', `Cluster ${s.clusterId} is not active.`);
+    const config = this.clusterConfigProblem(c);
+    if (config) throw serviceError('CloudHsmClusterInvalidConfigurationException', config);
+    if (input.Policy !== undefined) {
+      parsePolicy(input.Policy);
+      this.checkPolicyPrincipals(input.Policy);
+    }
+    return s;
+  }
+
+  /**
+   * Whether a key store still holds KMS keys, pending deletion ones included (DeleteCustomKeyStore refuses it then,
+   * CustomKeyStoreHasCMKsException). The world's own keys unless a composed deploy, whose keys FakeAws keeps, says.
+   */
+  /**
+   * The host's `aws secretsmanager get-secret-value`: the secret's current string, or Secrets Manager's error. The
+   * world's own secrets unless a composed deploy, whose secrets FakeAws keeps, says.
+   */
+  secretString: (secretId: string) => string = (secretId) => this.secrets.getSecretValue({ SecretId: secretId }).SecretString ?? '';
+
+  storeHasKeys: (storeId: string) => boolean = (storeId) => [...this.keys.values()].some((k) => k.customKeyStoreId === storeId);
 
   describeKey(input: { KeyId?: string }) {
     return { KeyMetadata: this.metadata(this.key(input.KeyId)) };
@@ -1355,28 +1394,31 @@ export class World {
 
   // -------------------------------------------------------------- wiring
 
-  /** Puts this world behind every client the handlers use; call in beforeEach. */
+  /**
+   * Puts this world behind every client the handlers use, in place of any world installed before; call in
+   * beforeEach. A command it does not model is refused, unless another fake answers it (test/helpers/sdk-mocks.ts).
+   */
   install(): this {
     const m = mocks();
-    for (const mock of Object.values(m)) {
-      mock.reset();
-      mock.onAnyCommand().rejects(new Error('fake world: this command is not modelled'));
-    }
+    const commands: { mock: any; command: unknown; answer: Answer }[] = [];
     const wire = (service: Service, mock: any, command: any, operation: string, fn: (input: any) => unknown) =>
-      mock.on(command).callsFake(async (input: any) => {
-        this.journal.push({ service, operation, at: this.now });
-        this.settle();
-        this.injected(service, operation);
-        return fn(input);
+      commands.push({
+        mock,
+        command,
+        answer: async (input: any) => {
+          this.journal.push({ service, operation, at: this.now });
+          this.settle();
+          this.injected(service, operation);
+          return fn(input);
+        },
       });
     const sm = (command: any, operation: string, fn: (input: any) => unknown) =>
       wire('secretsmanager', m.secrets, command, operation, (input) => {
-        // A secret created moments ago is not found for a few calls yet.
-        if (operation !== 'CreateSecret' && this.secrets.secrets.has(input.SecretId) && this.stillInvisible(`secret:${input.SecretId}`)) {
+        if (operation !== 'CreateSecret' && this.secrets.secrets.has(input.SecretId) && this.secretStillInvisible(input.SecretId)) {
           throw serviceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
         }
         const out = fn(input);
-        if (operation === 'CreateSecret') this.becomesVisibleLater('secret', `secret:${input.Name}`);
+        if (operation === 'CreateSecret') this.secretCreated(input.Name);
         return out;
       });
 
@@ -1424,23 +1466,28 @@ export class World {
     wire('scheduler', m.scheduler, UpdateScheduleCommand, 'UpdateSchedule', (i) => this.updateSchedule(i));
     wire('scheduler', m.scheduler, DeleteScheduleCommand, 'DeleteSchedule', (i) => this.deleteSchedule(i));
     wire('scheduler', m.scheduler, GetScheduleCommand, 'GetSchedule', (i) => this.getSchedule(i));
+    const notModelled: Answer = async () => {
+      throw new Error('fake world: this command is not modelled');
+    };
+    own(WORLD, { commands, rest: Object.values(m).map((mock) => ({ mock, answer: notModelled })) });
     return this;
   }
 }
 
-// One mock per client class for the whole file: mockClient stubs the class's send, which can be done once.
-let installed: Record<'cloudhsm' | 'kms' | 'secrets' | 'ssm' | 'ec2' | 'scheduler', any> | undefined;
+/** The owner name of the world's commands (test/helpers/sdk-mocks.ts): installing another world replaces them. */
+export const WORLD = 'cloudhsm-world';
+
+// The test file's one stub per client class, shared with FakeAws (test/cli/fake-aws.ts).
 function mocks() {
-  installed ??= {
+  return {
     // @aws-sdk/client-cloudhsm-v2 3.332's types predate aws-sdk-client-mock 4's: cast at the call.
-    cloudhsm: mockClient(CloudHSMV2Client as any),
-    kms: mockClient(KMSClient),
-    secrets: mockClient(SecretsManagerClient),
-    ssm: mockClient(SSMClient),
-    ec2: mockClient(EC2Client),
-    scheduler: mockClient(SchedulerClient),
+    cloudhsm: sdkMock(CloudHSMV2Client as any),
+    kms: sdkMock(KMSClient),
+    secrets: sdkMock(SecretsManagerClient),
+    ssm: sdkMock(SSMClient),
+    ec2: sdkMock(EC2Client),
+    scheduler: sdkMock(SchedulerClient),
   };
-  return installed;
 }
 
 /**

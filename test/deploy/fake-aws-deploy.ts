@@ -9,6 +9,7 @@ import * as replicaKey from '../../lambda/replica-key/index';
 import { setSleepForTests } from '../../lambda/shared/transient';
 import { ACCOUNT, FakeAws, FakeKey, fakeMocks, LAMBDA_ACCESS_KEY } from '../cli/fake-aws';
 import { lifecycle } from '../cli/fake-lifecycle';
+import { fakeDateOnly } from '../helpers/date-only-timers';
 import { bootstrapParameter } from './bootstrap';
 import { AssemblyStack, assemblyStacks } from './cloud-assembly';
 import { PolicyDocument } from './iam-policy';
@@ -35,23 +36,6 @@ export const LAB_HANDLERS: Record<string, LifecycleHandler> = {
   'Custom::IamRolesSettled': iamSettle,
 };
 
-/** Every timer function but Date: a handler's clock is the deploy's, while the SDK's timers and promises run as usual. */
-const REAL_TIMERS = [
-  'hrtime',
-  'nextTick',
-  'performance',
-  'queueMicrotask',
-  'requestAnimationFrame',
-  'cancelAnimationFrame',
-  'requestIdleCallback',
-  'cancelIdleCallback',
-  'setImmediate',
-  'clearImmediate',
-  'setInterval',
-  'clearInterval',
-  'setTimeout',
-  'clearTimeout',
-] as const;
 
 const DAY_MS = 86_400_000;
 
@@ -140,7 +124,7 @@ export class FakeAwsDeployment implements EngineWorld {
     this.aws.invocation = { principal: lambda.roleArn ?? 'unknown-lambda-role', region: lambda.region };
     setSleepForTests(async () => undefined);
     // The function's clock is the deploy's (new Date() in a handler: how long a role has existed, an expiry).
-    jest.useFakeTimers({ now: this.now, doNotFake: [...REAL_TIMERS] });
+    fakeDateOnly(this.now);
     const end = this.now + lambda.timeoutMs;
     try {
       return await call({ getRemainingTimeInMillis: () => Math.max(0, end - this.now) } as Context);

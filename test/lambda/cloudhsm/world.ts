@@ -59,6 +59,7 @@ import {
 import { Answer, own, sdkMock } from '../../helpers/sdk-mocks';
 import { FakeSecrets, serviceError } from '../import-key-material/fakes';
 
+import { fakeDateOnly } from '../../helpers/date-only-timers';
 x509.cryptoProvider.set(webcrypto);
 
 /**
@@ -1496,25 +1497,7 @@ function mocks() {
  */
 export function useWorldClock(world: World): void {
   if (typeof jest === 'undefined') return patchDate(world);
-  jest.useFakeTimers({
-    now: world.now,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'requestAnimationFrame',
-      'cancelAnimationFrame',
-      'requestIdleCallback',
-      'cancelIdleCallback',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
+  fakeDateOnly(world.now);
   world.onClock((now) => jest.setSystemTime(now));
 }
 

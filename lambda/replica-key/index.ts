@@ -40,9 +40,10 @@ export { setSleepForTests } from '../shared/transient';
 /**
  * "The principals in the key policy must exist and be visible to KMS ... the new principal might not be immediately
  * visible" (ReplicateKey and PutKeyPolicy, Policy parameter): KMS answers MalformedPolicyDocumentException, and so it
- * does while this handler's own new role is not yet visible to the lockout check. Waited out like NotFound.
+ * does while this handler's own new role is not yet visible to the lockout check. Waited out within the budget of a
+ * new principal (lambda/shared/transient.ts), as lambda/hsm-key does: IAM's propagation takes longer than NotFound's.
  */
-const NEW_PRINCIPALS = { notFoundNames: ['MalformedPolicyDocumentException'] } as const;
+const NEW_PRINCIPALS = { newPrincipalNames: ['MalformedPolicyDocumentException'] } as const;
 
 /** This Region's KMS: the replica's. ReplicateKey alone is called in the primary's Region. */
 const kms = new KMSClient(CLIENT_CONFIG);

@@ -1,4 +1,5 @@
 import { isComplete, onEvent } from '../../../lambda/replica-key/index';
+import { TRANSIENT_BACKOFF } from '../../../lambda/shared/transient';
 import { serviceError } from '../../cli/fake-aws';
 import { lifecycle } from '../../cli/fake-lifecycle';
 import { replication } from '../../cli/fake-replication';
@@ -39,6 +40,20 @@ describe('Custom::LabReplicaKey create', () => {
     const out = await runReplica(event('Create', world.b));
     expect(out.physicalId).toBe(world.replica('b')!.arn);
     expect(world.aws.log.filter((l) => l.includes(' ReplicateKey '))).toHaveLength(3);
+  });
+
+  test("waits out MalformedPolicyDocumentException for a new principal's whole budget, longer than NotFound's", async () => {
+    const world = new SecondaryWorld();
+    // One refusal short of the new-principal budget: more than NotFound's attempts allow.
+    let refusals = TRANSIENT_BACKOFF.newPrincipal.attempts - 1;
+    expect(refusals).toBeGreaterThanOrEqual(TRANSIENT_BACKOFF.notFound.attempts);
+    world.aws.failures.set('ReplicateKey', () => {
+      if (--refusals === 0) world.aws.failures.delete('ReplicateKey');
+      return serviceError('MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.');
+    });
+    const out = await runReplica(event('Create', world.b));
+    expect(out.physicalId).toBe(world.replica('b')!.arn);
+    expect(world.aws.log.filter((l) => l.includes(' ReplicateKey '))).toHaveLength(TRANSIENT_BACKOFF.newPrincipal.attempts);
   });
 
   test('a repeated Create converges on the replica it made, without replicating again', async () => {

@@ -43,6 +43,24 @@ test('a key user may neither read nor delete the escrow policy', async () => {
   }
 });
 
+test("under an earlier version's escrow policy (no Allow to change it), the lab's key administrator role may not delete it", async () => {
+  // The earlier version's policy: this version's, without the administrators' Allow of the policy actions.
+  const repair = ['secretsmanager:GetResourcePolicy', 'secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy'];
+  const name = escrows[0];
+  const secret = aws.secrets.get(name)!;
+  const current = secret.policy!;
+  const statements = current.Statement as unknown as { Effect: string; Action: string | string[] }[];
+  expect(statements.filter((st) => st.Effect === 'Allow' && [st.Action].flat().includes('secretsmanager:DeleteResourcePolicy'))).toHaveLength(1);
+  secret.policy = { ...current, Statement: statements.map((st) => (st.Effect === 'Allow' ? { ...st, Action: [st.Action].flat().filter((a) => !repair.includes(a)) } : st)) } as never;
+  try {
+    const admin = await secretsAs(roles.KeyAdminRoleArn);
+    await expect(admin.send(new DeleteResourcePolicyCommand({ SecretId: name }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(secret.policy).toBeDefined();
+  } finally {
+    secret.policy = current;
+  }
+});
+
 test("the lab's key administrator role reads and deletes the escrow policy through the policy's own Allow", async () => {
   const admin = await secretsAs(roles.KeyAdminRoleArn);
   for (const name of escrows) {

@@ -138,7 +138,10 @@ export function labStacks(settings: LabSettings): Readonly<Record<StackRole, Lab
  * The key administrator and key user roles the lab made, read from the roles
  * stack's outputs, but only for a list that the settings leave empty: a role
  * left behind by an earlier deploy is not named by the key policies once
- * the list is set.
+ * the list is set. The settings are kms-lab's, which may not be those the lab
+ * was deployed with (the roles stack keeps both roles whatever the lists
+ * say): what reads a key (verify's policy checks) asks its key policy
+ * whether it names the role before relying on it.
  */
 export function labRoles(deployment: LabDeployment, settings: LabSettings): { readonly admin?: string; readonly user?: string } {
   const outputs = deployment.roles?.outputs ?? {};

@@ -80,7 +80,8 @@ describe('cdk-nag AwsSolutions', () => {
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:cloudformation:*:<AWS::AccountId>:stack/kms-key-lab-*/*]',
       // Scenarios (c) and (e) primary: the lab's imported-material keys in the primary Region; (e) replica in the secondary;
-      // the replicas the replica handler's resources own (owner tag), in the secondary.
+      // the replicas the replica handler's resources own (owner tag), and TagResource for a request carrying the lab's tag
+      // (ReplicateKey's Tags), in the secondary: one acknowledgement, whose reason names both.
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-1:<AWS::AccountId>:key/*]',
       'Annotation::AwsSolutions-IAM5[Resource::arn:aws:kms:ap-southeast-2:<AWS::AccountId>:key/*]',

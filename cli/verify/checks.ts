@@ -4,7 +4,7 @@ import { findKey, KeySpec, KEY_SPECS, LabDeployment, LabKey, missingOutputsMessa
 import { LabSettings } from '../settings';
 import { envelopeError, envelopeProblem, envelopeRoundTrip, envelopeSample, KeyringKms, mrkKeyring } from './envelope';
 import { optionalPackages } from '../aws/clients';
-import { assumeRole, decrypt, describeKeyMaterial, describeKeyStore, encrypt, SAMPLE_PLAINTEXT, simulateScheduleDeletion, VERIFY_CONTEXT } from './kms-probes';
+import { assumeRole, decrypt, describeKeyMaterial, describeKeyStore, encrypt, getKeyPolicy, principalsAllowed, SAMPLE_PLAINTEXT, simulateScheduleDeletion, VERIFY_CONTEXT } from './kms-probes';
 import {
   judgeCrossRegionDecrypt,
   judgeCrossRegionRefusal,
@@ -254,9 +254,43 @@ function grant(lab: Lab): PlannedCheck[] {
   ];
 }
 
+/**
+ * What makes a role the key's administrator or user in its key policy: an
+ * Allow of a lifecycle action for the one, of Encrypt for the other.
+ */
+const POLICY_ROLES = {
+  administrator: { action: 'kms:ScheduleKeyDeletion', option: '--admin-role', setting: 'keyAdminArns', article: 'an' },
+  'key user': { action: 'kms:Encrypt', option: '--user-role', setting: 'keyUserArns', article: 'a' },
+} as const;
+
+/**
+ * A policy check proves something only about a role the key policy names:
+ * Encrypt or ScheduleKeyDeletion denied to a role it does not name is denied
+ * by default, whatever the policy says of the key's real administrators and
+ * users. Such a role (the lab's own, kept by the roles stack while the lab
+ * was deployed with keyAdminArns or keyUserArns that kms-lab was not told, or
+ * a mistyped --admin-role) makes the check SKIP, naming the principals the
+ * key policy does name: nothing is wrong with the key, only with what
+ * verify was asked to test.
+ */
+function notNamed(keyPolicy: string, key: LabKey, roleArn: string, as: keyof typeof POLICY_ROLES): Outcome | undefined {
+  const { action, option, setting, article } = POLICY_ROLES[as];
+  const named = principalsAllowed(keyPolicy, action);
+  if (named.includes(roleArn)) return undefined;
+  const instead = named.length > 0 ? `it names ${named.join(', ')}: pass ${option} <one of them> to check it` : `it names no ${as} but the account root, so there is no ${as} to check`;
+  return {
+    result: 'SKIP',
+    detail:
+      `the key policy of ${keyIdOf(key.keyArn)} does not name ${roleArn} as ${article} ${as} (no Allow of ${action}), so a denial to it would prove nothing; ${instead} ` +
+      `(if the lab was deployed with ${setting}, tell kms-lab the same ${setting} in cdk.json or with -c)`,
+  };
+}
+
 function policy(lab: Lab, options: VerifyOptions): PlannedCheck[] {
   const keySpec = spec('a', 'primary');
   const admin = withKey(lab, { scenario: 'policy', check: 'admin-denied-encrypt' }, keySpec, async (key) => {
+    const unnamed = notNamed(await getKeyPolicy(lab.clients, key.region, key.keyArn), key, options.adminRoleArn!, 'administrator');
+    if (unnamed) return unnamed;
     const credentials = await assumeRole(lab.clients, key.region, options.adminRoleArn!);
     const call: CallContext = { operation: 'Encrypt', region: key.region, resource: key.keyArn };
     try {
@@ -268,7 +302,10 @@ function policy(lab: Lab, options: VerifyOptions): PlannedCheck[] {
   });
   // Never a real ScheduleKeyDeletion, which would put a lab key on the way out should the policy let it through: IAM's simulator judges it.
   const user = withKey(lab, { scenario: 'policy', check: 'user-denied-schedule-deletion' }, keySpec, async (key) => {
-    const simulated = await simulateScheduleDeletion(lab.clients, key.region, options.userRoleArn!, key.keyArn);
+    const keyPolicy = await getKeyPolicy(lab.clients, key.region, key.keyArn);
+    const unnamed = notNamed(keyPolicy, key, options.userRoleArn!, 'key user');
+    if (unnamed) return unnamed;
+    const simulated = await simulateScheduleDeletion(lab.clients, key.region, options.userRoleArn!, key.keyArn, keyPolicy);
     if (!simulated) return { result: 'FAIL', detail: 'the @aws-sdk/client-iam package could not be loaded' };
     return judgeSimulatedDenial({ ...simulated, who: `the key user ${options.userRoleArn}`, action: 'kms:ScheduleKeyDeletion' });
   });

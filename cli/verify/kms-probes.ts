@@ -86,6 +86,35 @@ export function statementsForRole(keyPolicy: string, roleArn: string): PolicySta
     .map(({ Principal: _p, NotPrincipal: _n, Sid: _s, ...rest }) => rest);
 }
 
+/** The key's policy document (its only policy, "default"), as the caller may read it. */
+export async function getKeyPolicy(clients: AwsClients, region: string, keyArn: string): Promise<string> {
+  const answer = await awsCall({ operation: 'GetKeyPolicy', region, resource: keyArn }, () =>
+    clients.kms(region).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
+  );
+  return answer.Policy ?? '{}';
+}
+
+/** `kms:ReEncrypt*` matches `kms:ReEncryptFrom`; IAM action names compare case-insensitively. */
+function actionMatches(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return regex.test(action);
+}
+
+/**
+ * The principals (by ARN, as the key policy spells them) that an Allow
+ * statement of the key policy names for the action; the account root and "*"
+ * are left out, since they name no one in particular.
+ */
+export function principalsAllowed(keyPolicy: string, action: string): string[] {
+  const parsed = JSON.parse(keyPolicy) as { Statement?: PolicyStatement | PolicyStatement[] };
+  const statements = Array.isArray(parsed.Statement) ? parsed.Statement : parsed.Statement ? [parsed.Statement] : [];
+  const named = statements
+    .filter((st) => st.Effect === 'Allow' && listOf(st.Action).some((pattern) => actionMatches(pattern, action)))
+    .flatMap((st) => awsPrincipals(st.Principal))
+    .filter((arn) => arn !== '*' && !/^arn:[\w-]+:iam::\d{12}:root$/.test(arn) && !/^\d{12}$/.test(arn));
+  return [...new Set(named)];
+}
+
 /**
  * Would the role be allowed kms:ScheduleKeyDeletion on the key? Asked of
  * IAM's policy simulator, so no deletion is ever scheduled: the role's own
@@ -94,14 +123,11 @@ export function statementsForRole(keyPolicy: string, roleArn: string): PolicySta
  * only takes an IAM user, not a role.) Undefined when @aws-sdk/client-iam is
  * not installed.
  */
-export async function simulateScheduleDeletion(clients: AwsClients, region: string, roleArn: string, keyArn: string): Promise<SimulatedDecision | undefined> {
+export async function simulateScheduleDeletion(clients: AwsClients, region: string, roleArn: string, keyArn: string, keyPolicy: string): Promise<SimulatedDecision | undefined> {
   const iam = optionalPackages.iam();
   const client = clients.iam(region);
   if (!iam || !client) return undefined;
-  const policy = await awsCall({ operation: 'GetKeyPolicy', region, resource: keyArn }, () =>
-    clients.kms(region).send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' })),
-  );
-  const statements = statementsForRole(policy.Policy ?? '{}', roleArn);
+  const statements = statementsForRole(keyPolicy, roleArn);
   const answer = await awsCall({ operation: 'SimulatePrincipalPolicy', region, resource: roleArn }, () =>
     client.send(
       new iam.SimulatePrincipalPolicyCommand({

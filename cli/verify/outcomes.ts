@@ -1,9 +1,9 @@
 import { explainError } from '../error-messages';
 import { CallContext } from '../errors';
 
-/** What a check decided. */
+/** What a check decided; SKIP when what it found shows it cannot test what it is for (the detail says why). */
 export interface Outcome {
-  readonly result: 'PASS' | 'FAIL';
+  readonly result: 'PASS' | 'FAIL' | 'SKIP';
   readonly detail: string;
 }
 

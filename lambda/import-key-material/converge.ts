@@ -251,16 +251,24 @@ export function notEnabledProblem(input: {
  * policy names its owner by the IAM path of the handler's role, so a role
  * replaced later still matches; an escrow whose policy was written before
  * that (by a lab of an earlier version) names the earlier role by its ARN,
- * and denies the new one. Its administrators may still change the policy.
+ * and denies the new one. This version's policy lets its key administrators
+ * delete it (its own Allow); an earlier version's has no such Allow and
+ * denies everyone but the old role, the administrators and the account root
+ * user, so only the root user, or an administrator whose own IAM policy
+ * allows DeleteResourcePolicy (the lab's KeyAdmin role has none), can.
  */
 export function escrowAccessDenied(secretName: string, region: string, detail: string): string {
   return (
     `AWS denied the import handler a call on its escrow secret ${secretName} (${detail.replace(/\.$/, '')}). ` +
     "The escrow's resource policy lets only the role of its owning handler (any role under the handler's IAM path) and the key " +
     "administrators write it; an escrow written by an earlier version of the lab names the handler's earlier role by its ARN, " +
-    'which denies the role that replaced it. Nothing was imported. What to do: as a key administrator, delete the escrow\'s ' +
-    `resource policy (\`aws secretsmanager delete-resource-policy --secret-id ${secretName} --region ${region}\`), then deploy ` +
-    "again: the handler puts the lab's policy back before it reads or writes the value. If the escrow was created by this " +
-    "deploy, check the handler role's IAM policy instead."
+    "which denies the role that replaced it. Nothing was imported. What to do: delete the escrow's resource policy " +
+    `(\`aws secretsmanager delete-resource-policy --secret-id ${secretName} --region ${region}\`), then deploy again: the handler ` +
+    "puts the lab's policy back before it reads or writes the value. A policy this version wrote lets any key administrator " +
+    'delete it; one an earlier version wrote lets only the account root user, or a principal named in keyAdminArns whose own ' +
+    "IAM policy allows secretsmanager:DeleteResourcePolicy (the lab's KeyAdmin role has no such permission). For a lab, the " +
+    'simplest way out is, once this deploy has rolled back, `npx cdk destroy --all` and then a fresh `npx cdk deploy --all`: ' +
+    'the new keys get new escrows, and the old escrow stays recoverable for its recovery window. If the escrow was created by ' +
+    "this deploy, check the handler role's IAM policy instead."
   );
 }

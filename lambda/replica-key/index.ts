@@ -40,9 +40,10 @@ export { setSleepForTests } from '../shared/transient';
 /**
  * "The principals in the key policy must exist and be visible to KMS ... the new principal might not be immediately
  * visible" (ReplicateKey and PutKeyPolicy, Policy parameter): KMS answers MalformedPolicyDocumentException, and so it
- * does while this handler's own new role is not yet visible to the lockout check. Waited out like NotFound.
+ * does while this handler's own new role is not yet visible to the lockout check. Waited out within the budget of a
+ * new principal (lambda/shared/transient.ts), as lambda/hsm-key does: IAM's propagation takes longer than NotFound's.
  */
-const NEW_PRINCIPALS = { notFoundNames: ['MalformedPolicyDocumentException'] } as const;
+const NEW_PRINCIPALS = { newPrincipalNames: ['MalformedPolicyDocumentException'] } as const;
 
 /** This Region's KMS: the replica's. ReplicateKey alone is called in the primary's Region. */
 const kms = new KMSClient(CLIENT_CONFIG);
@@ -80,12 +81,13 @@ export async function onEvent(event: CustomResourceEvent, context?: Context): Pr
   if (event.RequestType === 'Update') {
     const old = replicaProperties(event.OldResourceProperties);
     // A new primary is a new key id, so a new replica: a replacement, whose old replica the Delete that follows schedules.
-    if (old.primaryKeyArn === props.primaryKeyArn) return onUpdate(call, replicaArn, props, old, me);
+    if (old.primaryKeyArn === props.primaryKeyArn) return onUpdate(call, replicaArn, props, old, me, stackNameOf(event.StackId));
   }
   return onCreate(call, replicaArn, props, me, stackNameOf(event.StackId));
 }
 
-async function onCreate(call: Caller, replicaArn: string, props: ReplicaProperties, me: string, stackName: string): Promise<OnEventResponse> {
+/** `removed`: tag keys an Update no longer gives, taken off a replica that is adopted or converged on. */
+async function onCreate(call: Caller, replicaArn: string, props: ReplicaProperties, me: string, stackName: string, removed: string[] = []): Promise<OnEventResponse> {
   const found = await describeIfAny(replicaArn);
   const owner = found ? await ownerOf(call, replicaArn) : undefined;
   const step = createStep(found, owner, me, stackName);
@@ -94,10 +96,10 @@ async function onCreate(call: Caller, replicaArn: string, props: ReplicaProperti
     case 'refuse':
       throw new ExplainedError(`Cannot create the replica of ${props.primaryKeyArn} in ${regionOf(replicaArn)}: ${step.reason}.`);
     case 'converge':
-      await applyProperties(call, replicaArn, props, me);
+      await applyProperties(call, replicaArn, props, me, removed);
       return answer(replicaArn);
     case 'adopt':
-      return adopt(call, replicaArn, props, me);
+      return adopt(call, replicaArn, props, me, removed);
     case 'replicate':
       return replicate(call, replicaArn, props, me, stackName);
   }
@@ -140,11 +142,11 @@ async function replicate(call: Caller, replicaArn: string, props: ReplicaPropert
  * fails after the cancel schedules it again, so a failed deploy leaves it
  * where it was: pending deletion, within a window.
  */
-async function adopt(call: Caller, replicaArn: string, props: ReplicaProperties, me: string): Promise<OnEventResponse> {
+async function adopt(call: Caller, replicaArn: string, props: ReplicaProperties, me: string, removed: string[] = []): Promise<OnEventResponse> {
   await call('CancelKeyDeletion', () => kms.send(new CancelKeyDeletionCommand({ KeyId: replicaArn })));
   log('cancelled the deletion of the replica pending deletion; adopting it', { replicaArn });
   try {
-    await applyProperties(call, replicaArn, props, me);
+    await applyProperties(call, replicaArn, props, me, removed);
     const key = await describe(call, replicaArn);
     const next = afterCancel(key);
     if (next.action === 'enable') {
@@ -180,12 +182,25 @@ async function applyProperties(call: Caller, replicaArn: string, props: ReplicaP
   if (untag.length > 0) await call('UntagResource', () => kms.send(new UntagResourceCommand({ KeyId: replicaArn, TagKeys: untag })));
 }
 
-async function onUpdate(call: Caller, replicaArn: string, props: ReplicaProperties, old: ReplicaProperties, me: string): Promise<OnEventResponse> {
+/**
+ * An Update re-applies the properties to the replica. One scheduled for
+ * deletion outside CloudFormation, or deleted at the end of its window, is
+ * what a Create would find: the Update takes the Create's steps, adopting the
+ * one (CancelKeyDeletion) and replicating again in place of the other (same
+ * key id: a replica keeps its primary's, so the physical id does not change).
+ */
+async function onUpdate(call: Caller, replicaArn: string, props: ReplicaProperties, old: ReplicaProperties, me: string, stackName: string): Promise<OnEventResponse> {
+  const removed = removedTagKeys(old.tags, props.tags);
+  const found = await describeIfAny(replicaArn);
+  if (!found || found.KeyState === 'PendingDeletion') {
+    log('the replica is gone or pending deletion: updating it as a Create would', { replicaArn, keyState: found?.KeyState ?? 'gone' });
+    return onCreate(call, replicaArn, props, me, stackName, removed);
+  }
   const owner = await ownerOf(call, replicaArn);
   if (owner !== undefined && owner !== me) {
     throw new ExplainedError(`The replica ${replicaArn} is now owned by ${owner}, not by this resource (${me}); this update leaves it alone. Deploy the stack that owns it instead.`);
   }
-  await applyProperties(call, replicaArn, props, me, removedTagKeys(old.tags, props.tags));
+  await applyProperties(call, replicaArn, props, me, removed);
   log('updated the replica', { replicaArn });
   return answer(replicaArn);
 }
@@ -225,8 +240,15 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
       return { IsComplete: false };
     }
     if (key.KeyState === 'PendingDeletion') {
+      // The rollback that follows sends a Delete (of a Create), which leaves it pending deletion, or an Update back to
+      // the old properties, which adopts it; either way a Create or Update that comes next finds it and adopts it.
+      const region = regionOf(replicaArn);
       throw new ExplainedError(
-        `The replica ${replicaArn} was scheduled for deletion while this deploy waited for it. Deploy again: the next deploy adopts it.`,
+        `The replica ${replicaArn} was scheduled for deletion while this deploy waited for it. What to do: once this deploy has rolled back, ` +
+          'deploy again: a Create or an Update of this resource that finds its replica pending deletion adopts it (cancels the deletion; the key id ' +
+          'and material stay). A deploy that changes nothing of this resource sends it no event: if the replica is still pending deletion then, ' +
+          `cancel the deletion yourself with \`aws kms cancel-key-deletion --key-id ${replicaArn} --region ${region}\` and ` +
+          `\`aws kms enable-key --key-id ${replicaArn} --region ${region}\`.`,
       );
     }
     log('replica ready', { replicaArn, keyState: key.KeyState });

@@ -9,7 +9,7 @@ export interface LabSecretPolicyProps {
    * generated name (see escrowOwnerRoleArnPattern).
    */
   readonly owner: string;
-  /** Key administrators: may read, describe and restore the secret, to recover what it holds. */
+  /** Key administrators: may read, describe and restore the secret, to recover what it holds, and read, replace or delete its resource policy. */
   readonly administrators: readonly string[];
   /**
    * Whether the administrators may also write the value: the escrow, which
@@ -83,6 +83,14 @@ export function labSecretPolicy(props: LabSecretPolicyProps): iam.PolicyDocument
           'secretsmanager:GetSecretValue',
           'secretsmanager:RestoreSecret',
           ...(props.administratorsWrite ? ['secretsmanager:PutSecretValue'] : []),
+          // The administrators may repair this policy (read it, replace it, or delete it for the handler to put the lab's
+          // back), e.g. when it names an owner's role that no longer exists. This Allow is enough on its own: "If either
+          // the identity-based policy or the resource-based policy within the same account allows the request and the
+          // other doesn't, the request is still allowed" (IAM User Guide, Policy evaluation for requests within a single
+          // account); the lab's KeyAdmin role has no Secrets Manager permission in its IAM policy.
+          'secretsmanager:GetResourcePolicy',
+          'secretsmanager:PutResourcePolicy',
+          'secretsmanager:DeleteResourcePolicy',
         ],
         resources: ['*'],
       }),

@@ -2,6 +2,7 @@ import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LabHandler } from '../common/lab-handler';
+import { LAB_TAG } from '../common/lab-tags';
 import { acknowledgeWildcardResource } from '../common/nag';
 
 /** The tag that names the custom resource owning a handler-made resource (`<StackId>/<LogicalId>`), as on the escrow secrets. */
@@ -10,6 +11,8 @@ const MANAGED_BY_TAG = 'kms-key-lab:managed-by';
 export interface LabReplicaKeyProps {
   /** ARN of the multi-Region primary key, in another Region. */
   readonly primaryKeyArn: string;
+  /** The primary's Region, where ReplicateKey is called. */
+  readonly primaryRegion: string;
   /**
    * ARN the replica will have: the primary's key id in this Region, known
    * before it exists. A value of its own (an output of the primary's stack),
@@ -50,7 +53,7 @@ export class LabReplicaKey extends Construct {
   constructor(scope: Construct, id: string, props: LabReplicaKeyProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const handler = replicaKeyHandler(stack);
+    const handler = replicaKeyHandler(stack, props.primaryRegion);
     // A replica keeps the primary's key id, so its ARN is known before it exists: every key action names it exactly.
     const replicaArn = props.replicaKeyArn;
     handler.allow(['kms:ReplicateKey'], [props.primaryKeyArn], { StringEquals: { 'kms:ReplicaRegion': stack.region } });
@@ -82,12 +85,20 @@ export class LabReplicaKey extends Construct {
         PendingWindowDays: String(props.pendingWindowDays),
       },
     });
+    // The ReplicateKey API reference says only "To use the Tags parameter, kms:TagResource in an IAM policy in the
+    // replica Region", not on which resource KMS checks it while the replica is being created: the exact ARN above
+    // covers a check on the replica itself, and this covers a check on a key of this Region's account, for a request
+    // that carries the lab's own tag only (the Tags the handler passes always include it).
+    const labTag = props.tags[LAB_TAG];
+    if (labTag === undefined) throw new Error(`LabReplicaKey ${id}: tags must include ${LAB_TAG} (the lab's prefix); given ${JSON.stringify(Object.keys(props.tags))}.`);
+    const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+    handler.allow(['kms:TagResource'], [anyKey], { StringEquals: { [`aws:RequestTag/${LAB_TAG}`]: labTag } });
+
     this.keyId = this.resource.getAttString('KeyId');
     this.keyArn = this.resource.getAttString('Arn');
 
     // After a new primary (a replacement), the old replica's Delete runs under this policy, which names only the
     // new ARN: the replicas this very resource owns (its owner tag) may still be looked at and scheduled.
-    const anyKey = stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
     handler.allow(['kms:DescribeKey', 'kms:ListResourceTags', 'kms:ScheduleKeyDeletion'], [anyKey], {
       StringEquals: { [`aws:ResourceTag/${MANAGED_BY_TAG}`]: `${stack.stackId}/${stack.getLogicalId(this.resource.node.defaultChild as never)}` },
     });
@@ -95,7 +106,7 @@ export class LabReplicaKey extends Construct {
 }
 
 /** One handler per stack serves every replica of it. */
-function replicaKeyHandler(stack: Stack): LabHandler {
+function replicaKeyHandler(stack: Stack, primaryRegion: string): LabHandler {
   const id = 'LabReplicaKeyHandler';
   const existing = stack.node.tryFindChild(id) as LabHandler | undefined;
   if (existing) return existing;
@@ -105,8 +116,10 @@ function replicaKeyHandler(stack: Stack): LabHandler {
     // Creating lasts "a few seconds" (ReplicateKey API): polls are cheap, and ten minutes is far beyond it.
     wait: { queryInterval: Duration.seconds(10), totalTimeout: Duration.minutes(10) },
   });
-  // kms:CreateKey (which ReplicateKey needs in the replica Region) is authorized before any key exists: no ARN can name it.
-  handler.allow(['kms:CreateKey'], ['*']);
+  // kms:CreateKey (which ReplicateKey needs in the replica Region) is authorized before any key exists: no ARN can name
+  // it. The ReplicateKey call itself goes to the primary's Region, and the docs do not say which Region
+  // aws:RequestedRegion holds when KMS authorizes its CreateKey half, so both lab Regions and no other.
+  handler.allow(['kms:CreateKey'], ['*'], { StringEquals: { 'aws:RequestedRegion': [...new Set([stack.region, primaryRegion])] } });
   acknowledgeWildcardResource(
     handler.function.role!,
     '*',
@@ -115,7 +128,8 @@ function replicaKeyHandler(stack: Stack): LabHandler {
   acknowledgeWildcardResource(
     handler.function.role!,
     stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
-    "Only keys whose kms-key-lab:managed-by tag names this stack's replica resources: a replaced replica's Delete runs under the new policy.",
+    "Only keys whose kms-key-lab:managed-by tag names this stack's replica resources (a replaced replica's Delete runs under the new policy), " +
+      "and kms:TagResource only for a request carrying the lab's kms-key-lab:lab tag (ReplicateKey's Tags: the API reference does not say on which key it is checked).",
   );
   return handler;
 }

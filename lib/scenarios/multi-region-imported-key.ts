@@ -73,6 +73,8 @@ export interface MultiRegionImportedReplicaKeyProps extends LabKeyProps {
   readonly primaryKeyArn: string;
   /** ARN the replica will have (the primary's key id in this Region), from the primary Region's stack. */
   readonly replicaKeyArn: string;
+  /** The primary's Region. */
+  readonly primaryRegion: string;
   /** The lab's prefix, which names this handler's role (see replicaImportRoleName). */
   readonly prefix: string;
   readonly wrappingAlgorithm: WrappingAlgorithm;
@@ -117,6 +119,7 @@ export class MultiRegionImportedReplicaKey extends Construct {
     this.replica = new LabReplicaKey(this, 'Replica', {
       primaryKeyArn: props.primaryKeyArn,
       replicaKeyArn: props.replicaKeyArn,
+      primaryRegion: props.primaryRegion,
       description: `KMS Key Lab scenario (e): multi-Region replica key with imported key material (${props.aliasName})`,
       pendingWindowDays: this.pendingWindowDays,
       keyPolicy: labKeyPolicy({

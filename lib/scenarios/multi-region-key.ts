@@ -43,6 +43,8 @@ export interface MultiRegionReplicaKeyProps extends LabKeyProps {
   readonly primaryKeyArn: string;
   /** ARN the replica will have (the primary's key id in this Region), from the primary Region's stack. */
   readonly replicaKeyArn: string;
+  /** The primary's Region. */
+  readonly primaryRegion: string;
   /** The lab's tags, which the replica's handler sets. */
   readonly labTags: Readonly<Record<string, string>>;
 }
@@ -61,6 +63,7 @@ export class MultiRegionReplicaKey extends Construct {
     this.replica = new LabReplicaKey(this, 'Replica', {
       primaryKeyArn: props.primaryKeyArn,
       replicaKeyArn: props.replicaKeyArn,
+      primaryRegion: props.primaryRegion,
       description: `KMS Key Lab scenario (b): multi-Region replica key (${props.aliasName})`,
       pendingWindowDays: props.pendingWindowDays,
       keyPolicy: labKeyPolicy({

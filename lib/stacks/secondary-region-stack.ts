@@ -28,6 +28,7 @@ export class SecondaryRegionStack extends LabRegionStack {
       aliasName: this.aliases.multiRegion,
       primaryKeyArn: props.multiRegionPrimaryKeyArn,
       replicaKeyArn: props.multiRegionReplicaKeyArn,
+      primaryRegion: props.config.primaryRegion,
       pendingWindowDays: props.config.pendingWindowDays,
       labTags: this.importSettings.labTags,
     });
@@ -47,6 +48,7 @@ export class SecondaryRegionStack extends LabRegionStack {
         aliasName: this.aliases.multiRegionImported,
         primaryKeyArn: props.multiRegionImportedPrimaryKeyArn,
         replicaKeyArn: props.multiRegionImportedReplicaKeyArn!,
+        primaryRegion: c.primaryRegion,
         prefix: c.prefix,
       });
       addKeyOutputs(this, {

@@ -11,6 +11,7 @@ import {
 import { buildReport, CheckResult, parseScenarios, renderVerifyJson, verifyExitCode } from '../../cli/verify/report';
 import { failureParagraphs, renderVerifyTable } from '../../cli/verify/render';
 import { serviceError } from './fake-aws';
+import { principalsAllowed } from '../../cli/verify/kms-probes';
 
 const ARN = 'arn:aws:kms:ap-southeast-1:111122223333:key/1111';
 const MRK = 'arn:aws:kms:ap-southeast-1:111122223333:key/mrk-abc';
@@ -147,5 +148,29 @@ describe('check outcomes', () => {
     expect(keyIdOf(MRK)).toBe('mrk-abc');
     expect(keyIdOf('alias/x')).toBe('alias/x');
     expect(shortDetail('A happened. What to do: B.')).toBe('A happened.');
+  });
+});
+
+describe('principalsAllowed: who a key policy names for an action', () => {
+  const policy = (statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+  const ROLE = 'arn:aws:iam::111122223333:role/Admins';
+
+  test('an Allow naming the role for the action, by name or by wildcard, names it; the account root and "*" name no one', () => {
+    const doc = policy([
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' },
+      { Effect: 'Allow', Principal: '*', Action: 'kms:ScheduleKeyDeletion', Resource: '*' },
+      { Effect: 'Allow', Principal: { AWS: [ROLE] }, Action: ['kms:Schedule*'], Resource: '*' },
+    ]);
+    expect(principalsAllowed(doc, 'kms:ScheduleKeyDeletion')).toEqual([ROLE]);
+    expect(principalsAllowed(doc, 'kms:Encrypt')).toEqual([]);
+  });
+
+  test('a Deny, or an Allow of other actions, does not name the role', () => {
+    const doc = policy([
+      { Effect: 'Deny', Principal: { AWS: ROLE }, Action: 'kms:Encrypt', Resource: '*' },
+      { Effect: 'Allow', Principal: { AWS: ROLE }, Action: ['kms:Decrypt', 'kms:ReEncrypt*'], Resource: '*' },
+    ]);
+    expect(principalsAllowed(doc, 'kms:Encrypt')).toEqual([]);
+    expect(principalsAllowed(doc, 'kms:ReEncryptFrom')).toEqual([ROLE]);
   });
 });

@@ -193,6 +193,20 @@ describe('kms-lab verify', () => {
     ]);
   });
 
+  test('a role the key policy does not name is skipped, never assumed, and the principals the policy names are given instead', async () => {
+    const aws = namedPrincipalsLab();
+    // Not told keyAdminArns or keyUserArns: kms-lab falls back to the roles stack's KeyAdmin and KeyUser.
+    const { run, report } = await verify('--scenario', 'policy');
+    expect(run.code).toBe(0);
+    expect(report.checks.map((c) => [c.check, c.result])).toEqual([
+      ['admin-denied-encrypt', 'SKIP'],
+      ['user-denied-schedule-deletion', 'SKIP'],
+    ]);
+    expect(find(report, 'policy', 'admin-denied-encrypt').detail).toContain(`does not name ${LAB_ADMIN_ROLE} as an administrator (no Allow of kms:ScheduleKeyDeletion), so a denial to it would prove nothing; it names ${ADMIN_ROLE}: pass --admin-role`);
+    expect(find(report, 'policy', 'user-denied-schedule-deletion').detail).toContain(`it names ${USER_ROLE}: pass --user-role`);
+    expect(aws.log.filter((l) => /AssumeRole|SimulatePrincipalPolicy|Encrypt/.test(l))).toEqual([]);
+  });
+
   test('an administrator that may Encrypt fails the policy check', async () => {
     const aws = namedPrincipalsLab();
     aws.policy.adminMayEncrypt = true;
@@ -242,7 +256,7 @@ describe('kms-lab verify', () => {
     const aws = namedPrincipalsLab();
     const missing = jest.spyOn(optionalPackages, 'iam').mockReturnValue(undefined);
     try {
-      const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE);
+      const { run, report } = await verify('--scenario', 'policy', '--user-role', USER_ROLE, ...NAMED_PRINCIPALS);
       expect(run.code).toBe(0);
       const check = find(report, 'policy', 'user-denied-schedule-deletion');
       expect(check.result).toBe('SKIP');

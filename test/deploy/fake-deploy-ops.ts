@@ -5,6 +5,8 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   PutResourcePolicyCommand,
+  DeleteResourcePolicyCommand,
+  GetResourcePolicyCommand,
   RemoveRegionsFromReplicationCommand,
   ReplicateSecretToRegionsCommand,
   RestoreSecretCommand,
@@ -93,6 +95,21 @@ FakeAws.extensions.push((aws, on) => {
     const s = find(i.SecretId, who.region);
     authorize(who, 'PutResourcePolicy', i.SecretId);
     s.policy = JSON.parse(i.ResourcePolicy) as PolicyDocument;
+    return { ARN: secretArn(i.SecretId), Name: i.SecretId };
+  });
+  // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetResourcePolicy.html: "If the secret has no
+  // resource-based policy, ResourcePolicy is omitted" (the response lists it as optional).
+  on(secrets, GetResourcePolicyCommand, 'GetResourcePolicy', (i: { SecretId: string }, who) => {
+    const s = find(i.SecretId, who.region);
+    authorize(who, 'GetResourcePolicy', i.SecretId);
+    return { ARN: secretArn(i.SecretId), Name: i.SecretId, ...(s.policy ? { ResourcePolicy: JSON.stringify(s.policy) } : {}) };
+  });
+  // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteResourcePolicy.html: "Deletes the
+  // resource-based permission policy attached to the secret"; IAM then decides alone.
+  on(secrets, DeleteResourcePolicyCommand, 'DeleteResourcePolicy', (i: { SecretId: string }, who) => {
+    const s = find(i.SecretId, who.region);
+    authorize(who, 'DeleteResourcePolicy', i.SecretId);
+    s.policy = undefined;
     return { ARN: secretArn(i.SecretId), Name: i.SecretId };
   });
   on(secrets, TagResourceCommand, 'TagResource', (i: { SecretId: string; Tags: { Key: string; Value: string }[] }, who) => {

@@ -181,17 +181,31 @@ describe('deployed with keyAdminArns and keyUserArns (-c on cdk deploy), verifie
   });
   beforeEach(() => void named.install());
 
-  // Defect (cli/lab-stacks.ts labRoles, cli/verify/checks.ts): the roles stack is deployed whatever the settings, and
-  // kms-lab takes its KeyAdmin and KeyUser roles as the lab's administrator and user unless it is told keyAdminArns and
-  // keyUserArns. Told nothing, verify assumes kms-key-lab-KeyAdmin, which no key policy names, sees Encrypt denied and
-  // passes; the user check likewise: both pass without testing the principals the key policies name. They should skip
-  // (or fail) when the key policy does not name the role; the key policy is read for the user check already.
-  test.failing('the policy checks never pass on a role that no key policy names', async () => {
+  // The roles stack is deployed whatever the settings, and kms-lab takes its KeyAdmin and KeyUser roles as the lab's
+  // administrator and user unless it is told keyAdminArns and keyUserArns. Encrypt denied to a role that no key policy
+  // names proves nothing: the policy checks test only the principals the deployed key policy names, and skip otherwise.
+  test('the policy checks skip a role that no key policy names, naming the principals it does name', async () => {
     const report = json<VerifyReport>(await runCli(['verify', '--json', '--scenario', 'policy'], { cwd }));
-    const passed = report.checks.filter((c) => c.result === 'PASS');
-    const key = named.keys.get(passed[0]?.keyId ?? '');
-    const namedInPolicy = JSON.stringify(key?.policy ?? {});
-    for (const c of passed) expect(namedInPolicy).toContain(/arn:aws:iam::\d+:role\/[\w+=,.@-]+/.exec(c.detail)![0]);
+    expect(report.checks.map((c) => [c.check, c.result])).toEqual([
+      ['admin-denied-encrypt', 'SKIP'],
+      ['user-denied-schedule-deletion', 'SKIP'],
+    ]);
+    const [admin, user] = report.checks;
+    const labRoles = named.stacks.get('ap-southeast-1|kms-key-lab-roles')!.outputs;
+    expect(admin.detail).toContain(`does not name ${labRoles.KeyAdminRoleArn} as an administrator`);
+    expect(admin.detail).toContain(`it names ${ADMINS}: pass --admin-role`);
+    expect(user.detail).toContain(`does not name ${labRoles.KeyUserRoleArn} as a key user`);
+    expect(user.detail).toContain(`it names ${USERS}: pass --user-role`);
+  });
+
+  test('told the principals the key policy names, the policy checks test them and pass', async () => {
+    const report = json<VerifyReport>(await runCli(['verify', '--json', '--scenario', 'policy', '--admin-role', ADMINS, '--user-role', USERS], { cwd }));
+    expect(report.checks.map((c) => [c.check, c.result])).toEqual([
+      ['admin-denied-encrypt', 'PASS'],
+      ['user-denied-schedule-deletion', 'PASS'],
+    ]);
+    const policy = JSON.stringify(named.keys.get(report.checks[0].keyId)?.policy ?? {});
+    for (const c of report.checks) expect(policy).toContain(/arn:aws:iam::\d+:role\/[\w+=,.@-]+/.exec(c.detail)![0]);
   });
 });
 

@@ -163,7 +163,16 @@ describe('scenario (c): imported-material key', () => {
             Sid: 'KeyAdministratorsRecoverTheValue',
             Effect: 'Allow',
             Principal: { AWS: ADMIN },
-            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:RestoreSecret', 'secretsmanager:PutSecretValue'],
+            Action: [
+              'secretsmanager:DescribeSecret',
+              'secretsmanager:GetSecretValue',
+              'secretsmanager:RestoreSecret',
+              'secretsmanager:PutSecretValue',
+              // A resource policy's Allow suffices within the account: the administrators can repair this policy.
+              'secretsmanager:GetResourcePolicy',
+              'secretsmanager:PutResourcePolicy',
+              'secretsmanager:DeleteResourcePolicy',
+            ],
             Resource: '*',
           },
         ],

@@ -117,8 +117,17 @@ describe('secondary Region stack', () => {
       'kms:UntagResource',
       'kms:UpdateKeyDescription',
     ]);
-    // CreateKey (ReplicateKey's half in this Region) is the one action without a key ARN.
-    expect(statements.filter((st: any) => st.Resource === '*').map((st: any) => st.Action)).toEqual(['kms:CreateKey']);
+    // CreateKey (ReplicateKey's half in this Region) is the one action without a key ARN, and only in this Region.
+    expect(statements.filter((st: any) => st.Resource === '*')).toEqual([
+      { Effect: 'Allow', Action: 'kms:CreateKey', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': ['ap-southeast-2', 'ap-southeast-1'] } } },
+    ]);
+    // ReplicateKey's Tags: TagResource on any key of this Region's account too, for a request carrying the lab's tag only.
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:TagResource',
+      Resource: { 'Fn::Join': ['', ['arn:aws:kms:ap-southeast-2:', { Ref: 'AWS::AccountId' }, ':key/*']] },
+      Condition: { StringEquals: { 'aws:RequestTag/kms-key-lab:lab': 'kms-key-lab' } },
+    });
     // The replicas the resource owns, by its owner tag, for the Delete after a replacement.
     expect(statements).toContainEqual({
       Effect: 'Allow',

@@ -278,6 +278,11 @@ describe('a first deploy that fails leaves no billable secret', () => {
     const { error } = await run(cfnEvent('Update', props({ WrappingAlgorithm: 'RSAES_OAEP_SHA_1' }), { physicalId: KEY_ARN, oldProperties: props() }));
     expect(error!.message).toContain('names the handler\'s earlier role by its ARN');
     expect(error!.message).toContain(`aws secretsmanager delete-resource-policy --secret-id ${ESCROW} --region ap-southeast-1`);
+    // An earlier version's policy allows the lab's KeyAdmin role no DeleteResourcePolicy (test/deploy/escrow-policy-repair.test.ts):
+    // the remedy names who can, and the way out that needs no one.
+    expect(error!.message).not.toMatch(/as a key administrator, delete/);
+    expect(error!.message).toContain('one an earlier version wrote lets only the account root user, or a principal named in keyAdminArns whose own IAM policy allows secretsmanager:DeleteResourcePolicy');
+    expect(error!.message).toContain('`npx cdk destroy --all` and then a fresh `npx cdk deploy --all`');
     expect(escrowSecret()!.deletedDate).toBeUndefined();
     expect(h.kmsMock).not.toHaveReceivedCommand(ImportKeyMaterialCommand);
   });

@@ -1,4 +1,6 @@
+import { KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { isComplete, onEvent } from '../../../lambda/replica-key/index';
+import { TRANSIENT_BACKOFF } from '../../../lambda/shared/transient';
 import { serviceError } from '../../cli/fake-aws';
 import { lifecycle } from '../../cli/fake-lifecycle';
 import { replication } from '../../cli/fake-replication';
@@ -41,6 +43,20 @@ describe('Custom::LabReplicaKey create', () => {
     expect(world.aws.log.filter((l) => l.includes(' ReplicateKey '))).toHaveLength(3);
   });
 
+  test("waits out MalformedPolicyDocumentException for a new principal's whole budget, longer than NotFound's", async () => {
+    const world = new SecondaryWorld();
+    // One refusal short of the new-principal budget: more than NotFound's attempts allow.
+    let refusals = TRANSIENT_BACKOFF.newPrincipal.attempts - 1;
+    expect(refusals).toBeGreaterThanOrEqual(TRANSIENT_BACKOFF.notFound.attempts);
+    world.aws.failures.set('ReplicateKey', () => {
+      if (--refusals === 0) world.aws.failures.delete('ReplicateKey');
+      return serviceError('MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.');
+    });
+    const out = await runReplica(event('Create', world.b));
+    expect(out.physicalId).toBe(world.replica('b')!.arn);
+    expect(world.aws.log.filter((l) => l.includes(' ReplicateKey '))).toHaveLength(TRANSIENT_BACKOFF.newPrincipal.attempts);
+  });
+
   test('a repeated Create converges on the replica it made, without replicating again', async () => {
     const world = new SecondaryWorld();
     const first = await runReplica(event('Create', world.b));
@@ -66,9 +82,23 @@ describe('Custom::LabReplicaKey isComplete', () => {
     const e = event('Create', world.b);
     const started = await onEvent(e);
     world.replica('b')!.state = 'PendingDeletion';
-    await expect(isComplete({ ...e, PhysicalResourceId: started.PhysicalResourceId } as never)).rejects.toThrow(
-      'was scheduled for deletion while this deploy waited for it. Deploy again: the next deploy adopts it.',
-    );
+    const failure = isComplete({ ...e, PhysicalResourceId: started.PhysicalResourceId } as never);
+    await expect(failure).rejects.toThrow('was scheduled for deletion while this deploy waited for it. What to do: once this deploy has rolled back, deploy again');
+    await expect(failure).rejects.toThrow(`aws kms cancel-key-deletion --key-id ${started.PhysicalResourceId} --region ${SECONDARY}`);
+  });
+
+  test('what the message promises holds: the rollback Update adopts the replica, and it is complete and Enabled', async () => {
+    const world = new SecondaryWorld();
+    const created = await runReplica(event('Create', world.b));
+    const changed = { ...world.b, properties: { ...world.b.properties, Description: 'changed' } };
+    const e = event('Update', changed, { physicalId: created.physicalId, oldProperties: world.b.properties });
+    await onEvent(e);
+    // Scheduled outside CloudFormation while the Update waited: isComplete fails, and CloudFormation rolls back.
+    world.replica('b')!.state = 'PendingDeletion';
+    await expect(isComplete({ ...e, PhysicalResourceId: created.physicalId } as never)).rejects.toThrow('was scheduled for deletion');
+    const rollback = await runReplica(event('Update', world.b, { physicalId: created.physicalId, oldProperties: changed.properties }));
+    expect(rollback.physicalId).toBe(created.physicalId);
+    expect(world.replica('b')!.state).toBe('Enabled');
   });
 
   test('a replica not visible yet right after ReplicateKey is not complete, not a failure', async () => {
@@ -95,6 +125,36 @@ describe('Custom::LabReplicaKey update', () => {
     expect(replication(world.aws).descriptions.get(replica.arn)).toBe('changed');
     expect(replication(world.aws).tags(replica).extra).toBeUndefined();
     expect(replication(world.aws).tags(replica)['kms-key-lab:managed-by']).toBe(owner(world.b.logicalId));
+  });
+
+  test('an Update that finds its replica scheduled for deletion outside CloudFormation adopts it, with the new properties', async () => {
+    const world = new SecondaryWorld();
+    const old = { ...world.b.properties, Tags: { ...(world.b.properties.Tags as object), extra: 'x' } };
+    const created = await runReplica(event('Create', { ...world.b, properties: old }));
+    const replica = world.replica('b')!;
+    await new KMSClient({ region: SECONDARY }).send(new ScheduleKeyDeletionCommand({ KeyId: replica.arn, PendingWindowInDays: 7 }));
+    const next = { ...world.b, properties: { ...world.b.properties, Description: 'changed' } };
+    const out = await runReplica(event('Update', next, { physicalId: created.physicalId, oldProperties: old }));
+    expect(out.physicalId).toBe(created.physicalId);
+    expect(world.aws.log.filter((l) => / (CancelKeyDeletion|EnableKey|ReplicateKey) /.test(l)).map((l) => l.split(' ')[1])).toEqual(['ReplicateKey', 'CancelKeyDeletion', 'EnableKey']);
+    expect(world.replica('b')!.state).toBe('Enabled');
+    expect(replication(world.aws).descriptions.get(replica.arn)).toBe('changed');
+    expect(replication(world.aws).tags(replica).extra).toBeUndefined();
+    expect(replication(world.aws).tags(replica)['kms-key-lab:managed-by']).toBe(owner(world.b.logicalId));
+  });
+
+  test('an Update that finds its replica gone (deleted after its window) replicates again, under the same physical id', async () => {
+    const world = new SecondaryWorld();
+    const created = await runReplica(event('Create', world.b));
+    const first = world.replica('b')!;
+    await new KMSClient({ region: SECONDARY }).send(new ScheduleKeyDeletionCommand({ KeyId: first.arn, PendingWindowInDays: 7 }));
+    replication(world.aws).deleteAfterWindow(first);
+    const next = { ...world.b, properties: { ...world.b.properties, Description: 'changed' } };
+    const out = await runReplica(event('Update', next, { physicalId: created.physicalId, oldProperties: world.b.properties }));
+    expect(out.physicalId).toBe(created.physicalId);
+    expect(world.aws.log.filter((l) => l.includes(' ReplicateKey '))).toHaveLength(2);
+    expect(world.replica('b')!.state).toBe('Enabled');
+    expect(replication(world.aws).descriptions.get(world.replica('b')!.arn)).toBe('changed');
   });
 
   test('a new PrimaryKeyArn is a replacement: a new replica and a new physical id', async () => {

@@ -248,7 +248,9 @@ export async function isComplete(event: IsCompleteEvent, context?: Context): Pro
           'deploy again: a Create or an Update of this resource that finds its replica pending deletion adopts it (cancels the deletion; the key id ' +
           'and material stay). A deploy that changes nothing of this resource sends it no event: if the replica is still pending deletion then, ' +
           `cancel the deletion yourself with \`aws kms cancel-key-deletion --key-id ${replicaArn} --region ${region}\` and ` +
-          `\`aws kms enable-key --key-id ${replicaArn} --region ${region}\`.`,
+          (key.Origin === 'EXTERNAL'
+            ? `then \`aws kms enable-key --key-id ${replicaArn} --region ${region}\` if it comes back Disabled, or \`kms-lab import-material --key ${replicaArn} --from-escrow\` if it comes back PendingImport (a replica of imported material without its material).`
+            : `\`aws kms enable-key --key-id ${replicaArn} --region ${region}\`.`),
       );
     }
     log('replica ready', { replicaArn, keyState: key.KeyState });

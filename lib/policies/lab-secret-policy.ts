@@ -83,13 +83,13 @@ export function labSecretPolicy(props: LabSecretPolicyProps): iam.PolicyDocument
           'secretsmanager:GetSecretValue',
           'secretsmanager:RestoreSecret',
           ...(props.administratorsWrite ? ['secretsmanager:PutSecretValue'] : []),
-          // The administrators may repair this policy (read it, replace it, or delete it for the handler to put the lab's
-          // back), e.g. when it names an owner's role that no longer exists. This Allow is enough on its own: "If either
+          // The administrators may repair this policy (read it, or delete it for the handler to put the lab's back on
+          // the next deploy), e.g. when it names an owner's role that no longer exists. Not replace it: a policy of their
+          // own could let any principal of the account read the material. This Allow is enough on its own: "If either
           // the identity-based policy or the resource-based policy within the same account allows the request and the
           // other doesn't, the request is still allowed" (IAM User Guide, Policy evaluation for requests within a single
           // account); the lab's KeyAdmin role has no Secrets Manager permission in its IAM policy.
           'secretsmanager:GetResourcePolicy',
-          'secretsmanager:PutResourcePolicy',
           'secretsmanager:DeleteResourcePolicy',
         ],
         resources: ['*'],

@@ -170,7 +170,6 @@ describe('scenario (c): imported-material key', () => {
               'secretsmanager:PutSecretValue',
               // A resource policy's Allow suffices within the account: the administrators can repair this policy.
               'secretsmanager:GetResourcePolicy',
-              'secretsmanager:PutResourcePolicy',
               'secretsmanager:DeleteResourcePolicy',
             ],
             Resource: '*',

@@ -87,6 +87,15 @@ describe('Custom::LabReplicaKey isComplete', () => {
     await expect(failure).rejects.toThrow(`aws kms cancel-key-deletion --key-id ${started.PhysicalResourceId} --region ${SECONDARY}`);
   });
 
+  test('for a replica of imported material, the remedy brings its material back instead of only enabling it', async () => {
+    const world = new SecondaryWorld();
+    const e = event('Create', world.e);
+    const started = await onEvent(e);
+    world.replica('e')!.state = 'PendingDeletion';
+    const failure = isComplete({ ...e, PhysicalResourceId: started.PhysicalResourceId } as never);
+    await expect(failure).rejects.toThrow(`kms-lab import-material --key ${started.PhysicalResourceId} --from-escrow\` if it comes back PendingImport`);
+  });
+
   test('what the message promises holds: the rollback Update adopts the replica, and it is complete and Enabled', async () => {
     const world = new SecondaryWorld();
     const created = await runReplica(event('Create', world.b));

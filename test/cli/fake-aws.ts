@@ -96,6 +96,22 @@ const mocks = {
   iam: sdkMock(IAMClient),
 };
 
+/**
+ * The part of a fake that a test/cli/fake-*.ts module adds (its own state and
+ * operations), made once per FakeAws on first use.
+ */
+export function fakePart<T>(make: (aws: FakeAws) => T): (aws: FakeAws) => T {
+  const parts = new WeakMap<FakeAws, T>();
+  return (aws) => {
+    let part = parts.get(aws);
+    if (part === undefined) {
+      part = make(aws);
+      parts.set(aws, part);
+    }
+    return part;
+  };
+}
+
 /** Registers one more fake operation, as install() does for its own: it logs the call, applies `failures`, and passes the caller. */
 export type FakeOn = <I>(
   mock: ReturnType<typeof mockClient>,

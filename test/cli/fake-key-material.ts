@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { decodeEscrowRecord, encodeEscrowRecord, EscrowRecord } from '../../lambda/import-key-material/escrow-record';
 import { evaluate } from '../deploy/iam-policy';
-import { ACCOUNT, FakeAws, FakeKey, fakeMocks, FakeOn } from './fake-aws';
+import { ACCOUNT, FakeAws, FakeKey, fakeMocks, FakeOn, fakePart } from './fake-aws';
 import { tempDir } from './harness';
 
 /**
@@ -344,17 +344,8 @@ export class KeyMaterialFake {
   }
 }
 
-const fakes = new WeakMap<FakeAws, KeyMaterialFake>();
-
 /** The key-material half of a fake, made when it is first installed. */
-export function keyMaterial(aws: FakeAws): KeyMaterialFake {
-  let fake = fakes.get(aws);
-  if (!fake) {
-    fake = new KeyMaterialFake(aws);
-    fakes.set(aws, fake);
-  }
-  return fake;
-}
+export const keyMaterial = fakePart((aws) => new KeyMaterialFake(aws));
 
 FakeAws.extensions.push((aws, on) => keyMaterial(aws).install(on));
 

@@ -12,7 +12,7 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
-import { ACCOUNT, FakeAws, fakeMocks, serviceError } from './fake-aws';
+import { ACCOUNT, FakeAws, fakeMocks, serviceError, fakePart } from './fake-aws';
 
 /**
  * The fake AWS of fake-aws.ts, extended for `kms-lab key` and `kms-lab
@@ -168,17 +168,8 @@ export class LifecycleWorld {
   }
 }
 
-const worlds = new WeakMap<FakeAws, LifecycleWorld>();
-
 /** The lifecycle state of a fake, made on first use. */
-export function lifecycle(aws: FakeAws): LifecycleWorld {
-  let world = worlds.get(aws);
-  if (!world) {
-    world = new LifecycleWorld(aws);
-    worlds.set(aws, world);
-  }
-  return world;
-}
+export const lifecycle = fakePart((aws) => new LifecycleWorld(aws));
 
 const stackRef = /^arn:aws:cloudformation:([^:]+):\d+:stack\/([^/]+)\//;
 const validation = (message: string) => Object.assign(serviceError('ValidationError', message), { name: 'ValidationError' });

@@ -4,7 +4,7 @@ import { GetRoleCommand, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { DescribeCustomKeyStoresCommand, ListAliasesCommand } from '@aws-sdk/client-kms';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { sdkMock } from '../helpers/sdk-mocks';
-import { ACCOUNT, FakeAws, fakeMocks, serviceError } from './fake-aws';
+import { ACCOUNT, FakeAws, fakeMocks, serviceError, fakePart } from './fake-aws';
 // Registered first, so the DescribeCustomKeyStores below (Region-aware, paginated) replaces the one there.
 import { lifecycle } from './fake-lifecycle';
 
@@ -72,17 +72,8 @@ export class PreflightWorld {
   }
 }
 
-const worlds = new WeakMap<FakeAws, PreflightWorld>();
-
 /** The preflight state of a fake, made on first use. */
-export function preflight(aws: FakeAws): PreflightWorld {
-  let world = worlds.get(aws);
-  if (!world) {
-    world = new PreflightWorld(aws);
-    worlds.set(aws, world);
-  }
-  return world;
-}
+export const preflight = fakePart((aws) => new PreflightWorld(aws));
 
 /** Pages a list as KMS does: Limit items from Marker on, Truncated and NextMarker when more are left. */
 function kmsPage<T>(items: T[], limit: number, marker: string | undefined) {

@@ -9,7 +9,7 @@ import {
   UntagResourceCommand,
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
-import { FakeAws, FakeKey, fakeMocks, FakeOn } from './fake-aws';
+import { FakeAws, FakeKey, fakeMocks, FakeOn, fakePart } from './fake-aws';
 import { keyMaterial } from './fake-key-material';
 import { lifecycle } from './fake-lifecycle';
 
@@ -164,16 +164,7 @@ export class ReplicationFake {
   }
 }
 
-const fakes = new WeakMap<FakeAws, ReplicationFake>();
-
 /** The replication half of a fake, made when it is first installed. */
-export function replication(aws: FakeAws): ReplicationFake {
-  let fake = fakes.get(aws);
-  if (!fake) {
-    fake = new ReplicationFake(aws);
-    fakes.set(aws, fake);
-  }
-  return fake;
-}
+export const replication = fakePart((aws) => new ReplicationFake(aws));
 
 FakeAws.extensions.push((aws, on) => replication(aws).install(on));

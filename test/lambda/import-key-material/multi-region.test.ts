@@ -7,11 +7,10 @@ import { materialSpellings } from '../../../lambda/import-key-material/material'
 import { cfnEvent } from '../../helpers/events';
 import { OAEP_HASH, PRIMARY_REGION, SECONDARY_REGION, serviceError, wrappingKeyPair } from './fakes';
 import { ImportHarness } from './harness';
+import { MRK_ESCROW, MRK_ID, mrkPrimaryProps, mrkReplicaProps, PRIMARY_ARN, REPLICA_ARN } from './multi-region-props';
 
-const KEY_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';
-const PRIMARY_ARN = `arn:aws:kms:${PRIMARY_REGION}:111111111111:key/${KEY_ID}`;
-const REPLICA_ARN = `arn:aws:kms:${SECONDARY_REGION}:111111111111:key/${KEY_ID}`;
-const ESCROW = `kms-key-lab/multi-region-imported/escrow-${KEY_ID}`;
+const KEY_ID = MRK_ID;
+const ESCROW = MRK_ESCROW;
 const PRIMARY_STACK = `arn:aws:cloudformation:${PRIMARY_REGION}:111111111111:stack/kms-key-lab-primary/guid`;
 const SECONDARY_STACK = `arn:aws:cloudformation:${SECONDARY_REGION}:111111111111:stack/kms-key-lab-secondary/guid`;
 const POLICY = {
@@ -45,38 +44,9 @@ beforeEach(() => {
 
 afterEach(() => h.release());
 
-function primaryProps(overrides: Record<string, unknown> = {}) {
-  return {
-    KeyArn: PRIMARY_ARN,
-    WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
-    WrappingKeySpec: 'RSA_4096',
-    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
-    MultiRegion: 'primary',
-    MaterialSource: 'generate',
-    EscrowSecretName: ESCROW,
-    EscrowSecretPolicy: POLICY,
-    EscrowReplicaRegions: [SECONDARY_REGION],
-    SecretTags: { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'platform' },
-    PendingWindowDays: '7',
-    DeleteMaterialOnDelete: 'false',
-    ...overrides,
-  };
-}
-
-function replicaProps(overrides: Record<string, unknown> = {}) {
-  return {
-    KeyArn: REPLICA_ARN,
-    WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
-    WrappingKeySpec: 'RSA_4096',
-    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
-    MultiRegion: 'replica',
-    MaterialSource: 'escrow-replica',
-    EscrowSecretName: ESCROW,
-    PendingWindowDays: '7',
-    DeleteMaterialOnDelete: 'false',
-    ...overrides,
-  };
-}
+const primaryProps = (overrides: Record<string, unknown> = {}) =>
+  mrkPrimaryProps(POLICY, { 'kms-key-lab:lab': 'kms-key-lab', 'kms-key-lab:owner': 'platform' }, overrides);
+const replicaProps = mrkReplicaProps;
 
 type RequestType = 'Create' | 'Update' | 'Delete';
 const inStack = (stackId: string, event: ReturnType<typeof cfnEvent>) => ({ ...event, StackId: stackId }) as ReturnType<typeof cfnEvent>;

@@ -6,6 +6,7 @@ import { escrowWithMaterialId, escrowWithNewMaterial, expirationOf } from '../..
 import { cfnEvent } from '../../helpers/events';
 import { PRIMARY_REGION, SECONDARY_REGION, wrappingKeyPair } from './fakes';
 import { ImportHarness } from './harness';
+import { MRK_ESCROW, mrkPrimaryProps, mrkReplicaProps, PRIMARY_ARN, REPLICA_ARN } from './multi-region-props';
 
 /**
  * Keys whose imported material was rotated on demand hold several materials,
@@ -19,10 +20,6 @@ import { ImportHarness } from './harness';
 const DAY_MS = 24 * 3600 * 1000;
 const KEY_ARN = `arn:aws:kms:${PRIMARY_REGION}:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 const ESCROW = 'kms-key-lab/imported-material/escrow-1234abcd-12ab-34cd-56ef-1234567890ab';
-const MRK_ID = 'mrk-1234abcd12ab34cd56ef1234567890ab';
-const PRIMARY_ARN = `arn:aws:kms:${PRIMARY_REGION}:111111111111:key/${MRK_ID}`;
-const REPLICA_ARN = `arn:aws:kms:${SECONDARY_REGION}:111111111111:key/${MRK_ID}`;
-const MRK_ESCROW = `kms-key-lab/multi-region-imported/escrow-${MRK_ID}`;
 const POLICY = {
   Version: '2012-10-17',
   Statement: [
@@ -69,36 +66,8 @@ function singleProps(validTo: Date) {
   };
 }
 
-function primaryProps() {
-  return {
-    KeyArn: PRIMARY_ARN,
-    WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
-    WrappingKeySpec: 'RSA_4096',
-    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
-    MultiRegion: 'primary',
-    MaterialSource: 'generate',
-    EscrowSecretName: MRK_ESCROW,
-    EscrowSecretPolicy: POLICY,
-    EscrowReplicaRegions: [SECONDARY_REGION],
-    SecretTags: { 'kms-key-lab:lab': 'kms-key-lab' },
-    PendingWindowDays: '7',
-    DeleteMaterialOnDelete: 'false',
-  };
-}
-
-function replicaProps() {
-  return {
-    KeyArn: REPLICA_ARN,
-    WrappingAlgorithm: 'RSAES_OAEP_SHA_256',
-    WrappingKeySpec: 'RSA_4096',
-    ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
-    MultiRegion: 'replica',
-    MaterialSource: 'escrow-replica',
-    EscrowSecretName: MRK_ESCROW,
-    PendingWindowDays: '7',
-    DeleteMaterialOnDelete: 'false',
-  };
-}
+const primaryProps = () => mrkPrimaryProps(POLICY, { 'kms-key-lab:lab': 'kms-key-lab' });
+const replicaProps = () => mrkReplicaProps();
 
 const record = (name: string) => decodeEscrowRecord(h.sm.secrets.get(name)?.string);
 const allEscrowed = (name: string) => {
